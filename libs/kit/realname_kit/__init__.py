@@ -1,0 +1,1 @@
+"""Shared plumbing of the realname services. No domain code lives here."""

@@ -1,0 +1,142 @@
+"""The caller's identity: a signed bearer token verified by every service, and deny-by-default access.
+
+Every endpoint declares who may call it with ``@allow(...)``; one that declares nothing answers 403,
+and ``create_service_app`` refuses to start when a route lacks a declaration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, TypeVar
+
+import jwt
+from flask import Flask, current_app, g, request
+
+from realname_kit.problems import Problem
+
+ANYONE = "anyone"                # anonymous callers too
+AUTHENTICATED = "authenticated"  # any valid token
+ALGORITHMS = ["ES256", "RS256", "EdDSA"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+_ACCESS_ATTR = "__realname_access__"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    subject: str | None = None
+    enterprise_id: str | None = None
+    roles: frozenset[str] = field(default_factory=frozenset)
+    token_id: str | None = None
+
+    @property
+    def anonymous(self) -> bool:
+        return self.subject is None
+
+    def may(self, allowed: Iterable[str]) -> bool:
+        allowed = set(allowed)
+        if ANYONE in allowed:
+            return True
+        if self.anonymous:
+            return False
+        return AUTHENTICATED in allowed or bool(self.roles & allowed)
+
+
+ANONYMOUS = Caller()
+
+
+def allow(*roles: str) -> Callable[[F], F]:
+    """Declare who may call an endpoint: roles (``"regulator"``), ``AUTHENTICATED`` or ``ANYONE``."""
+    if not roles:
+        raise ValueError("allow() needs at least one role")
+
+    def mark(view: F) -> F:
+        setattr(view, _ACCESS_ATTR, frozenset(roles))
+        return view
+    return mark
+
+
+def declared_access(view: Callable[..., Any], method: str | None = None) -> frozenset[str] | None:
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None and method is not None:
+        handler = getattr(view_class, method.lower(), None)
+        if handler is not None and hasattr(handler, _ACCESS_ATTR):
+            return getattr(handler, _ACCESS_ATTR)  # type: ignore[no-any-return]
+    found: frozenset[str] | None = getattr(view, _ACCESS_ATTR, None)
+    return found
+
+
+def current_caller() -> Caller:
+    caller: Caller = g.get("caller", ANONYMOUS)
+    return caller
+
+
+class TokenVerifier:
+    def __init__(self, public_key_file: Path, issuer: str, audience: str) -> None:
+        self.public_key_file, self.issuer, self.audience = public_key_file, issuer, audience
+
+    @cached_property
+    def key(self) -> str | None:
+        try:
+            return self.public_key_file.read_text()
+        except FileNotFoundError:
+            return None
+
+    def verify(self, token: str) -> Caller:
+        if self.key is None:
+            raise Problem(401, "token_unverifiable", "Bearer tokens cannot be verified",
+                          "This service has no token-signing public key configured "
+                          "(REALNAME_AUTH_PUBLIC_KEY_FILE).")
+        try:
+            claims = jwt.decode(token, self.key, algorithms=ALGORITHMS, audience=self.audience,
+                                issuer=self.issuer, options={"require": ["exp", "sub", "iss", "aud"]})
+        except jwt.ExpiredSignatureError as exc:
+            raise Problem(401, "token_expired", "The bearer token has expired",
+                          "Log in again or refresh the token.") from exc
+        except jwt.InvalidTokenError as exc:
+            raise Problem(401, "token_invalid", "The bearer token is not valid", str(exc)) from exc
+        roles = claims.get("roles", [])
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise Problem(401, "token_invalid", "The bearer token is not valid", "roles must be a list")
+        return Caller(subject=str(claims["sub"]), enterprise_id=claims.get("ent"),
+                      roles=frozenset(roles), token_id=claims.get("jti"))
+
+
+def install_access_control(app: Flask, verifier: TokenVerifier) -> None:
+    app.extensions["realname_token_verifier"] = verifier
+
+    @app.before_request
+    def _authorize() -> None:
+        view = current_app.view_functions.get(request.endpoint or "")
+        if view is None:
+            return  # 404 / 405 are answered by Flask itself
+        header = request.headers.get("Authorization", "")
+        if header:
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token:
+                raise Problem(401, "token_invalid", "Use an Authorization: Bearer token")
+            g.caller = verifier.verify(token.strip())
+        allowed = declared_access(view, request.method)
+        if allowed is None:
+            raise Problem(403, "access_undeclared", "This endpoint admits nobody",
+                          "It declares no access rule, so it is denied by default.")
+        caller = current_caller()
+        if not caller.may(allowed):
+            if caller.anonymous:
+                raise Problem(401, "unauthenticated", "Log in to call this endpoint")
+            raise Problem(403, "forbidden", "Your role may not call this endpoint",
+                          f"Allowed: {', '.join(sorted(allowed))}.")
+
+
+def undeclared_endpoints(app: Flask) -> list[str]:
+    """Routes that declare no access rule (``create_service_app`` refuses to start with any)."""
+    missing = []
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            if declared_access(view, method) is None:
+                missing.append(f"{method} {rule.rule}")
+    return missing

@@ -1,0 +1,48 @@
+"""The JSON envelope every event travels in: ``{id, type, version, occurred_at, source, correlation_id, data}``."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+_FIELDS = ("id", "type", "version", "occurred_at", "source", "correlation_id", "data")
+
+
+class MalformedEnvelope(ValueError):
+    """The bytes are not an envelope: the message can never succeed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    type: str
+    source: str
+    data: dict[str, Any]
+    version: int = 1
+    correlation_id: str | None = None
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    occurred_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_json(cls, body: bytes | str) -> Envelope:
+        try:
+            raw = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise MalformedEnvelope(f"body is not JSON: {exc}") from exc
+        if not isinstance(raw, dict):
+            raise MalformedEnvelope("body is not a JSON object")
+        missing = [f for f in _FIELDS if f not in raw]
+        if missing:
+            raise MalformedEnvelope(f"envelope lacks {', '.join(missing)}")
+        checks = (isinstance(raw["id"], str) and raw["id"], isinstance(raw["type"], str) and raw["type"],
+                  isinstance(raw["version"], int), isinstance(raw["occurred_at"], str),
+                  isinstance(raw["source"], str), isinstance(raw["data"], dict),
+                  raw["correlation_id"] is None or isinstance(raw["correlation_id"], str))
+        if not all(checks):
+            raise MalformedEnvelope("envelope fields have the wrong types")
+        return cls(**{f: raw[f] for f in _FIELDS})

@@ -1,0 +1,152 @@
+"""Handling a batch of delivered messages with the inbox: effects exactly once, failures classified.
+
+Transport-free: the AMQP consumer and the in-process bus both hand their deliveries to a
+``MessageProcessor`` and act on the outcome (ack, or dead-letter with the reason).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Table, insert, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from realname_kit.bus.envelope import Envelope, MalformedEnvelope
+from realname_kit.db import Database
+from realname_kit.logs import correlated, get_logger
+
+log = get_logger(__name__)
+
+Handler = Callable[[Session, Envelope], None]
+
+
+class PoisonMessage(Exception):
+    """Raise from a handler for a message that can never succeed (invalid data): it is dead-lettered."""
+
+
+class TransientError(Exception):
+    """Raise from a handler for a failure that a later attempt may not meet: it is retried."""
+
+
+class Stopped(Exception):
+    """Shutting down while retrying: leave the messages unacknowledged for redelivery."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    body: bytes
+    tag: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    delivery: Delivery
+    dead_reason: str | None = None   # None: handled (or a duplicate); acknowledge it
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, TransientError | OperationalError | ConnectionError | TimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+class MessageProcessor:
+    def __init__(self, queue: str, db: Database, inbox: Table, handlers: Mapping[str, Handler]) -> None:
+        self.queue, self.db, self.inbox, self.handlers = queue, db, inbox, handlers
+
+    def process(self, batch: Sequence[Delivery], stop: threading.Event | None = None,
+                keepalive: Callable[[], None] = lambda: None) -> list[Outcome]:
+        """Handle the batch in one transaction; fall back to one at a time when something in it fails."""
+        parsed: list[tuple[Delivery, Envelope]] = []
+        outcomes: list[Outcome] = []
+        for delivery in batch:
+            try:
+                envelope = Envelope.from_json(delivery.body)
+            except MalformedEnvelope as exc:
+                outcomes.append(Outcome(delivery, f"malformed_envelope: {exc}"))
+                continue
+            if envelope.type not in self.handlers:
+                outcomes.append(Outcome(delivery, f"no_handler: {envelope.type} v{envelope.version}"))
+                continue
+            parsed.append((delivery, envelope))
+        if not parsed:
+            return outcomes
+        try:
+            self._retrying(lambda: self._handle_all(parsed), stop, keepalive)
+            return outcomes + [Outcome(d) for d, _ in parsed]
+        except Stopped:
+            raise
+        except Exception:  # one of them is bad: find which, without losing the good ones
+            for delivery, envelope in parsed:
+                outcomes.append(self._one(delivery, envelope, stop, keepalive))
+            return outcomes
+
+    def _one(self, delivery: Delivery, envelope: Envelope, stop: threading.Event | None,
+             keepalive: Callable[[], None]) -> Outcome:
+        error: Exception | None = None
+        for _ in range(2):  # a second try sees the inbox row of a concurrent redelivery that won
+            try:
+                self._retrying(lambda: self._handle_all([(delivery, envelope)]), stop, keepalive)
+                return Outcome(delivery)
+            except Stopped:
+                raise
+            except IntegrityError as exc:
+                error = exc
+            except Exception as exc:
+                error = exc
+                break
+        reason = f"{type(error).__name__}: {error}"[:1000]
+        log.error("message_dead_lettered", queue=self.queue, message_id=envelope.id,
+                  type=envelope.type, reason=reason)
+        return Outcome(delivery, reason)
+
+    def _handle_all(self, parsed: Sequence[tuple[Delivery, Envelope]]) -> None:
+        with self.db.transaction() as session:
+            seen = self._already_handled(session, [e.id for _, e in parsed])
+            for _, envelope in parsed:
+                if envelope.id in seen:
+                    continue  # a redelivery: its effects are already committed
+                seen.add(envelope.id)
+                session.execute(insert(self.inbox).values(queue=self.queue, message_id=envelope.id,
+                                                          type=envelope.type))
+                with correlated(envelope.correlation_id):
+                    self.handlers[envelope.type](session, envelope)
+
+    def _already_handled(self, session: Session, ids: list[str]) -> set[str]:
+        t = self.inbox
+        rows = session.execute(select(t.c.message_id).where(t.c.queue == self.queue,
+                                                            t.c.message_id.in_(ids)))
+        return {r[0] for r in rows}
+
+    def _retrying(self, attempt: Callable[[], None], stop: threading.Event | None,
+                  keepalive: Callable[[], None]) -> None:
+        """Run ``attempt``; on a transient failure wait with back-off and run it again, until stopped."""
+        delay = 0.2
+        while True:
+            try:
+                attempt()
+                return
+            except IntegrityError:
+                raise  # a concurrent redelivery won the race, or a real conflict: decided one by one
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                log.warning("message_retry", queue=self.queue, error=repr(exc)[:300], retry_in=delay)
+                _wait(delay, stop, keepalive)
+                delay = min(delay * 2, 15.0)
+
+
+def _wait(seconds: float, stop: threading.Event | None, keepalive: Callable[[], None]) -> None:
+    # Sleep in slices so the broker connection's heartbeats keep flowing during a long back-off.
+    end = seconds
+    while end > 0:
+        if stop is not None and stop.wait(min(end, 1.0)):
+            raise Stopped
+        if stop is None:
+            threading.Event().wait(min(end, 1.0))
+        keepalive()
+        end -= 1.0
+

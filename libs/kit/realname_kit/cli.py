@@ -1,0 +1,76 @@
+"""``realname-svc``: the processes of one service in distributed mode (and its migrations)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from types import FrameType
+
+from realname_kit.bus.confirming_publisher import ConfirmingPublisher
+from realname_kit.bus.consumer import AmqpConsumer
+from realname_kit.bus.relay import Relay
+from realname_kit.bus.topology import Topology
+from realname_kit.db import Database
+from realname_kit.logs import configure_logging, get_logger
+from realname_kit.migrate import make_revision, upgrade
+from realname_kit.runtime import processors_for
+from realname_kit.service import load_spec
+from realname_kit.settings import Settings
+
+log = get_logger("realname.svc")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="realname-svc", description=__doc__)
+    parser.add_argument("command", choices=["migrate", "consumer", "relay", "revision"])
+    parser.add_argument("service")
+    parser.add_argument("-m", "--message", default="change", help="revision message")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    configure_logging(settings.log_level, settings.log_format, service=args.service, process=args.command)
+    spec = load_spec(args.service)
+    url = settings.database_url_for(spec.name)
+    if args.command == "migrate":
+        upgrade(spec, url)
+        log.info("migrated", service=spec.name)
+        return 0
+    if args.command == "revision":
+        make_revision(spec, url, args.message)
+        return 0
+    if not settings.distributed:
+        parser.error("consumer and relay processes need REALNAME_AMQP_URL (all-in-one mode runs them in-process)")
+    stop = _stop_on_signals()
+    db = Database(url)
+    topology = Topology(settings.bus_prefix, settings.delivery_limit)
+    if args.command == "consumer":
+        processors = processors_for(spec, db, topology)
+        if not processors:
+            log.info("nothing_to_consume", service=spec.name)
+            return 0
+        AmqpConsumer(settings.amqp_url, topology, spec.name, processors,
+                     prefetch=settings.consumer_prefetch).run(stop)
+        return 0
+    with ConfirmingPublisher(settings.amqp_url, connection_name=f"{spec.name}-relay") as publisher:
+        _declare(settings, topology)
+        Relay(db, spec.outbox_table, publisher, topology.exchange_name(spec.name),
+              batch_size=settings.relay_batch, idle_seconds=settings.relay_idle_seconds).run(stop)
+    return 0
+
+
+def _declare(settings: Settings, topology: Topology) -> None:
+    from kombu import Connection
+    with Connection(settings.amqp_url, connect_timeout=10) as conn:
+        conn.ensure_connection(max_retries=30, interval_start=0.5, interval_step=1, interval_max=5)
+        topology.declare(conn)
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def _handler(signum: int, _frame: FrameType | None) -> None:
+        log.info("stopping", signal=signal.Signals(signum).name)
+        stop.set()
+    signal.signal(signal.SIGTERM, _handler)
+    signal.signal(signal.SIGINT, _handler)
+    return stop

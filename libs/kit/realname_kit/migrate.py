@@ -1,0 +1,53 @@
+"""Each service's own alembic migrations, run programmatically (the database is created if missing)."""
+
+from __future__ import annotations
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import text
+
+from realname_kit.db import ensure_database, make_engine
+from realname_kit.service import ServiceSpec
+
+_LOCK_ID = 0x7265616C  # "real": one migrator at a time per database
+
+
+def alembic_config(spec: ServiceSpec, url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(spec.migrations))
+    cfg.set_main_option("version_locations", str(spec.migrations / "versions"))
+    cfg.attributes["url"] = url
+    cfg.attributes["metadata"] = spec.metadata
+    return cfg
+
+
+def upgrade(spec: ServiceSpec, url: str, revision: str = "head") -> None:
+    ensure_database(url)
+    command.upgrade(alembic_config(spec, url), revision)
+
+
+def make_revision(spec: ServiceSpec, url: str, message: str) -> None:
+    """Autogenerate a migration from the models (a developer's command)."""
+    cfg = alembic_config(spec, url)
+    command.upgrade(cfg, "head")
+    command.revision(cfg, message=message, autogenerate=True)
+
+
+def run_env() -> None:
+    """The body of every service's ``migrations/env.py``."""
+    cfg = context.config
+    engine = make_engine(cfg.attributes["url"], pool_size=1)
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _LOCK_ID})
+                conn.commit()
+            context.configure(connection=conn, target_metadata=cfg.attributes["metadata"],
+                              render_as_batch=conn.dialect.name == "sqlite", compare_type=True)
+            with context.begin_transaction():
+                context.run_migrations()
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _LOCK_ID})
+                conn.commit()
+    finally:
+        engine.dispose()

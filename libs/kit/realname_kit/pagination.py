@@ -1,0 +1,39 @@
+"""Cursor pagination: ``?limit=&cursor=``, answered with ``{items, next_cursor}``."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+from realname_kit.problems import Problem
+
+
+class PageArgs(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500),
+                           metadata={"description": "Items per page (1–500)."})
+    cursor = fields.String(load_default=None, metadata={"description": "`next_cursor` of the previous page."})
+
+
+def page_schema(item: type[Schema], name: str) -> type[Schema]:
+    return Schema.from_dict({"items": fields.List(fields.Nested(item)),
+                             "next_cursor": fields.String(allow_none=True)}, name=name)
+
+
+def encode_cursor(position: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(position, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError as exc:
+        raise Problem(400, "cursor_invalid", "The cursor is not one this list gave out",
+                      "Start again without a cursor.") from exc
+    if not isinstance(decoded, dict):
+        raise Problem(400, "cursor_invalid", "The cursor is not one this list gave out")
+    return decoded

@@ -1,0 +1,44 @@
+"""What a service is made of, declared once in its package (``realname_<name>.service.SPEC``)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from flask_smorest import Blueprint
+from sqlalchemy import MetaData, Table
+
+from realname_kit.bus.outbox import Outbox
+from realname_kit.bus.processing import Handler
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    title: str
+    metadata: MetaData
+    blueprints: Sequence[Blueprint]
+    migrations: Path
+    handlers: Mapping[str, Handler] = field(default_factory=dict)
+    description: str = ""
+
+    @cached_property
+    def outbox_table(self) -> Table:
+        return self.metadata.tables["outbox"]
+
+    @cached_property
+    def inbox_table(self) -> Table:
+        return self.metadata.tables["inbox"]
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        return Outbox(self.outbox_table, self.name)
+
+
+def load_spec(service: str) -> ServiceSpec:
+    module = importlib.import_module(f"realname_{service}.service")
+    spec: ServiceSpec = module.SPEC
+    return spec

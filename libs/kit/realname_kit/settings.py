@@ -1,0 +1,143 @@
+"""Settings from ``REALNAME_*`` environment variables, each with a documented default.
+
+``SETTINGS`` is the single source of the table in README.md (``./realname settings`` prints it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+SERVICES = ("identity", "registry", "assignment", "attendance", "reporting")
+SERVICE_PORTS = {"gateway": 8000, "identity": 8101, "registry": 8102, "assignment": 8103,
+                 "attendance": 8104, "reporting": 8105}
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    env: str
+    default: str
+    doc: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("REALNAME_DATA_DIR", "var", "Folder for SQLite files, keys and run state (all-in-one mode)."),
+    Setting("REALNAME_DATABASE_URL", "",
+            "PostgreSQL server URL (`postgresql+psycopg://user@host:5432/`). Empty: one SQLite file "
+            "per service under the data dir. Each service uses the database `<prefix><service>` on it."),
+    Setting("REALNAME_DATABASE_PREFIX", "realname_", "Prefix of each service's database name."),
+    Setting("REALNAME_<SERVICE>_DATABASE_URL", "",
+            "Full database URL for one service (e.g. `REALNAME_REGISTRY_DATABASE_URL`), when it has "
+            "its own server. Overrides the two settings above for that service."),
+    Setting("REALNAME_AMQP_URL", "",
+            "RabbitMQ URL (`amqp://guest:guest@127.0.0.1:5672/%2F`). Empty: the in-process bus."),
+    Setting("REALNAME_BUS_PREFIX", "", "Prefix of every exchange and queue name (a test run uses its own)."),
+    Setting("REALNAME_DELIVERY_LIMIT", "5",
+            "Deliveries of one message before the broker dead-letters it (a consumer that crashes on it)."),
+    Setting("REALNAME_CONSUMER_PREFETCH", "200", "Unacknowledged messages a consumer holds; its batch size."),
+    Setting("REALNAME_RELAY_BATCH", "500", "Outbox rows one relay claims and publishes per round."),
+    Setting("REALNAME_RELAY_IDLE_SECONDS", "0.05", "How long a relay waits before looking again at an empty outbox."),
+    Setting("REALNAME_LOG_LEVEL", "INFO", "Log level."),
+    Setting("REALNAME_LOG_FORMAT", "json", "`json` (one JSON object a line) or `console` (for people)."),
+    Setting("REALNAME_AUTH_PUBLIC_KEY_FILE", "",
+            "PEM public key that verifies bearer tokens. Empty: `<data dir>/keys/token-signing.pub.pem`."),
+    Setting("REALNAME_AUTH_ISSUER", "realname-gateway", "Expected `iss` of bearer tokens."),
+    Setting("REALNAME_AUTH_AUDIENCE", "realname", "Expected `aud` of bearer tokens."),
+    Setting("REALNAME_GATEWAY_HOST", "127.0.0.1", "Address the gateway listens on."),
+    Setting("REALNAME_GATEWAY_PORT", "8000", "Port of the gateway."),
+    Setting("REALNAME_<SERVICE>_URL", "http://127.0.0.1:81xx",
+            "Where the gateway reaches a service in distributed mode (identity 8101, registry 8102, "
+            "assignment 8103, attendance 8104, reporting 8105)."),
+    Setting("REALNAME_WEB_WORKERS", "2", "gunicorn workers per service web process (distributed mode)."),
+    Setting("REALNAME_HTTP_TIMEOUT", "30", "Seconds the gateway waits for a service."),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    database_prefix: str
+    amqp_url: str
+    bus_prefix: str
+    delivery_limit: int
+    consumer_prefetch: int
+    relay_batch: int
+    relay_idle_seconds: float
+    log_level: str
+    log_format: str
+    auth_public_key_file: Path
+    auth_issuer: str
+    auth_audience: str
+    gateway_host: str
+    gateway_port: int
+    web_workers: int
+    http_timeout: float
+    env: Mapping[str, str]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        env = dict(os.environ if env is None else env)
+
+        def get(name: str) -> str:
+            spec = next(s for s in SETTINGS if s.env == name)
+            return env.get(name, spec.default)
+
+        data_dir = Path(get("REALNAME_DATA_DIR"))
+        key_file = get("REALNAME_AUTH_PUBLIC_KEY_FILE")
+        values: dict[str, object] = {
+            "data_dir": data_dir,
+            "database_url": get("REALNAME_DATABASE_URL"),
+            "database_prefix": get("REALNAME_DATABASE_PREFIX"),
+            "amqp_url": get("REALNAME_AMQP_URL"),
+            "bus_prefix": get("REALNAME_BUS_PREFIX"),
+            "delivery_limit": int(get("REALNAME_DELIVERY_LIMIT")),
+            "consumer_prefetch": int(get("REALNAME_CONSUMER_PREFETCH")),
+            "relay_batch": int(get("REALNAME_RELAY_BATCH")),
+            "relay_idle_seconds": float(get("REALNAME_RELAY_IDLE_SECONDS")),
+            "log_level": get("REALNAME_LOG_LEVEL").upper(),
+            "log_format": get("REALNAME_LOG_FORMAT"),
+            "auth_public_key_file": Path(key_file) if key_file else data_dir / "keys" / "token-signing.pub.pem",
+            "auth_issuer": get("REALNAME_AUTH_ISSUER"),
+            "auth_audience": get("REALNAME_AUTH_AUDIENCE"),
+            "gateway_host": get("REALNAME_GATEWAY_HOST"),
+            "gateway_port": int(get("REALNAME_GATEWAY_PORT")),
+            "web_workers": int(get("REALNAME_WEB_WORKERS")),
+            "http_timeout": float(get("REALNAME_HTTP_TIMEOUT")),
+            "env": env,
+        }
+        unknown = set(overrides) - {f.name for f in fields(cls)}
+        if unknown:
+            raise TypeError(f"unknown settings: {sorted(unknown)}")
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def distributed(self) -> bool:
+        """Distributed mode: a real broker. All-in-one mode uses the in-process bus."""
+        return bool(self.amqp_url)
+
+    @property
+    def bus_url(self) -> str:
+        return self.amqp_url or "memory://"
+
+    def database_url_for(self, service: str) -> str:
+        own = self.env.get(f"REALNAME_{service.upper()}_DATABASE_URL")
+        if own:
+            return own
+        if not self.database_url:
+            return f"sqlite:///{(self.data_dir / f'{service}.db').resolve()}"
+        return with_database(self.database_url, f"{self.database_prefix}{service}")
+
+    def service_url(self, service: str) -> str:
+        own = self.env.get(f"REALNAME_{service.upper()}_URL")
+        return own or f"http://127.0.0.1:{SERVICE_PORTS[service]}"
+
+
+def with_database(server_url: str, database: str) -> str:
+    """The server URL with its path replaced by ``database``."""
+    parts = urlsplit(server_url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))

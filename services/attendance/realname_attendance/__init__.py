@@ -1,0 +1,1 @@
+"""realname_attendance."""

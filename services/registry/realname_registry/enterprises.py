@@ -1,0 +1,72 @@
+"""Registering enterprises: the service functions behind the HTTP endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from realname_kit.db import Database
+from realname_kit.pagination import decode_cursor, encode_cursor
+from realname_kit.problems import Problem
+from realname_registry.domain import normalise_uscc, uscc_problem
+from realname_registry.models import OUTBOX, Enterprise
+from realname_registry.schemas import EnterpriseSchema
+
+
+def register_enterprise(db: Database, name: str, uscc: str, kind: str) -> Enterprise:
+    """Register an enterprise once per credit code (a retry finds the first one: 409 with it)."""
+    uscc = normalise_uscc(uscc)
+    why = uscc_problem(uscc)
+    if why:
+        raise Problem(422, "uscc_invalid", "The unified social credit code is not valid", why, field="uscc")
+    try:
+        with db.transaction() as session:
+            existing = _by_uscc(session, uscc)
+            if existing is not None:
+                raise _already(existing)
+            enterprise = Enterprise(name=name.strip(), uscc=uscc, kind=kind)
+            session.add(enterprise)
+            session.flush()
+            OUTBOX.record(session, "enterprise.registered", enterprise_event(enterprise))
+            return enterprise
+    except IntegrityError:  # a concurrent request with the same code won the race
+        with db.transaction() as session:
+            winner = _by_uscc(session, uscc)
+        if winner is None:
+            raise
+        raise _already(winner) from None
+
+
+def enterprise_event(e: Enterprise) -> dict[str, Any]:
+    return {"enterprise_id": e.id, "name": e.name, "uscc": e.uscc, "kind": e.kind,
+            "registered_at": e.registered_at.isoformat()}
+
+
+def list_enterprises(db: Database, limit: int, cursor: str | None) -> tuple[list[Enterprise], str | None]:
+    after = (decode_cursor(cursor) or {}).get("seq", 0)
+    with db.transaction() as session:
+        rows = list(session.scalars(select(Enterprise).where(Enterprise.seq > after)
+                                    .order_by(Enterprise.seq).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor({"seq": rows[-1].seq}) if more else None
+
+
+def get_enterprise(db: Database, enterprise_id: str) -> Enterprise:
+    with db.transaction() as session:
+        found = session.scalars(select(Enterprise).where(Enterprise.id == enterprise_id)).first()
+    if found is None:
+        raise Problem(404, "enterprise_not_found", "No enterprise has this id", enterprise_id=enterprise_id)
+    return found
+
+
+def _by_uscc(session: Session, uscc: str) -> Enterprise | None:
+    return session.scalars(select(Enterprise).where(Enterprise.uscc == uscc)).first()
+
+
+def _already(existing: Enterprise) -> Problem:
+    return Problem(409, "enterprise_exists", "An enterprise with this credit code is already registered",
+                   f"It was registered as {existing.name}.", existing=EnterpriseSchema().dump(existing))
