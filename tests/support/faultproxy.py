@@ -194,7 +194,7 @@ class FaultProxy:
             if mask & _R:
                 data = sock.recv(_CHUNK)
                 pair.eof[side] |= not data
-                pair.out[1 - side] += data
+                pair.out[1 - side].extend(data)
                 if side == _CLIENT:
                     self.bytes_upstream += len(data)
                 else:

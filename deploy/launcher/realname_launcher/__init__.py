@@ -1,1 +1,1 @@
-"""realname_launcher."""
+"""Runs the realname platform: all-in-one in one process, or distributed as supervised processes."""

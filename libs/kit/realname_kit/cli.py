@@ -7,7 +7,7 @@ import signal
 import threading
 from types import FrameType
 
-from realname_kit.bus.confirming_publisher import ConfirmingPublisher
+from realname_kit.bus.confirming_publisher import ConfirmingPublisher, PublishFailed
 from realname_kit.bus.consumer import AmqpConsumer
 from realname_kit.bus.relay import Relay
 from realname_kit.bus.topology import Topology
@@ -53,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     with ConfirmingPublisher(settings.amqp_url, connection_name=f"{spec.name}-relay") as publisher:
         _declare(settings, topology)
+        try:
+            publisher.connect()
+        except PublishFailed as exc:  # the relay loop keeps trying
+            log.warning("relay_cannot_connect_yet", error=str(exc))
         Relay(db, spec.outbox_table, publisher, topology.exchange_name(spec.name),
               batch_size=settings.relay_batch, idle_seconds=settings.relay_idle_seconds).run(stop)
     return 0
@@ -74,3 +78,7 @@ def _stop_on_signals() -> threading.Event:
     signal.signal(signal.SIGTERM, _handler)
     signal.signal(signal.SIGINT, _handler)
     return stop
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

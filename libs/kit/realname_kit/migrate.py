@@ -15,7 +15,7 @@ _LOCK_ID = 0x7265616C  # "real": one migrator at a time per database
 def alembic_config(spec: ServiceSpec, url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(spec.migrations))
-    cfg.set_main_option("version_locations", str(spec.migrations / "versions"))
+    cfg.set_main_option("path_separator", "os")
     cfg.attributes["url"] = url
     cfg.attributes["metadata"] = spec.metadata
     return cfg

@@ -112,6 +112,13 @@ class ConfirmingPublisher:
         if batch.nacked:
             raise PublishFailed(f"{batch.nacked} of {batch.size} messages nacked by the broker")
 
+    def connect(self) -> None:
+        """Connect now rather than at the first publish (a relay shows at start that it can reach the broker)."""
+        with self._lock:
+            if self._closed:
+                raise PublishFailed("publisher is closed")
+            self._ensure_ready()
+
     def close(self) -> None:
         with self._lock:
             self._closed = True

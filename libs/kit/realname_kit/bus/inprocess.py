@@ -14,7 +14,7 @@ from pathlib import Path
 
 from realname_kit.bus.confirming_publisher import OutgoingMessage
 from realname_kit.bus.processing import Delivery, MessageProcessor
-from realname_kit.bus.topology import QUEUES, QueueSpec
+from realname_kit.bus.topology import QUEUES, Topology
 from realname_kit.logs import get_logger
 from realname_kit.timeutil import utcnow
 
@@ -22,13 +22,15 @@ log = get_logger(__name__)
 
 
 class InProcessBus:
-    def __init__(self, dead_letter_file: Path) -> None:
-        self.processors: dict[QueueSpec, MessageProcessor] = {}
+    def __init__(self, topology: Topology, dead_letter_file: Path) -> None:
+        self.topology = topology
+        self.processors: dict[str, MessageProcessor] = {}
         self.dead_letter_file = dead_letter_file
         self._lock = threading.Lock()
 
-    def register(self, spec: QueueSpec, processor: MessageProcessor) -> None:
-        self.processors[spec] = processor
+    def register(self, processors: dict[str, MessageProcessor]) -> None:
+        """Subscribe processors, keyed by their queue's name under this bus's topology."""
+        self.processors.update(processors)
 
     def publisher(self, publisher_service: str) -> InProcessPublisher:
         return InProcessPublisher(self, publisher_service)
@@ -37,7 +39,7 @@ class InProcessBus:
         for spec in QUEUES:
             wanted = [m for m in messages if any(b.publisher == publisher_service and b.event_type == m.type
                                                  for b in spec.bindings)]
-            processor = self.processors.get(spec)
+            processor = self.processors.get(self.topology.queue_name(spec))
             if not wanted or processor is None:
                 continue
             for outcome in processor.process([Delivery(m.body, m) for m in wanted]):

@@ -1,0 +1,62 @@
+"""``realname``: run the platform (``up``), migrate it, or list its settings."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from realname_kit.logs import configure_logging
+from realname_kit.settings import SETTINGS, Settings
+from realname_launcher.processes import parse_scale, process_kinds
+
+LOCAL_AMQP = "amqp://guest:guest@127.0.0.1:5672/%2F"
+LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="realname", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="run the platform")
+    up.add_argument("--distributed", action="store_true",
+                    help="separate processes on RabbitMQ and PostgreSQL (the local ones unless "
+                         "REALNAME_AMQP_URL and REALNAME_DATABASE_URL say otherwise)")
+    up.add_argument("--scale", action="append", default=[], metavar="PROCESS=N",
+                    help="copies of a process kind (e.g. attendance-consumer=3); for <service>-web, "
+                         "gunicorn workers")
+    sub.add_parser("migrate", help="create and migrate every service's database")
+    sub.add_parser("settings", help="print the settings table")
+    args = parser.parse_args(argv)
+
+    if args.command == "settings":
+        print("| variable | default | meaning |\n|---|---|---|")
+        for s in SETTINGS:
+            print(f"| `{s.env}` | `{s.default}` | {s.doc} |")
+        return 0
+    env = dict(os.environ)
+    if getattr(args, "distributed", False):
+        env.setdefault("REALNAME_AMQP_URL", LOCAL_AMQP)
+        env.setdefault("REALNAME_DATABASE_URL", LOCAL_POSTGRES)
+    settings = Settings.from_env(env)
+    configure_logging(settings.log_level, settings.log_format, process="launcher")
+    if args.command == "migrate":
+        from realname_launcher.platform import prepare
+        prepare(settings)
+        return 0
+    if settings.distributed != bool(settings.database_url):
+        parser.error("distributed mode needs both REALNAME_AMQP_URL and REALNAME_DATABASE_URL")
+    if not settings.distributed:
+        if args.scale:
+            parser.error("--scale applies to distributed mode (add --distributed)")
+        from realname_launcher.allinone import run_all_in_one
+        run_all_in_one(settings)
+        return 0
+    try:
+        scale = parse_scale(args.scale, {k.name for k in process_kinds(settings, {})})
+    except ValueError as exc:
+        parser.error(str(exc))
+    from realname_launcher.supervisor import run_distributed
+    return run_distributed(settings, scale)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

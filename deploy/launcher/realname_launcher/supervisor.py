@@ -1,0 +1,111 @@
+"""Distributed mode: start every process, restart what dies, stop them all cleanly."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from types import FrameType
+
+from realname_kit.settings import Settings
+from realname_launcher.platform import log, prepare
+from realname_launcher.processes import ProcessKind, copies, process_kinds
+
+
+@dataclass
+class Child:
+    kind: ProcessKind
+    index: int
+    env: dict[str, str]
+    popen: subprocess.Popen[bytes] | None = None
+    started: float = 0.0
+    backoff: float = 1.0
+    restart_at: float = 0.0
+    restarts: int = field(default=0)
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind.name}.{self.index}"
+
+    def start(self) -> None:
+        self.popen = subprocess.Popen(self.kind.argv, env=self.env, start_new_session=True)
+        self.started = time.monotonic()
+        log.info("process_started", process=self.label, pid=self.popen.pid)
+
+
+def run_distributed(settings: Settings, scale: dict[str, int]) -> int:
+    prepare(settings)
+    children = _children(settings, scale)
+    stopping = False
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+
+    for child in children:
+        child.start()
+    url = f"http://{settings.gateway_host}:{settings.gateway_port}"
+    print(f"realname is up (distributed, {len(children)} processes): {url}  "
+          f"(API browser: {url}/docs; Ctrl-C stops)", flush=True)
+    while not stopping:
+        _restart_the_dead(children)
+        time.sleep(0.3)
+    _stop_all(children)
+    print("realname stopped.", flush=True)
+    return 0
+
+
+def _children(settings: Settings, scale: dict[str, int]) -> list[Child]:
+    metrics_root = settings.data_dir.resolve() / "metrics"
+    shutil.rmtree(metrics_root, ignore_errors=True)
+    children = []
+    for kind in process_kinds(settings, scale):
+        env = {**os.environ, **{k: v for k, v in settings.env.items() if k.startswith("REALNAME_")},
+               "REALNAME_SERVICE_NAME": kind.service, "REALNAME_PROCESS": kind.role}
+        if kind.role == "web":
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_root / kind.service)
+            (metrics_root / kind.service).mkdir(parents=True, exist_ok=True)
+            if kind.name in scale:
+                env["REALNAME_WEB_WORKERS"] = str(scale[kind.name])
+        children += [Child(kind, i, env) for i in range(copies(kind, scale))]
+    return children
+
+
+def _restart_the_dead(children: list[Child]) -> None:
+    now = time.monotonic()
+    for child in children:
+        if child.popen is None:
+            if now >= child.restart_at:
+                child.start()
+            continue
+        code = child.popen.poll()
+        if code is None:
+            if now - child.started > 30:
+                child.backoff = 1.0  # it has run a while: the next crash restarts quickly again
+            continue
+        child.popen = None
+        child.restarts += 1
+        child.restart_at = now + child.backoff
+        log.warning("process_exited", process=child.label, code=code, restart_in=child.backoff)
+        child.backoff = min(child.backoff * 2, 30.0)
+
+
+def _stop_all(children: list[Child], grace: float = 20.0) -> None:
+    running = [c for c in children if c.popen is not None and c.popen.poll() is None]
+    for child in running:
+        assert child.popen is not None
+        child.popen.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for child in running:
+        assert child.popen is not None
+        try:
+            child.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            log.warning("process_killed", process=child.label)
+            os.killpg(child.popen.pid, signal.SIGKILL)
+            child.popen.wait()

@@ -1,0 +1,15 @@
+"""The attendance service as the platform sees it."""
+
+from pathlib import Path
+
+from realname_kit.service import ServiceSpec
+from realname_attendance.models import Base
+
+SPEC = ServiceSpec(
+    name="attendance",
+    title="realname attendance",
+    description="Devices, gate whitelists, punches, the attendance ledger.",
+    metadata=Base.metadata,
+    blueprints=[],
+    migrations=Path(__file__).parent / "migrations",
+)

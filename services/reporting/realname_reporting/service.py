@@ -1,0 +1,18 @@
+"""The reporting service as the platform sees it."""
+
+from pathlib import Path
+
+from realname_kit.service import ServiceSpec
+from realname_reporting.api import directory
+from realname_reporting.directory import record_enterprise
+from realname_reporting.models import Base
+
+SPEC = ServiceSpec(
+    name="reporting",
+    title="realname reporting",
+    description="Read models built from events, Excel exports, wage ledger, reconciliation, arrears warnings.",
+    metadata=Base.metadata,
+    blueprints=[directory],
+    migrations=Path(__file__).parent / "migrations",
+    handlers={"enterprise.registered": record_enterprise},
+)

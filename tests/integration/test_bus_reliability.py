@@ -1,0 +1,176 @@
+"""The bus keeps its promises when processes die and connections drop: every count is exact."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from kombu import Connection, Producer, Queue
+from sqlalchemy import text
+
+from realname_kit.bus.consumer import QUEUE_HEADER, REASON_HEADER
+from realname_registry.enterprises import register_enterprise
+from tests.support.faultproxy import FaultProxy
+from tests.support.stack import Stack, eventually
+
+USCC = "91350100M000100Y43"
+PARTIES = "SELECT count(*) FROM parties"
+INBOX = "SELECT count(*) FROM inbox"
+PENDING = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+
+
+@pytest.fixture
+def proxy(stack: Stack) -> Iterator[FaultProxy]:
+    parts = urlsplit(stack.amqp)
+    with FaultProxy(parts.hostname or "127.0.0.1", parts.port or 5672) as p:
+        yield p
+
+
+def through(stack: Stack, proxy: FaultProxy) -> str:
+    parts = urlsplit(stack.amqp)
+    netloc = parts.netloc.rsplit(":", 1)[0] if parts.port else parts.netloc
+    return urlunsplit((parts.scheme, f"{netloc}:{proxy.port}", parts.path, parts.query, ""))
+
+
+@pytest.fixture
+def ready(stack: Stack) -> Stack:
+    stack.migrate("registry", "assignment", "reporting")
+    stack.declare()
+    return stack
+
+
+def test_a_relay_killed_before_the_confirm_leaves_the_event_to_be_delivered_and_handled_once(
+        ready: Stack, proxy: FaultProxy) -> None:
+    queue = ready.queue_name("assignment", "enterprises")
+    relay = ready.spawn("relay", "registry", REALNAME_AMQP_URL=through(ready, proxy))
+    eventually(lambda: proxy.connection_count == 1 and proxy.bytes_downstream > 0)
+    time.sleep(0.5)  # the relay has opened its channel and put it in confirm mode
+    proxy.hold_downstream(True)  # the broker's confirms never reach the relay
+    register_enterprise(ready.db("registry"), "上海建工劳务有限公司", USCC, "labour")  # the commit
+    eventually(lambda: ready.queue_depth(queue) == 1)  # the broker has it; the relay waits for the confirm
+    relay.send_signal(signal.SIGKILL)
+    relay.wait()
+    assert ready.count("registry", PENDING) == 1  # not marked: it will be published again
+
+    ready.spawn("relay", "registry")
+    eventually(lambda: ready.count("registry", PENDING) == 0)
+    assert ready.queue_depth(queue) == 2  # delivered twice: at least once
+    ready.spawn("consumer", "assignment")
+    eventually(lambda: ready.queue_depth(queue) == 0)
+    time.sleep(0.3)
+    assert ready.count("assignment", PARTIES) == 1  # effect once
+    assert ready.count("assignment", INBOX) == 1
+    assert ready.queue_depth(f"{queue}.dead") == 0
+
+
+def test_a_consumer_killed_mid_handler_gets_the_message_again_and_its_effect_happens_once(
+        ready: Stack) -> None:
+    queue = ready.queue_name("assignment", "enterprises")
+    ready.spawn("relay", "registry")
+    register_enterprise(ready.db("registry"), "上海建工劳务有限公司", USCC, "labour")
+    eventually(lambda: ready.queue_depth(queue) == 1)
+    with ready.db("assignment").engine.connect() as blocker:
+        blocker.execute(text("LOCK TABLE parties IN ACCESS EXCLUSIVE MODE"))  # the handler stops inside
+        consumer = ready.spawn("consumer", "assignment")
+        eventually(lambda: _waiting_on_lock(ready))
+        consumer.send_signal(signal.SIGKILL)
+        consumer.wait()
+        blocker.rollback()
+    eventually(lambda: ready.queue_depth(queue) == 1)  # back in the queue, unacknowledged
+    ready.spawn("consumer", "assignment")
+    eventually(lambda: ready.queue_depth(queue) == 0)
+    assert ready.count("assignment", PARTIES) == 1
+    assert ready.count("assignment", INBOX) == 1
+
+
+def test_a_consumer_killed_after_its_commit_but_before_its_ack_has_no_second_effect(
+        ready: Stack, proxy: FaultProxy) -> None:
+    queue = ready.queue_name("assignment", "enterprises")
+    ready.spawn("relay", "registry")
+    consumer = ready.spawn("consumer", "assignment", REALNAME_AMQP_URL=through(ready, proxy))
+    eventually(lambda: proxy.connection_count >= 1)
+    time.sleep(1.0)  # consuming
+    proxy.hold_upstream(True)  # its ack will not reach the broker
+    register_enterprise(ready.db("registry"), "上海建工劳务有限公司", USCC, "labour")
+    eventually(lambda: ready.count("assignment", PARTIES) == 1)  # committed
+    consumer.send_signal(signal.SIGKILL)
+    consumer.wait()
+    proxy.drop_connections()
+    eventually(lambda: ready.queue_depth(queue) == 1)  # the broker gives it back
+    ready.spawn("consumer", "assignment")
+    eventually(lambda: ready.queue_depth(queue) == 0)
+    time.sleep(0.3)
+    assert ready.count("assignment", PARTIES) == 1
+    assert ready.count("assignment", INBOX) == 1
+    assert ready.queue_depth(f"{queue}.dead") == 0
+
+
+def test_connections_cut_mid_stream_reconnect_and_lose_nothing(ready: Stack, proxy: FaultProxy) -> None:
+    url = through(ready, proxy)
+    ready.spawn("relay", "registry", REALNAME_AMQP_URL=url)
+    ready.spawn("consumer", "assignment", REALNAME_AMQP_URL=url)
+    eventually(lambda: proxy.connection_count >= 2, timeout=15)
+    codes = _valid_codes(300)
+    writer = threading.Thread(target=lambda: [
+        register_enterprise(ready.db("registry"), f"劳务公司{i}", code, "labour") for i, code in enumerate(codes)])
+    writer.start()
+    drops = 0
+    while writer.is_alive() or drops < 3:
+        time.sleep(0.4)
+        drops += proxy.drop_connections() > 0
+    writer.join()
+    eventually(lambda: ready.count("assignment", PARTIES) == 300, timeout=60)
+    assert drops >= 3
+    assert ready.count("registry", PENDING) == 0
+    assert ready.count("assignment", INBOX) == 300
+    eventually(lambda: ready.queue_depth(ready.queue_name("assignment", "enterprises")) == 0)
+
+
+def test_a_poison_message_is_dead_lettered_with_its_reason_and_not_redelivered(ready: Stack) -> None:
+    queue = ready.queue_name("assignment", "enterprises")
+    exchange = ready.topology.exchange("registry")
+    with Connection(ready.amqp) as conn:
+        producer = Producer(conn.default_channel, exchange=exchange)
+        producer.publish(b"{not json", routing_key="enterprise.registered", content_type="application/json",
+                         content_encoding="utf-8", message_id="poison-1")
+        producer.publish({"id": "poison-2", "type": "enterprise.registered", "version": 1,
+                          "occurred_at": "2026-11-25T00:00:00+00:00", "source": "registry",
+                          "correlation_id": None, "data": {"name": "no id, no code"}},
+                         routing_key="enterprise.registered", serializer="json")
+    ready.spawn("consumer", "assignment")
+    eventually(lambda: ready.queue_depth(f"{queue}.dead") == 2)
+    time.sleep(1.0)
+    assert ready.queue_depth(queue) == 0
+    assert ready.queue_depth(f"{queue}.dead") == 2  # once each: not redelivered for ever
+    with Connection(ready.amqp) as conn:
+        dead = Queue(f"{queue}.dead", no_declare=True)(conn.default_channel)
+        reasons = {}
+        for _ in range(2):
+            message = dead.get(no_ack=False)
+            reasons[message.properties.get("message_id") or "poison-2"] = message.headers[REASON_HEADER]
+            assert message.headers[QUEUE_HEADER] == queue
+            message.ack()
+    assert reasons["poison-1"].startswith("malformed_envelope")
+    assert "PoisonMessage" in reasons["poison-2"] and "enterprise_id" in reasons["poison-2"]
+    assert ready.count("assignment", PARTIES) == 0
+
+
+def _waiting_on_lock(stack: Stack) -> bool:
+    sql = ("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+           "AND wait_event_type = 'Lock'")
+    return stack.count("assignment", sql) > 0
+
+
+def _valid_codes(n: int) -> list[str]:
+    from realname_registry.domain import organisation_code_check_character, uscc_check_character
+    codes = []
+    for i in range(n):
+        body = f"{10000000 + i:08d}"
+        org = body + (organisation_code_check_character(body) or "")
+        first17 = f"91310000{org}"
+        codes.append(first17 + uscc_check_character(first17))
+    return codes
