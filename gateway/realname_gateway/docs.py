@@ -1,4 +1,4 @@
-"""``/docs``: Swagger UI from the ``swagger_ui_bundle`` package, served by the gateway itself (works offline)."""
+"""``/docs``: Swagger UI from the ``swagger_ui_bundle`` package, served by the gateway (works offline)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from html import escape
 from pathlib import Path
 
 from flask import Blueprint, Response, send_from_directory, url_for
-from swagger_ui_bundle import swagger_ui_path
-
 from realname_kit.auth import ANYONE, allow
+from swagger_ui_bundle import swagger_ui_path
 
 ASSETS = Path(str(swagger_ui_path))
 PAGE = """<!doctype html>
@@ -35,8 +34,8 @@ PAGE = """<!doctype html>
 def docs_blueprint() -> Blueprint:
     bp = Blueprint("docs", __name__)
 
-    @bp.get("/docs")
     @bp.get("/docs/")
+    @bp.get("/docs")  # registered first: url_for gives this one
     @allow(ANYONE)
     def page() -> Response:
         def href(name: str) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from concurrent.futures import Executor, Future, wait
 from typing import Any
 
-from realname_gateway.upstream import Upstream, UpstreamTimeout
+from realname_gateway.upstream import Upstream, UpstreamTimeoutError
 
 Answer = tuple[int, Any] | BaseException
 
@@ -25,5 +25,5 @@ def ask_all(pool: Executor, upstreams: Mapping[str, Upstream], path: str,
 def _outcome(future: Future[tuple[int, Any]], timeout: float) -> Answer:
     if not future.done():
         future.cancel()
-        return UpstreamTimeout(f"no answer within {timeout:g} s")
+        return UpstreamTimeoutError(f"no answer within {timeout:g} s")
     return future.exception() or future.result()

@@ -1,4 +1,4 @@
-"""Which headers cross the gateway: hop-by-hop ones belong to one connection and stop here (RFC 9110 §7.6.1)."""
+"""Which headers cross the gateway: hop-by-hop ones belong to one connection (RFC 9110 §7.6.1)."""
 
 from __future__ import annotations
 

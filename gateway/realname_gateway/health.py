@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from realname_gateway.fanout import Answer
-from realname_gateway.upstream import UpstreamError, UpstreamTimeout
+from realname_gateway.upstream import UpstreamError, UpstreamTimeoutError
 
 
 def readiness(answers: Mapping[str, Answer]) -> tuple[dict[str, Any], int]:
@@ -17,7 +17,7 @@ def readiness(answers: Mapping[str, Answer]) -> tuple[dict[str, Any], int]:
 
 
 def service_status(answer: Answer) -> dict[str, Any]:
-    if isinstance(answer, UpstreamTimeout):
+    if isinstance(answer, UpstreamTimeoutError):
         return {"status": "timeout", "checks": {}, "detail": str(answer)}
     if isinstance(answer, UpstreamError):
         return {"status": "unreachable", "checks": {}, "detail": str(answer)}

@@ -63,7 +63,8 @@ def _renamed(node: Any, prefix: str) -> Any:
         copy["$ref"] = _renamed_ref(copy["$ref"], prefix)
     discriminator = copy.get("discriminator")
     if isinstance(discriminator, dict) and isinstance(discriminator.get("mapping"), dict):
-        discriminator["mapping"] = {key: _mapped(value, prefix) for key, value in discriminator["mapping"].items()}
+        mapping = discriminator["mapping"]
+        discriminator["mapping"] = {key: _mapped(value, prefix) for key, value in mapping.items()}
     return copy
 
 

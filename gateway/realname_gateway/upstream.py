@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import json
-from http.cookiejar import DefaultCookiePolicy
 from collections.abc import Iterator
+from http.cookiejar import DefaultCookiePolicy
 from typing import IO, Any, Protocol
 from urllib.parse import quote
 
 import requests
 from flask import Request, Response
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
-from werkzeug.test import Client
-
-from realname_gateway.headers import end_to_end
 from realname_kit.logs import correlation_id
 from realname_kit.web import CORRELATION_HEADER
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+from werkzeug.test import Client, run_wsgi_app
+
+from realname_gateway.headers import end_to_end
 
 STREAM_CHUNK = 64 * 1024
 
@@ -27,7 +27,7 @@ class UpstreamError(Exception):
     status, reason, title = 502, "service_unavailable", "The service does not answer"
 
 
-class UpstreamTimeout(UpstreamError):
+class UpstreamTimeoutError(UpstreamError):
     status, reason, title = 504, "service_timeout", "The service did not answer in time"
 
 
@@ -51,7 +51,8 @@ class WsgiUpstream:
         cid = correlation_id()
         if cid:
             environ["HTTP_X_CORRELATION_ID"] = cid
-        return Response.from_app(self.app, environ)
+        body, status, headers = run_wsgi_app(self.app, environ)
+        return Response(body, status, headers)
 
     def get_json(self, path: str) -> tuple[int, Any]:
         answer = self._client.get(path, headers=_probe_headers())
@@ -86,7 +87,7 @@ class HttpUpstream:
         try:
             return self._session.request(method, url, allow_redirects=False, **kwargs)
         except requests.Timeout as exc:
-            raise UpstreamTimeout(f"{method} {url}: {exc}") from exc
+            raise UpstreamTimeoutError(f"{method} {url}: {exc}") from exc
         except requests.RequestException as exc:
             raise UpstreamError(f"{method} {url}: {exc}") from exc
 
@@ -97,7 +98,8 @@ def _session() -> requests.Session:
     session.headers.clear()  # pass the client's own Accept-Encoding, User-Agent… and add nothing
     session.cookies.set_policy(_NoCookies())  # one session serves every client: it must remember none
     # Only connection set-up is retried: the request has not left yet, so even a POST is safe.
-    retry = Retry(total=1, connect=1, read=0, status=0, redirect=0, other=0, raise_on_status=False)
+    # read=False re-raises a read error as it is, so that a read timeout stays a timeout.
+    retry = Retry(total=1, connect=1, read=False, status=0, redirect=0, other=0, raise_on_status=False)
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64, max_retries=retry)
     session.mount("http://", adapter)
     session.mount("https://", adapter)

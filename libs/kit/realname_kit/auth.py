@@ -60,6 +60,8 @@ def allow(*roles: str) -> Callable[[F], F]:
 
 
 def declared_access(view: Callable[..., Any], method: str | None = None) -> frozenset[str] | None:
+    if method == "HEAD":
+        method = "GET"  # HEAD is GET without the body, and admits whom GET admits
     view_class = getattr(view, "view_class", None)
     if view_class is not None and method is not None:
         handler = getattr(view_class, method.lower(), None)

@@ -44,11 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     db = Database(url)
     topology = Topology(settings.bus_prefix, settings.delivery_limit)
     if args.command == "consumer":
-        processors = processors_for(spec, db, topology)
-        if not processors:
+        subscriptions = processors_for(spec, db, topology)
+        if not subscriptions:
             log.info("nothing_to_consume", service=spec.name)
             return 0
-        AmqpConsumer(settings.amqp_url, topology, spec.name, processors,
+        AmqpConsumer(settings.amqp_url, topology, spec.name, subscriptions,
                      prefetch=settings.consumer_prefetch).run(stop)
         return 0
     with ConfirmingPublisher(settings.amqp_url, connection_name=f"{spec.name}-relay") as publisher:

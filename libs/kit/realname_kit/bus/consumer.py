@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
 from kombu import Connection, Consumer, Message, Producer
 
 from realname_kit.bus.processing import Delivery, MessageProcessor, Stopped
-from realname_kit.bus.topology import Topology
+from realname_kit.bus.topology import QueueSpec, Topology
 from realname_kit.logs import get_logger
 
 log = get_logger(__name__)
@@ -24,10 +25,16 @@ class AmqpConsumer:
     """Consumes every queue of one service; each queue's messages go to its ``MessageProcessor``."""
 
     def __init__(self, url: str, topology: Topology, service: str,
-                 processors: Mapping[str, MessageProcessor], *, prefetch: int = 200) -> None:
-        self.url, self.topology, self.service = url, topology, service
-        self.processors, self.prefetch = processors, prefetch
-        self.buffer: dict[str, list[Message]] = {name: [] for name in processors}
+                 subscriptions: Sequence[tuple[QueueSpec, MessageProcessor]], *, prefetch: int = 200,
+                 max_wait: float = 0.05) -> None:
+        self.url, self.topology, self.service, self.prefetch = url, topology, service, prefetch
+        # Handle half the prefetch at a time: the broker keeps sending the other half meanwhile.
+        self.batch_size = max(1, prefetch // 2)
+        self.max_wait = max_wait
+        self.queues = {topology.queue_name(spec): topology.queue(spec) for spec, _ in subscriptions}
+        self.dead_letter_queues = [topology.dead_letter_queue(spec) for spec, _ in subscriptions]
+        self.processors = {p.queue: p for _, p in subscriptions}
+        self.buffer: dict[str, list[Message]] = {name: [] for name in self.processors}
 
     def run(self, stop: threading.Event) -> None:
         backoff = 0.5
@@ -37,7 +44,7 @@ class AmqpConsumer:
                                 transport_options={"confirm_publish": True}) as conn:
                     conn.connect()
                     backoff = 0.5
-                    self.topology.declare(conn, self.service)
+                    self._declare(conn)
                     self._consume(conn, stop)
             except Stopped:
                 return
@@ -52,39 +59,67 @@ class AmqpConsumer:
     def _consume(self, conn: Connection, stop: threading.Event) -> None:
         channel = conn.channel()
         channel.basic_qos(prefetch_size=0, prefetch_count=self.prefetch, a_global=False)
-        consumers = [Consumer(channel, queues=[q], on_message=partial(self._collect, name), no_ack=False)
-                     for name in self.processors
-                     for q in [next(q for q in self.topology.all_queues(self.service) if q.name == name)]]
+        consumers = [Consumer(channel, queues=[queue], on_message=partial(self._collect, name), no_ack=False)
+                     for name, queue in self.queues.items()]
         for consumer in consumers:
             consumer.consume()
         dead_letters = Producer(conn.channel(), exchange=self.topology.dead_letter_exchange())
         log.info("consumer_started", service=self.service, queues=list(self.processors))
         while not stop.is_set():
+            self._fill(conn)
+            self._flush(conn, dead_letters, stop)
+            conn.heartbeat_check()
+        self._flush(conn, dead_letters, stop)
+
+    def _fill(self, conn: Connection) -> None:
+        """Receive until a batch is full or its first message has waited ``max_wait`` seconds.
+
+        Waiting for the batch rather than for a lull keeps batches large when the broker delivers
+        unevenly under load; one transaction per message would be far slower.
+        """
+        first_at: float | None = None
+        while True:
             waiting = sum(len(v) for v in self.buffer.values())
+            if waiting >= self.batch_size:
+                return
+            if waiting and first_at is None:
+                first_at = time.monotonic()
+            left = 1.0 if first_at is None else self.max_wait - (time.monotonic() - first_at)
+            if left <= 0:
+                return
             try:
-                conn.drain_events(timeout=0.01 if waiting else 1.0)
-                if waiting + 1 < self.prefetch:
-                    continue
+                conn.drain_events(timeout=left)
             except socket.timeout:
                 conn.heartbeat_check()
-            self._flush(conn, dead_letters, stop)
-        self._flush(conn, dead_letters, stop)
+                if first_at is None:
+                    return
+
+    def _declare(self, conn: Connection) -> None:
+        channel = conn.default_channel
+        for exchange in self.topology.all_exchanges():
+            exchange(channel).declare()
+        for queue in [*self.queues.values(), *self.dead_letter_queues]:
+            queue(channel).declare()
 
     def _collect(self, queue: str, message: Message) -> None:
         self.buffer[queue].append(message)
 
     def _flush(self, conn: Connection, dead_letters: Producer, stop: threading.Event) -> None:
-        for queue, messages in self.buffer.items():
-            if not messages:
+        last: Message | None = None
+        for queue, batch in self.buffer.items():
+            if not batch:
                 continue
-            batch, self.buffer[queue] = messages, []
             deliveries = [Delivery(m.body if isinstance(m.body, bytes) else m.body.encode(), m) for m in batch]
-            outcomes = self.processors[queue].process(deliveries, stop, keepalive=conn.heartbeat_check)
-            for outcome in outcomes:
-                message: Message = outcome.delivery.tag  # type: ignore[assignment]
+            for outcome in self.processors[queue].process(deliveries, stop, keepalive=conn.heartbeat_check):
                 if outcome.dead_reason is not None:
-                    self._dead_letter(dead_letters, queue, message, outcome.dead_reason)
-                message.ack()
+                    self._dead_letter(dead_letters, queue, outcome.delivery.tag, outcome.dead_reason)  # type: ignore[arg-type]
+            if last is None or batch[-1].delivery_tag > last.delivery_tag:
+                last = batch[-1]
+            batch.clear()
+        if last is not None:
+            # Every message received so far is handled or dead-lettered (one channel delivers in tag
+            # order), so one ack covers them all.
+            last.ack(multiple=True)
 
     def _dead_letter(self, producer: Producer, queue: str, message: Message, reason: str) -> None:
         # Published with a confirm before the original is acknowledged: a dead letter is never lost.

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from realname_kit.bus.confirming_publisher import OutgoingMessage
 from realname_kit.bus.processing import Delivery, MessageProcessor
-from realname_kit.bus.topology import QUEUES, Topology
+from realname_kit.bus.topology import QueueSpec, Topology
 from realname_kit.logs import get_logger
 from realname_kit.timeutil import utcnow
 
@@ -24,23 +24,21 @@ log = get_logger(__name__)
 class InProcessBus:
     def __init__(self, topology: Topology, dead_letter_file: Path) -> None:
         self.topology = topology
-        self.processors: dict[str, MessageProcessor] = {}
+        self.subscriptions: list[tuple[QueueSpec, MessageProcessor]] = []
         self.dead_letter_file = dead_letter_file
         self._lock = threading.Lock()
 
-    def register(self, processors: dict[str, MessageProcessor]) -> None:
-        """Subscribe processors, keyed by their queue's name under this bus's topology."""
-        self.processors.update(processors)
+    def register(self, subscriptions: Sequence[tuple[QueueSpec, MessageProcessor]]) -> None:
+        self.subscriptions.extend(subscriptions)
 
     def publisher(self, publisher_service: str) -> InProcessPublisher:
         return InProcessPublisher(self, publisher_service)
 
     def deliver(self, publisher_service: str, messages: Sequence[OutgoingMessage]) -> None:
-        for spec in QUEUES:
+        for spec, processor in self.subscriptions:
             wanted = [m for m in messages if any(b.publisher == publisher_service and b.event_type == m.type
                                                  for b in spec.bindings)]
-            processor = self.processors.get(self.topology.queue_name(spec))
-            if not wanted or processor is None:
+            if not wanted:
                 continue
             for outcome in processor.process([Delivery(m.body, m) for m in wanted]):
                 if outcome.dead_reason is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Table, insert
@@ -20,12 +20,15 @@ class Outbox:
         self.source = source
 
     def record(self, session: Session, event_type: str, data: dict[str, Any], *, version: int = 1) -> Envelope:
-        envelope = Envelope(type=event_type, source=self.source, data=data, version=version,
-                            correlation_id=correlation_id())
-        session.execute(insert(self.table).values(
-            id=envelope.id, type=envelope.type, version=envelope.version,
-            occurred_at=envelope.occurred_at, source=envelope.source,
-            correlation_id=envelope.correlation_id,
-            data=json.dumps(envelope.data, ensure_ascii=False, separators=(",", ":")),
-        ))
-        return envelope
+        return self.record_many(session, event_type, [data], version=version)[0]
+
+    def record_many(self, session: Session, event_type: str, items: Sequence[dict[str, Any]], *,
+                    version: int = 1) -> list[Envelope]:
+        """Record several events of one type in one statement (batch registrations, imports)."""
+        envelopes = [Envelope(type=event_type, source=self.source, data=data, version=version,
+                              correlation_id=correlation_id()) for data in items]
+        session.execute(insert(self.table), [{
+            "id": e.id, "type": e.type, "version": e.version, "occurred_at": e.occurred_at,
+            "source": e.source, "correlation_id": e.correlation_id, "payload": e.to_json().decode(),
+        } for e in envelopes])
+        return envelopes

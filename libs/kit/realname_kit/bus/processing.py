@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -21,6 +22,18 @@ from realname_kit.logs import correlated, get_logger
 log = get_logger(__name__)
 
 Handler = Callable[[Session, Envelope], None]
+BatchHandler = Callable[[Session, list[Envelope]], None]
+_BATCH_ATTR = "__realname_batch_handler__"
+
+
+def handles_batch(handler: BatchHandler) -> Handler:
+    """Mark a handler that takes every fresh event of its type in a delivered batch at once.
+
+    For high-volume streams (punches, read models): one statement for many events instead of one
+    round trip each. It runs in the same transaction as the inbox rows, like any handler.
+    """
+    setattr(handler, _BATCH_ATTR, True)
+    return handler  # type: ignore[return-value]
 
 
 class PoisonMessage(Exception):
@@ -106,14 +119,25 @@ class MessageProcessor:
     def _handle_all(self, parsed: Sequence[tuple[Delivery, Envelope]]) -> None:
         with self.db.transaction() as session:
             seen = self._already_handled(session, [e.id for _, e in parsed])
+            fresh: dict[str, Envelope] = {}
             for _, envelope in parsed:
-                if envelope.id in seen:
-                    continue  # a redelivery: its effects are already committed
-                seen.add(envelope.id)
-                session.execute(insert(self.inbox).values(queue=self.queue, message_id=envelope.id,
-                                                          type=envelope.type))
-                with correlated(envelope.correlation_id):
-                    self.handlers[envelope.type](session, envelope)
+                if envelope.id not in seen:  # else a redelivery: its effects are already committed
+                    fresh.setdefault(envelope.id, envelope)
+            if not fresh:
+                return
+            session.execute(insert(self.inbox), [{"queue": self.queue, "message_id": e.id, "type": e.type}
+                                                 for e in fresh.values()])
+            by_type: dict[str, list[Envelope]] = {}
+            for envelope in fresh.values():
+                by_type.setdefault(envelope.type, []).append(envelope)
+            for event_type, envelopes in by_type.items():
+                handler: Any = self.handlers[event_type]
+                if getattr(handler, _BATCH_ATTR, False):
+                    handler(session, envelopes)
+                    continue
+                for envelope in envelopes:
+                    with correlated(envelope.correlation_id):
+                        handler(session, envelope)
 
     def _already_handled(self, session: Session, ids: list[str]) -> set[str]:
         t = self.inbox

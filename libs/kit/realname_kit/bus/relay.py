@@ -8,7 +8,6 @@ consumers' inbox makes that second delivery harmless.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Sequence
@@ -17,7 +16,6 @@ from typing import Any, Protocol
 from sqlalchemy import Row, select, update
 
 from realname_kit.bus.confirming_publisher import OutgoingMessage
-from realname_kit.bus.envelope import Envelope
 from realname_kit.db import Database
 from realname_kit.logs import get_logger
 from realname_kit.timeutil import utcnow
@@ -40,7 +38,7 @@ class Relay:
         t = self.table
         with self.db.transaction() as session:
             rows = session.execute(
-                select(t).where(t.c.published_at.is_(None)).order_by(t.c.seq)
+                select(t.c.seq, t.c.id, t.c.type, t.c.correlation_id, t.c.payload).where(t.c.published_at.is_(None)).order_by(t.c.seq)
                 .limit(self.batch_size).with_for_update(skip_locked=True)
             ).all()
             if not rows:
@@ -65,8 +63,6 @@ class Relay:
                 stop.wait(self.idle_seconds)
 
     def _message(self, row: Row[Any]) -> OutgoingMessage:
-        envelope = Envelope(id=row.id, type=row.type, version=row.version, occurred_at=row.occurred_at,
-                            source=row.source, correlation_id=row.correlation_id, data=json.loads(row.data))
-        return OutgoingMessage(exchange=self.exchange, routing_key=row.type, body=envelope.to_json(),
+        return OutgoingMessage(exchange=self.exchange, routing_key=row.type, body=row.payload.encode(),
                                message_id=row.id, type=row.type, correlation_id=row.correlation_id,
                                timestamp=int(time.time()))

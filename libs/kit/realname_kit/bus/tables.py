@@ -30,7 +30,7 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("occurred_at", String(40), nullable=False),
         Column("source", String(40), nullable=False),
         Column("correlation_id", String(64)),
-        Column("data", Text, nullable=False),
+        Column("payload", Text, nullable=False),  # the whole envelope, as published
         Column("created_at", UtcDateTime(), nullable=False, default=utcnow),
         Column("published_at", UtcDateTime()),
         Column("attempts", Integer, nullable=False, default=0),
