@@ -18,6 +18,7 @@ import os
 import resource
 import signal
 import statistics
+import sys
 import threading
 import time
 import uuid
@@ -36,8 +37,8 @@ from realname_kit.bus.processing import MessageProcessor, handles_batch
 from realname_kit.bus.relay import Relay
 from realname_kit.bus.tables import messaging_tables
 from realname_kit.bus.topology import Binding, QueueSpec, Topology
-from realname_kit.logs import configure_logging
 from realname_kit.db import Database, drop_database, ensure_database
+from realname_kit.logs import configure_logging
 from realname_kit.settings import with_database
 
 AMQP = os.environ.get("REALNAME_AMQP_URL") or "amqp://guest:guest@127.0.0.1:5672/%2F"
@@ -85,7 +86,7 @@ def _report_memory(name: str) -> None:
         f.write(json.dumps({name: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}) + "\n")
 
 
-def run_outbox_path(events: int, tx_size: int, workdir: str) -> dict[str, Any]:
+def run_outbox_path(events: int, tx_size: int, workdir: str, progress: bool = False) -> dict[str, Any]:
     prefix = f"bench{uuid.uuid4().hex[:8]}."
     db_url = with_database(POSTGRES, f"rn_{prefix[:-1]}")
     ensure_database(db_url)
@@ -113,7 +114,11 @@ def run_outbox_path(events: int, tx_size: int, workdir: str) -> dict[str, Any]:
             now = time.time()
             committed.update((e.id, now) for e in envs)
         produced = time.time()
-        while _count(db) < events:
+        last = -1
+        while (done := _count(db)) < events:
+            if progress and int(time.time() - start) != last:
+                last = int(time.time() - start)
+                print(f"t={last}s handled={done}", file=sys.stderr, flush=True)
             time.sleep(0.05)
         with db.engine.connect() as conn:
             handled = dict(conn.execute(select(effects.c.event_id, effects.c.handled_at)).all())
@@ -216,12 +221,14 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--transaction-size", type=int, default=100,
                         help="events the producer commits per transaction")
+    parser.add_argument("--progress", action="store_true", help="print handled counts each second")
+    parser.add_argument("--skip-baseline", action="store_true")
     args = parser.parse_args()
     configure_logging("WARNING")
     import tempfile
     with tempfile.TemporaryDirectory() as workdir:
-        baseline = run_baseline(args.events)
-        outbox = run_outbox_path(args.events, args.transaction_size, workdir)
+        baseline = {"events_per_s": float("nan")} if args.skip_baseline else run_baseline(args.events)
+        outbox = run_outbox_path(args.events, args.transaction_size, workdir, args.progress)
     print(json.dumps({
         "benchmark": "bus", "cores": os.cpu_count(),
         "outbox_relay_inbox": outbox, "raw_pika_baseline": baseline,

@@ -7,11 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from flask import Flask, Response, jsonify, redirect, url_for
-from realname_kit.auth import ANYONE, allow
-from realname_kit.metrics import install_request_metrics, render_metrics
-from realname_kit.problems import install_problem_handlers
-from realname_kit.settings import SERVICES, Settings
-from realname_kit.web import install_correlation
 
 from realname_gateway.docs import docs_blueprint
 from realname_gateway.document import MergedDocument
@@ -19,6 +14,11 @@ from realname_gateway.fanout import ask_all
 from realname_gateway.health import readiness
 from realname_gateway.proxy import proxy_blueprint
 from realname_gateway.upstream import HttpUpstream, Upstream
+from realname_kit.auth import ANYONE, allow
+from realname_kit.metrics import install_request_metrics, render_metrics
+from realname_kit.problems import install_problem_handlers
+from realname_kit.settings import SERVICES, Settings
+from realname_kit.web import install_correlation
 
 HEALTH_TIMEOUT = 3.0  # seconds a probe may take: a health check must answer fast, even when a service won't
 

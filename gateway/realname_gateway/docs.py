@@ -7,8 +7,9 @@ from html import escape
 from pathlib import Path
 
 from flask import Blueprint, Response, send_from_directory, url_for
-from realname_kit.auth import ANYONE, allow
 from swagger_ui_bundle import swagger_ui_path
+
+from realname_kit.auth import ANYONE, allow
 
 ASSETS = Path(str(swagger_ui_path))
 PAGE = """<!doctype html>

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flask import Blueprint, Response, request
-from realname_kit.auth import ANYONE, allow
-from realname_kit.problems import Problem
 
 from realname_gateway.upstream import Upstream, UpstreamError
+from realname_kit.auth import ANYONE, allow
+from realname_kit.problems import Problem
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 

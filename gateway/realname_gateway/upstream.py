@@ -10,13 +10,13 @@ from urllib.parse import quote
 
 import requests
 from flask import Request, Response
-from realname_kit.logs import correlation_id
-from realname_kit.web import CORRELATION_HEADER
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 from werkzeug.test import Client, run_wsgi_app
 
 from realname_gateway.headers import end_to_end
+from realname_kit.logs import correlation_id
+from realname_kit.web import CORRELATION_HEADER
 
 STREAM_CHUNK = 64 * 1024
 

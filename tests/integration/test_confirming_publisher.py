@@ -13,6 +13,7 @@ from typing import Any
 
 import pika
 import pytest
+
 from realname_kit.bus.confirming_publisher import ConfirmingPublisher, OutgoingMessage, PublishFailed
 
 pytestmark = pytest.mark.integration

@@ -12,13 +12,14 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from werkzeug.serving import make_server
+
 from realname_gateway.app import create_app
 from realname_gateway.upstream import HttpUpstream, WsgiUpstream
 from realname_kit.migrate import upgrade
 from realname_kit.settings import Settings
 from realname_registry.app import create_app as registry_app
 from realname_registry.service import SPEC
-from werkzeug.serving import make_server
 
 USCC_A = "91350100M000100Y43"
 USCC_B = "9131000013221158XC"

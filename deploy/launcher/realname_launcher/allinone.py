@@ -35,7 +35,7 @@ def run_all_in_one(settings: Settings) -> None:
         thread.start()
     server = create_server(create_gateway(settings, upstreams), host=settings.gateway_host,
                            port=settings.gateway_port, threads=16, ident="realname")
-    url = f"http://{settings.gateway_host}:{server.effective_port}"  # type: ignore[union-attr]
+    url = f"http://{settings.gateway_host}:{server.effective_port}"
     log.info("platform_up", mode="all-in-one", gateway=url, docs=f"{url}/docs")
     print(f"realname is up (all-in-one): {url}  (API browser: {url}/docs; Ctrl-C stops)", flush=True)
     try:

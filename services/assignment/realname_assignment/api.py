@@ -8,10 +8,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from realname_assignment.parties import get_party, list_parties
 from realname_kit.auth import ANYONE, allow
 from realname_kit.pagination import PageArgs, page_schema
 from realname_kit.web import service_context
-from realname_assignment.parties import get_party, list_parties
 
 parties = Blueprint("parties", __name__, url_prefix="/api/v1/assignment/parties",
                     description="Enterprises as parties of contract chains (learned from the registry).")

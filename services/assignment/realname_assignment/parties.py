@@ -7,12 +7,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from realname_assignment.models import Party
 from realname_kit.bus.envelope import Envelope
 from realname_kit.bus.processing import PoisonMessage
 from realname_kit.db import Database
 from realname_kit.pagination import decode_cursor, encode_cursor
 from realname_kit.problems import Problem
-from realname_assignment.models import Party
 
 # Participating-unit type codes of the national data standard.
 UNIT_TYPES = {"specialty": "001", "labour": "006", "general_contractor": "009"}

@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from realname_kit.service import ServiceSpec
 from realname_assignment.api import parties
 from realname_assignment.models import Base
 from realname_assignment.parties import learn_enterprise
+from realname_kit.service import ServiceSpec
 
 SPEC = ServiceSpec(
     name="assignment",

@@ -2,10 +2,10 @@
 
 from flask import Flask
 
+from realname_attendance.service import SPEC
 from realname_kit.db import Database
 from realname_kit.settings import Settings
 from realname_kit.web import create_service_app
-from realname_attendance.service import SPEC
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Flask:

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from realname_kit.service import ServiceSpec
 from realname_identity.models import Base
+from realname_kit.service import ServiceSpec
 
 SPEC = ServiceSpec(
     name="identity",

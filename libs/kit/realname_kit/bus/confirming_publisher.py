@@ -33,7 +33,7 @@ class OutgoingMessage:
     timestamp: int | None = None
 
 
-class PublishFailed(Exception):  # noqa: N818 - name is the public contract
+class PublishFailed(Exception):
     """Not every message of the batch was confirmed by the broker."""
 
 

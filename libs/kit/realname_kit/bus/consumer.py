@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Sequence
@@ -48,7 +47,7 @@ class AmqpConsumer:
                     self._consume(conn, stop)
             except Stopped:
                 return
-            except (*_connection_errors(), OSError) as exc:
+            except _RECOVERABLE as exc:
                 log.warning("consumer_connection_lost", service=self.service, error=repr(exc),
                             retry_in=backoff)
                 for pending in self.buffer.values():
@@ -89,7 +88,7 @@ class AmqpConsumer:
                 return
             try:
                 conn.drain_events(timeout=left)
-            except socket.timeout:
+            except TimeoutError:
                 conn.heartbeat_check()
                 if first_at is None:
                     return
@@ -112,7 +111,7 @@ class AmqpConsumer:
             deliveries = [Delivery(m.body if isinstance(m.body, bytes) else m.body.encode(), m) for m in batch]
             for outcome in self.processors[queue].process(deliveries, stop, keepalive=conn.heartbeat_check):
                 if outcome.dead_reason is not None:
-                    self._dead_letter(dead_letters, queue, outcome.delivery.tag, outcome.dead_reason)  # type: ignore[arg-type]
+                    self._dead_letter(dead_letters, queue, outcome.delivery.tag, outcome.dead_reason)
             if last is None or batch[-1].delivery_tag > last.delivery_tag:
                 last = batch[-1]
             batch.clear()
@@ -135,3 +134,6 @@ class AmqpConsumer:
 def _connection_errors() -> tuple[type[BaseException], ...]:
     conn = Connection("amqp://")
     return tuple(conn.connection_errors) + tuple(conn.channel_errors)
+
+
+_RECOVERABLE: tuple[type[BaseException], ...] = (*_connection_errors(), OSError)

@@ -38,7 +38,8 @@ class Relay:
         t = self.table
         with self.db.transaction() as session:
             rows = session.execute(
-                select(t.c.seq, t.c.id, t.c.type, t.c.correlation_id, t.c.payload).where(t.c.published_at.is_(None)).order_by(t.c.seq)
+                select(t.c.seq, t.c.id, t.c.type, t.c.correlation_id, t.c.payload)
+                .where(t.c.published_at.is_(None)).order_by(t.c.seq)
                 .limit(self.batch_size).with_for_update(skip_locked=True)
             ).all()
             if not rows:
@@ -62,7 +63,7 @@ class Relay:
             if published < self.batch_size:
                 stop.wait(self.idle_seconds)
 
-    def _message(self, row: Row[Any]) -> OutgoingMessage:
+    def _message(self, row: Row[Any, Any, Any, Any, Any]) -> OutgoingMessage:
         return OutgoingMessage(exchange=self.exchange, routing_key=row.type, body=row.payload.encode(),
                                message_id=row.id, type=row.type, correlation_id=row.correlation_id,
                                timestamp=int(time.time()))

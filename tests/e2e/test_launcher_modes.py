@@ -1,0 +1,132 @@
+"""The launcher started as a user would, in both modes: an enterprise registered through the gateway
+is visible in the assignment service's own table, through its API, within two seconds."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.support.infra import free_port
+from tests.support.stack import Stack, eventually
+
+ROOT = Path(__file__).resolve().parents[2]
+USCC = "9131000013221158XC"
+
+
+class Launched:
+    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
+        self.log, self.env = log, env
+        self.url = f"http://127.0.0.1:{env['REALNAME_GATEWAY_PORT']}"
+        self.proc = subprocess.Popen([str(ROOT / "realname"), *args], env=env, cwd=ROOT,
+                                     stdout=log.open("wb"), stderr=subprocess.STDOUT)
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        def ready() -> bool:
+            assert self.proc.poll() is None, self.output()
+            try:
+                return requests.get(f"{self.url}/healthz", timeout=2).status_code == 200
+            except requests.ConnectionError:
+                return False
+        eventually(ready, timeout=timeout, interval=0.3)
+
+    def interrupt(self) -> int:
+        self.proc.send_signal(signal.SIGINT)
+        return self.proc.wait(timeout=60)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-5000:]
+
+
+def service_ports() -> dict[str, str]:
+    return {f"REALNAME_{s.upper()}_URL": f"http://127.0.0.1:{free_port()}"
+            for s in ("identity", "registry", "assignment", "attendance", "reporting")}
+
+
+@pytest.fixture
+def all_in_one(tmp_path: Path) -> Iterator[Launched]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REALNAME_")}
+    env.update(REALNAME_DATA_DIR=str(tmp_path / "var"), REALNAME_GATEWAY_PORT=str(free_port()))
+    launched = Launched(["up"], env, tmp_path / "launcher.log")
+    yield launched
+    if launched.proc.poll() is None:
+        launched.proc.kill()
+
+
+@pytest.fixture
+def distributed(stack: Stack, tmp_path: Path) -> Iterator[Launched]:
+    env = stack.env(REALNAME_GATEWAY_PORT=str(free_port()), **service_ports())
+    launched = Launched(["up", "--distributed", "--scale", "assignment-consumer=2",
+                         "--scale", "registry-web=2"], env, tmp_path / "launcher.log")
+    yield launched
+    if launched.proc.poll() is None:
+        launched.proc.kill()
+        launched.proc.wait()
+
+
+def register_and_find(launched: Launched) -> None:
+    gateway = launched.url
+    created = requests.post(f"{gateway}/api/v1/registry/enterprises", timeout=10,
+                            json={"name": "上海建工劳务有限公司", "uscc": USCC, "kind": "labour"},
+                            headers={"X-Correlation-ID": "e2e-enterprise-1"})
+    assert created.status_code == 201, created.text
+    assert created.headers["X-Correlation-ID"] == "e2e-enterprise-1"
+    enterprise_id = created.json()["id"]
+    started = time.monotonic()
+    party = eventually(lambda: _found(f"{gateway}/api/v1/assignment/parties/{enterprise_id}"),
+                       timeout=2.0, interval=0.05)
+    assert time.monotonic() - started < 2.0
+    assert party["uscc"] == USCC and party["unit_type"] == "006"
+    again = requests.post(f"{gateway}/api/v1/registry/enterprises", timeout=10,
+                          json={"name": "上海建工劳务有限公司", "uscc": USCC, "kind": "labour"})
+    assert again.status_code == 409 and again.json()["existing"]["id"] == enterprise_id
+    assert again.headers["Content-Type"] == "application/problem+json"
+
+
+def _found(url: str) -> dict[str, object] | None:
+    response = requests.get(url, timeout=2)
+    return response.json() if response.status_code == 200 else None
+
+
+def test_all_in_one_mode_carries_an_enterprise_from_registry_to_assignment(all_in_one: Launched) -> None:
+    all_in_one.wait_ready()
+    register_and_find(all_in_one)
+    document = requests.get(f"{all_in_one.url}/openapi.json", timeout=10).json()
+    assert "/api/v1/registry/enterprises" in document["paths"]
+    assert "/api/v1/assignment/parties/{enterprise_id}" in document["paths"]
+    assert requests.get(f"{all_in_one.url}/docs", timeout=10).status_code == 200
+    assert all_in_one.interrupt() == 0, all_in_one.output()
+    assert "realname stopped." in all_in_one.output()
+    assert (Path(all_in_one.log.parent) / "var" / "registry.db").exists()
+
+
+def test_distributed_mode_carries_an_enterprise_from_registry_to_assignment(
+        distributed: Launched, stack: Stack) -> None:
+    distributed.wait_ready(timeout=120)
+    register_and_find(distributed)
+    health = requests.get(f"{distributed.url}/healthz", timeout=10).json()
+    assert set(health["services"]) == {"identity", "registry", "assignment", "attendance", "reporting"}
+    registry = distributed.env["REALNAME_REGISTRY_URL"]
+    for _ in range(20):
+        assert requests.get(f"{registry}/api/v1/registry/enterprises", timeout=10).status_code == 200
+    metrics = requests.get(f"{registry}/metrics", timeout=10).text
+    assert _requests_counted(metrics, "/api/v1/registry/enterprises", "GET") >= 20  # over both workers
+    assert distributed.interrupt() == 0, distributed.output()
+    output = distributed.output()
+    assert "realname stopped." in output
+    assert output.count("process_started") == 5 + 5 + 2 + 1 + 1  # webs, relays, consumers (2 for assignment)
+
+
+def _requests_counted(metrics: str, endpoint: str, method: str) -> float:
+    total = 0.0
+    for line in metrics.splitlines():
+        if (line.startswith("realname_http_requests_total{") and f'endpoint="{endpoint}"' in line
+                and f'method="{method}"' in line):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
