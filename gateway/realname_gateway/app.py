@@ -62,6 +62,12 @@ def _add_own_routes(app: Flask, upstreams: Mapping[str, Upstream], pool: ThreadP
         response.status_code = status
         return response
 
+    @app.get("/livez")
+    @allow(ANYONE)
+    def livez() -> Any:
+        """The gateway process itself answers (a liveness probe must not restart it for a service's fault)."""
+        return {"status": "alive", "service": "gateway"}
+
     @app.get("/metrics")
     @allow(ANYONE)
     def metrics() -> Response:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -82,7 +83,10 @@ def ensure_database(url: str) -> bool:
             exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
             if exists:
                 return False
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            try:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            except (ProgrammingError, IntegrityError):  # another process created it a moment ago
+                return False
             return True
     finally:
         admin.dispose()
