@@ -14,6 +14,7 @@ from kombu import Connection, Producer, Queue
 from sqlalchemy import text
 
 from realname_kit.bus.consumer import QUEUE_HEADER, REASON_HEADER
+from realname_kit.bus.topology import Topology
 from realname_registry.enterprises import register_enterprise
 from tests.support.faultproxy import FaultProxy
 from tests.support.stack import Stack, eventually
@@ -186,3 +187,40 @@ def _valid_codes(n: int) -> list[str]:
         first17 = f"91310000{org}"
         codes.append(first17 + uscc_check_character(first17))
     return codes
+
+
+def test_a_message_that_kills_every_consumer_is_dead_lettered_by_the_broker_after_the_delivery_limit(
+        stack: Stack) -> None:
+    stack.migrate("registry", "assignment")
+    limit = 2
+    topology = Topology(stack.settings.bus_prefix, delivery_limit=limit)
+    with Connection(stack.amqp) as conn:
+        topology.declare(conn)
+    queue = stack.queue_name("assignment", "enterprises")
+    stack.spawn("relay", "registry", REALNAME_DELIVERY_LIMIT=str(limit))
+    register_enterprise(stack.db("registry"), "上海建工劳务有限公司", USCC, "labour")
+    eventually(lambda: stack.queue_depth(queue) == 1)
+    with stack.db("assignment").engine.connect() as blocker:
+        blocker.execute(text("LOCK TABLE parties IN ACCESS EXCLUSIVE MODE"))
+        for _ in range(limit + 1):  # every delivery ends with the consumer dying mid-handler
+            consumer = stack.spawn("consumer", "assignment", REALNAME_DELIVERY_LIMIT=str(limit))
+            eventually(lambda: _waiting_on_lock(stack), timeout=20)
+            consumer.send_signal(signal.SIGKILL)
+            consumer.wait()
+            _end_orphaned_backends(stack)
+        blocker.rollback()
+    eventually(lambda: stack.queue_depth(f"{queue}.dead") == 1)
+    assert stack.queue_depth(queue) == 0
+    with Connection(stack.amqp) as conn:
+        dead = Queue(f"{queue}.dead", no_declare=True)(conn.default_channel).get(no_ack=False)
+        deaths = dead.headers["x-death"]
+        assert deaths[0]["reason"] == "delivery_limit" and deaths[0]["queue"] == queue
+        dead.requeue()
+    assert stack.count("assignment", PARTIES) == 0
+
+
+def _end_orphaned_backends(stack: Stack) -> None:
+    """The killed consumer's database session waits on the lock until it is ended."""
+    sql = ("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+           "WHERE datname = current_database() AND wait_event_type = 'Lock'")
+    stack.count("assignment", sql)
