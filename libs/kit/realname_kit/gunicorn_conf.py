@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from realname_kit.logs import configure_logging
+from realname_kit.logs import configure_logging, gunicorn_logconfig
 from realname_kit.settings import Settings
 
 _settings = Settings.from_env()
-configure_logging(_settings.log_level, _settings.log_format)
+_static = {"service": _settings.env.get("REALNAME_SERVICE_NAME", "web"), "process": "web"}
+configure_logging(_settings.log_level, _settings.log_format, **_static)
+logconfig_dict = gunicorn_logconfig(_settings.log_level, _settings.log_format, **_static)
 
 workers = _settings.web_workers
 worker_class = "gthread"

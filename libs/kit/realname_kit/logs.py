@@ -35,12 +35,13 @@ def correlated(value: str | None) -> Iterator[str]:
         _correlation_id.reset(token)
 
 
-def configure_logging(level: str = "INFO", fmt: str = "json", **static: Any) -> None:
-    """Configure structlog (and the standard library's loggers) once per process."""
-    renderer: Any = (
-        structlog.processors.JSONRenderer(ensure_ascii=False) if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=False)
-    )
+def _renderer(fmt: str) -> Any:
+    if fmt == "json":
+        return structlog.processors.JSONRenderer(ensure_ascii=False)
+    return structlog.dev.ConsoleRenderer(colors=False)
+
+
+def _shared_processors(static: dict[str, Any]) -> list[Any]:
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -48,22 +49,45 @@ def configure_logging(level: str = "INFO", fmt: str = "json", **static: Any) -> 
     ]
     if static:
         shared.insert(0, _add_static(static))
+    return shared
+
+
+def stdlib_formatter(fmt: str = "json", **static: Any) -> logging.Formatter:
+    """A formatter that renders standard-library records (gunicorn's, alembic's) like structlog's."""
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_shared_processors(static),
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, _renderer(fmt)],
+    )
+
+
+def configure_logging(level: str = "INFO", fmt: str = "json", **static: Any) -> None:
+    """Configure structlog (and the standard library's loggers) once per process."""
     structlog.configure(
-        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        processors=[*_shared_processors(static), structlog.processors.format_exc_info, _renderer(fmt)],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
-    ))
+    handler.setFormatter(stdlib_formatter(fmt, **static))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
     for noisy in ("pika", "amqp", "kombu", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+def gunicorn_logconfig(level: str, fmt: str, **static: Any) -> dict[str, Any]:
+    """gunicorn's ``logconfig_dict``: its own messages as the same JSON lines, not its text format."""
+    handler = {"class": "logging.StreamHandler", "formatter": "realname", "stream": "ext://sys.stderr"}
+    return {
+        "version": 1, "disable_existing_loggers": False,
+        "formatters": {"realname": {"()": "realname_kit.logs.stdlib_formatter", "fmt": fmt, **static}},
+        "handlers": {"console": handler, "error_console": handler},
+        "root": {"level": level, "handlers": ["console"]},
+        "loggers": {"gunicorn.error": {"level": level, "handlers": [], "propagate": True},
+                    "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": True}},
+    }
 
 
 def _add_static(static: dict[str, Any]) -> Any:

@@ -53,6 +53,9 @@ SETTINGS: tuple[Setting, ...] = (
             "assignment 8103, attendance 8104, reporting 8105)."),
     Setting("REALNAME_WEB_WORKERS", "2", "gunicorn workers per service web process (distributed mode)."),
     Setting("REALNAME_HTTP_TIMEOUT", "30", "Seconds the gateway waits for a service."),
+    Setting("REALNAME_SERVICE_NAME", "web",
+            "Set by the launcher for each child process: the service named in its log lines."),
+    Setting("REALNAME_PROCESS", "", "Set by the launcher for each child process: web, consumer or relay."),
 )
 
 
