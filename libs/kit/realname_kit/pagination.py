@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from marshmallow import Schema, fields, validate
+from sqlalchemy import Select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from realname_kit.problems import Problem
+
+T = TypeVar("T")
 
 
 class PageArgs(Schema):
@@ -37,3 +41,18 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     if not isinstance(decoded, dict):
         raise Problem(400, "cursor_invalid", "The cursor is not one this list gave out")
     return decoded
+
+
+def keyset_page(session: Session, query: Select[T], key: InstrumentedAttribute[Any], limit: int,
+                cursor: str | None) -> tuple[list[T], str | None]:
+    """One page of ``query`` ordered by the unique column ``key``, after the cursor's position."""
+    position = decode_cursor(cursor)
+    if position is not None:
+        if "after" not in position:
+            raise Problem(400, "cursor_invalid", "The cursor is not one this list gave out")
+        query = query.where(key > position["after"])
+    rows = list(session.scalars(query.order_by(key).limit(limit + 1)))
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor({"after": getattr(rows[-1], key.key)})

@@ -11,7 +11,7 @@ from realname_assignment.models import Party
 from realname_kit.bus.envelope import Envelope
 from realname_kit.bus.processing import PoisonMessage
 from realname_kit.db import Database
-from realname_kit.pagination import decode_cursor, encode_cursor
+from realname_kit.pagination import keyset_page
 from realname_kit.problems import Problem
 
 # Participating-unit type codes of the national data standard.
@@ -35,13 +35,8 @@ def learn_enterprise(session: Session, event: Envelope) -> None:
 
 
 def list_parties(db: Database, limit: int, cursor: str | None) -> tuple[list[Party], str | None]:
-    after = (decode_cursor(cursor) or {}).get("id", "")
     with db.transaction() as session:
-        rows = list(session.scalars(select(Party).where(Party.enterprise_id > after)
-                                    .order_by(Party.enterprise_id).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, encode_cursor({"id": rows[-1].enterprise_id}) if more else None
+        return keyset_page(session, select(Party), Party.enterprise_id, limit, cursor)
 
 
 def get_party(db: Database, enterprise_id: str) -> Party:

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from realname_kit.db import Database
-from realname_kit.pagination import decode_cursor, encode_cursor
+from realname_kit.pagination import keyset_page
 from realname_kit.problems import Problem
 from realname_registry.domain import normalise_uscc, uscc_problem
 from realname_registry.models import OUTBOX, Enterprise
@@ -46,13 +46,8 @@ def enterprise_event(e: Enterprise) -> dict[str, Any]:
 
 
 def list_enterprises(db: Database, limit: int, cursor: str | None) -> tuple[list[Enterprise], str | None]:
-    after = (decode_cursor(cursor) or {}).get("seq", 0)
     with db.transaction() as session:
-        rows = list(session.scalars(select(Enterprise).where(Enterprise.seq > after)
-                                    .order_by(Enterprise.seq).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, encode_cursor({"seq": rows[-1].seq}) if more else None
+        return keyset_page(session, select(Enterprise), Enterprise.seq, limit, cursor)
 
 
 def get_enterprise(db: Database, enterprise_id: str) -> Enterprise:

@@ -46,7 +46,7 @@ class Relay:
                 return 0
             self.publisher.publish([self._message(r) for r in rows])
             session.execute(update(t).where(t.c.seq.in_([r.seq for r in rows]))
-                            .values(published_at=utcnow(), attempts=t.c.attempts + 1))
+                            .values(published_at=utcnow()))
         return len(rows)
 
     def run(self, stop: threading.Event) -> None:

@@ -33,8 +33,6 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("payload", Text, nullable=False),  # the whole envelope, as published
         Column("created_at", UtcDateTime(), nullable=False, default=utcnow),
         Column("published_at", UtcDateTime()),
-        Column("attempts", Integer, nullable=False, default=0),
-        Column("last_error", Text),
     )
     # The relay only ever looks at what is still to publish: keep that index small.
     Index("ix_outbox_pending", table.c.seq, postgresql_where=text("published_at IS NULL"),

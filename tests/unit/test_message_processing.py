@@ -1,0 +1,283 @@
+"""How a batch of deliveries is decided without a broker: handled once, retried, or dead-lettered with a reason."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+from sqlalchemy.orm import Session
+
+from realname_kit.bus.envelope import Envelope
+from realname_kit.bus.processing import (
+    Delivery,
+    Handler,
+    MessageProcessor,
+    Outcome,
+    PoisonMessage,
+    Stopped,
+    TransientError,
+    handles_batch,
+)
+from realname_kit.bus.tables import messaging_tables
+from realname_kit.db import Database
+
+QUEUE = "probe.events"
+
+
+@dataclass
+class World:
+    db: Database
+    inbox: Table
+    effects: Table
+
+    def processor(self, handlers: Mapping[str, Handler]) -> MessageProcessor:
+        return MessageProcessor(QUEUE, self.db, self.inbox, handlers)
+
+    def effect_ids(self) -> list[str]:
+        with self.db.transaction() as session:
+            return [r[0] for r in session.execute(select(self.effects.c.message_id).order_by(self.effects.c.seq))]
+
+    def inbox_count(self) -> int:
+        with self.db.transaction() as session:
+            return int(session.execute(select(func.count()).select_from(self.inbox)).scalar_one())
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    metadata = MetaData()
+    _, inbox = messaging_tables(metadata)
+    effects = Table("effects", metadata,
+                    Column("seq", Integer, primary_key=True, autoincrement=True),
+                    Column("message_id", String(64), nullable=False),
+                    Column("type", String(100), nullable=False))
+    db = Database(f"sqlite:///{tmp_path / 'probe.db'}")
+    metadata.create_all(db.engine)
+    try:
+        yield World(db, inbox, effects)
+    finally:
+        db.dispose()
+
+
+def recorder(world: World) -> Handler:
+    """A handler whose effect is a row written in the message's own transaction."""
+    def record(session: Session, envelope: Envelope) -> None:
+        if envelope.data.get("poison"):
+            raise PoisonMessage("this message can never succeed")
+        session.execute(insert(world.effects).values(message_id=envelope.id, type=envelope.type))
+    return record
+
+
+def event(event_type: str = "thing.happened", **data: object) -> Envelope:
+    return Envelope(type=event_type, source="probe", data=dict(data))
+
+
+def delivery(envelope: Envelope) -> Delivery:
+    return Delivery(envelope.to_json(), tag=envelope.id)
+
+
+def reasons(outcomes: list[Outcome]) -> dict[object, str | None]:
+    return {o.delivery.tag: o.dead_reason for o in outcomes}
+
+
+@dataclass
+class Flaky:
+    """Fails with a transient error a number of times, then records like ``recorder``."""
+
+    world: World
+    failures: int
+    calls: int = 0
+
+    def __call__(self, session: Session, envelope: Envelope) -> None:
+        self.calls += 1
+        session.execute(insert(self.world.effects).values(message_id=envelope.id, type=envelope.type))
+        if self.calls <= self.failures:
+            raise TransientError("the database blinked")
+
+
+@dataclass
+class Counter:
+    count: int = 0
+
+    def __call__(self) -> None:
+        self.count += 1
+
+
+@dataclass
+class BatchRecorder:
+    world: World
+    batches: list[list[str]] = field(default_factory=list)
+
+    def __call__(self, session: Session, envelopes: list[Envelope]) -> None:
+        self.batches.append([e.id for e in envelopes])
+        session.execute(insert(self.world.effects),
+                        [{"message_id": e.id, "type": e.type} for e in envelopes])
+
+
+# --- refused before any handler runs ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("body", [b"not json", b"[]", b'{"id": "x"}', b"\xff\xfe\xfd"], ids=repr)
+def test_a_malformed_body_is_dead_lettered_as_a_malformed_envelope(world: World, body: bytes) -> None:
+    outcomes = world.processor({"thing.happened": recorder(world)}).process([Delivery(body, tag="bad")])
+    reason = reasons(outcomes)["bad"]
+    assert reason is not None
+    assert reason.startswith("malformed_envelope")
+    assert world.inbox_count() == 0
+
+
+def test_an_event_type_without_a_handler_is_dead_lettered_as_no_handler(world: World) -> None:
+    stray = event("something.else")
+    outcomes = world.processor({"thing.happened": recorder(world)}).process([delivery(stray)])
+    assert reasons(outcomes)[stray.id] == "no_handler: something.else v1"
+    assert world.inbox_count() == 0
+
+
+def test_refused_messages_do_not_hold_back_the_good_ones_beside_them(world: World) -> None:
+    good, stray = event(), event("something.else")
+    batch = [Delivery(b"garbage", tag="garbage"), delivery(stray), delivery(good)]
+    outcomes = world.processor({"thing.happened": recorder(world)}).process(batch)
+    assert len(outcomes) == 3
+    assert reasons(outcomes)[good.id] is None
+    assert world.effect_ids() == [good.id]
+
+
+def test_an_empty_batch_has_no_outcomes(world: World) -> None:
+    assert world.processor({"thing.happened": recorder(world)}).process([]) == []
+
+
+# --- poison -----------------------------------------------------------------------------------------------------
+
+def test_a_poison_message_alone_is_dead_lettered_and_the_rest_of_its_batch_is_handled(world: World) -> None:
+    first, poison, last = event(n=1), event(poison=True), event(n=3)
+    outcomes = world.processor({"thing.happened": recorder(world)}).process(
+        [delivery(first), delivery(poison), delivery(last)])
+    decided = reasons(outcomes)
+    assert decided[first.id] is None
+    assert decided[last.id] is None
+    poison_reason = decided[poison.id]
+    assert poison_reason is not None
+    assert poison_reason.startswith("PoisonMessage: this message can never succeed")
+    assert world.effect_ids() == [first.id, last.id]
+    assert world.inbox_count() == 2
+
+
+def test_an_unexpected_handler_error_is_dead_lettered_with_its_type(world: World) -> None:
+    def broken(session: Session, envelope: Envelope) -> None:
+        raise KeyError("uscc")
+
+    bad = event()
+    outcomes = world.processor({"thing.happened": broken}).process([delivery(bad)])
+    reason = reasons(outcomes)[bad.id]
+    assert reason is not None
+    assert reason.startswith("KeyError")
+    assert world.inbox_count() == 0
+
+
+# --- exactly-once effects ---------------------------------------------------------------------------------------
+
+def test_the_same_message_twice_in_a_batch_and_again_later_has_its_effect_once(world: World) -> None:
+    processor = world.processor({"thing.happened": recorder(world)})
+    once, other = event(n=1), event(n=2)
+    first = processor.process([delivery(once), delivery(once), delivery(other)])
+    assert [o.dead_reason for o in first] == [None, None, None]
+    later = processor.process([delivery(once)])
+    assert [o.dead_reason for o in later] == [None]
+    assert world.effect_ids() == [once.id, other.id]
+    assert world.inbox_count() == 2
+
+
+def test_a_redelivery_is_acknowledged_without_running_the_handler(world: World) -> None:
+    calls: list[str] = []
+
+    def counting(session: Session, envelope: Envelope) -> None:
+        calls.append(envelope.id)
+
+    processor = world.processor({"thing.happened": counting})
+    message = event()
+    processor.process([delivery(message)])
+    assert [o.dead_reason for o in processor.process([delivery(message)])] == [None]
+    assert calls == [message.id]
+
+
+def test_the_same_message_on_another_queue_is_handled_there_too(world: World) -> None:
+    message = event()
+    world.processor({"thing.happened": recorder(world)}).process([delivery(message)])
+    other = MessageProcessor("other.queue", world.db, world.inbox, {"thing.happened": recorder(world)})
+    other.process([delivery(message)])
+    assert world.effect_ids() == [message.id, message.id]
+
+
+# --- transient failures ------------------------------------------------------------------------------------------
+
+def test_a_transient_failure_is_retried_until_the_handler_succeeds(world: World) -> None:
+    flaky = Flaky(world, failures=2)
+    keepalive = Counter()
+    message = event()
+    outcomes = world.processor({"thing.happened": flaky}).process(
+        [delivery(message)], stop=threading.Event(), keepalive=keepalive)
+    assert [o.dead_reason for o in outcomes] == [None]
+    assert flaky.calls == 3
+    assert keepalive.count >= 2  # the broker connection is kept alive while waiting
+    assert world.effect_ids() == [message.id]  # the failed attempts were rolled back
+
+
+def test_a_transient_failure_while_stopping_leaves_the_batch_unacknowledged(world: World) -> None:
+    flaky = Flaky(world, failures=1_000)
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(Stopped):
+        world.processor({"thing.happened": flaky}).process([delivery(event()), delivery(event())], stop=stop)
+    assert flaky.calls == 1
+    assert world.effect_ids() == []
+    assert world.inbox_count() == 0
+
+
+# --- batch handlers ----------------------------------------------------------------------------------------------
+
+def test_a_batch_handler_receives_every_fresh_event_of_its_type_at_once(world: World) -> None:
+    batch_recorder = BatchRecorder(world)
+    processor = world.processor({"punch.recorded": handles_batch(batch_recorder),
+                                 "thing.happened": recorder(world)})
+    punches = [event("punch.recorded", n=i) for i in range(4)]
+    other = event()
+    body = [delivery(punches[0]), delivery(other), delivery(punches[1]), delivery(punches[0]),
+            delivery(punches[2]), delivery(punches[3])]
+    outcomes = processor.process(body)
+    assert [o.dead_reason for o in outcomes] == [None] * len(body)
+    assert batch_recorder.batches == [[p.id for p in punches]]
+    assert sorted(world.effect_ids()) == sorted([p.id for p in punches] + [other.id])
+
+
+def test_a_batch_handler_is_not_given_events_already_handled(world: World) -> None:
+    batch_recorder = BatchRecorder(world)
+    processor = world.processor({"punch.recorded": handles_batch(batch_recorder)})
+    old, new = event("punch.recorded", n=1), event("punch.recorded", n=2)
+    processor.process([delivery(old)])
+    processor.process([delivery(old), delivery(new)])
+    assert batch_recorder.batches == [[old.id], [new.id]]
+
+
+def test_a_batch_of_only_redeliveries_does_not_call_the_batch_handler(world: World) -> None:
+    batch_recorder = BatchRecorder(world)
+    processor = world.processor({"punch.recorded": handles_batch(batch_recorder)})
+    old = event("punch.recorded")
+    processor.process([delivery(old)])
+    processor.process([delivery(old)])
+    assert batch_recorder.batches == [[old.id]]
+
+
+@pytest.mark.xfail(strict=True, reason="processing.py: Envelope.from_json lets RecursionError out, so a deeply "
+                                       "nested body crashes process() for the whole batch instead of being "
+                                       "dead-lettered as malformed")
+def test_a_deeply_nested_body_is_dead_lettered_and_does_not_hold_back_its_batch(world: World) -> None:
+    good = event()
+    nested = json.dumps({"id": "x"})[:-1].encode() + b', "data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    outcomes = world.processor({"thing.happened": recorder(world)}).process(
+        [Delivery(nested, tag="nested"), delivery(good)])
+    decided = reasons(outcomes)
+    assert decided[good.id] is None
+    assert str(decided["nested"]).startswith("malformed_envelope")

@@ -1,0 +1,175 @@
+"""Cursors of paged lists, and the names and arguments of every exchange and queue."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from realname_kit.bus.topology import PUBLISHERS, QUEUES, Binding, QueueSpec, Topology, queues_of, subscribers
+from realname_kit.pagination import decode_cursor, encode_cursor
+from realname_kit.problems import Problem
+from realname_kit.service import load_spec
+
+positions = st.dictionaries(
+    st.text(max_size=10),
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    max_size=5,
+)
+
+ENTERPRISES = QueueSpec("assignment", "enterprises", (Binding("registry", "enterprise.registered"),))
+
+
+# --- cursors ----------------------------------------------------------------------------------------------
+
+@given(position=positions)
+def test_a_cursor_gives_back_the_position_it_was_made_from(position: dict[str, Any]) -> None:
+    assert decode_cursor(encode_cursor(position)) == position
+
+
+def test_a_cursor_is_url_safe_and_unpadded() -> None:
+    cursor = encode_cursor({"at": "2026-01-01T00:00:00+00:00", "id": "福州?&/"})
+    assert set(cursor) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+@pytest.mark.parametrize("cursor", [None, ""])
+def test_no_cursor_means_the_first_page(cursor: str | None) -> None:
+    assert decode_cursor(cursor) is None
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+GOOD = encode_cursor({"at": "2026-01-01T00:00:00+00:00", "id": "e-1"})
+
+
+@pytest.mark.parametrize("cursor", [
+    GOOD[:-4],                     # truncated
+    GOOD[:5] + "!!" + GOOD[7:],    # characters outside base64 replaced
+    "a",                           # impossible base64 length
+    "!!!!",                        # nothing but noise
+    "福州",                        # not ASCII
+    _b64(b"not json"),
+    _b64(b"\xff\xfe\xfd"),         # not UTF-8
+    _b64(b"[1, 2]"),               # JSON, not an object
+    _b64(b'"text"'),
+    _b64(b"null"),
+    _b64(b"NaN"),
+], ids=repr)
+def test_a_tampered_or_garbage_cursor_is_a_400_cursor_invalid_problem(cursor: str) -> None:
+    with pytest.raises(Problem) as refused:
+        decode_cursor(cursor)
+    assert refused.value.status == 400
+    assert refused.value.reason == "cursor_invalid"
+
+
+# --- topology names ---------------------------------------------------------------------------------------
+
+def test_the_exchange_of_a_publisher_is_named_under_the_prefix() -> None:
+    assert Topology(prefix="t1.").exchange_name("registry") == "t1.registry.events"
+
+
+def test_a_queue_is_named_by_consumer_and_purpose_under_the_prefix() -> None:
+    assert Topology(prefix="t1.").queue_name(ENTERPRISES) == "t1.assignment.enterprises"
+
+
+def test_without_a_prefix_the_names_are_bare() -> None:
+    topology = Topology()
+    assert topology.exchange_name("registry") == "registry.events"
+    assert topology.queue_name(ENTERPRISES) == "assignment.enterprises"
+    assert topology.dead_letter_exchange_name == "dead-letters"
+
+
+def test_the_exchange_is_a_durable_topic_exchange() -> None:
+    exchange = Topology(prefix="t1.").exchange("registry")
+    assert exchange.name == "t1.registry.events"
+    assert exchange.type == "topic"
+    assert exchange.durable
+
+
+def test_the_dead_letter_exchange_is_a_durable_direct_exchange_under_the_prefix() -> None:
+    exchange = Topology(prefix="t1.").dead_letter_exchange()
+    assert exchange.name == "t1.dead-letters"
+    assert exchange.type == "direct"
+    assert exchange.durable
+
+
+def test_the_dead_letter_queue_sits_behind_the_dead_letter_exchange_keyed_by_the_queue_name() -> None:
+    dead = Topology(prefix="t1.").dead_letter_queue(ENTERPRISES)
+    assert dead.name == "t1.assignment.enterprises.dead"
+    assert dead.exchange.name == "t1.dead-letters"
+    assert dead.routing_key == "t1.assignment.enterprises"
+    assert dead.durable
+    assert dead.queue_arguments == {"x-queue-type": "quorum"}
+
+
+def test_a_queue_is_bound_to_the_publishers_exchange_by_event_type() -> None:
+    queue = Topology(prefix="t1.").queue(ENTERPRISES)
+    assert [(b.exchange.name, b.routing_key) for b in queue.bindings] == [
+        ("t1.registry.events", "enterprise.registered")]
+    assert queue.durable
+
+
+def test_a_queue_is_a_quorum_queue_that_dead_letters_at_least_once_after_its_delivery_limit() -> None:
+    queue = Topology(prefix="t1.", delivery_limit=7).queue(ENTERPRISES)
+    assert queue.name == "t1.assignment.enterprises"
+    assert queue.queue_arguments == {
+        "x-queue-type": "quorum",
+        "x-delivery-limit": 7,
+        "x-dead-letter-exchange": "t1.dead-letters",
+        "x-dead-letter-routing-key": "t1.assignment.enterprises",
+        "x-dead-letter-strategy": "at-least-once",
+        "x-overflow": "reject-publish",
+    }
+
+
+def test_every_exchange_is_declared_once_per_publisher_plus_the_dead_letter_exchange() -> None:
+    names = [e.name for e in Topology(prefix="t1.").all_exchanges()]
+    assert names == [f"t1.{p}.events" for p in PUBLISHERS] + ["t1.dead-letters"]
+
+
+def test_every_queue_comes_with_its_dead_letter_queue() -> None:
+    names = [q.name for q in Topology(prefix="t1.").all_queues()]
+    expected = []
+    for spec in QUEUES:
+        expected += [f"t1.{spec.consumer}.{spec.purpose}", f"t1.{spec.consumer}.{spec.purpose}.dead"]
+    assert names == expected
+
+
+def test_the_queues_of_one_consumer_are_only_its_own() -> None:
+    names = [q.name for q in Topology().all_queues("assignment")]
+    assert names and all(n.startswith("assignment.") for n in names)
+
+
+# --- the declared queues ----------------------------------------------------------------------------------
+
+def test_queue_names_are_unique() -> None:
+    names = [Topology().queue_name(spec) for spec in QUEUES]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("spec", QUEUES, ids=lambda s: f"{s.consumer}.{s.purpose}")
+def test_every_queue_binds_only_events_of_declared_publishers(spec: QueueSpec) -> None:
+    assert spec.bindings
+    assert all(b.publisher in PUBLISHERS for b in spec.bindings)
+
+
+@pytest.mark.parametrize("spec", QUEUES, ids=lambda s: f"{s.consumer}.{s.purpose}")
+def test_every_event_type_a_queue_binds_has_a_handler_in_the_consuming_service(spec: QueueSpec) -> None:
+    assert spec.event_types <= set(load_spec(spec.consumer).handlers)
+
+
+def test_subscribers_of_an_event_are_exactly_the_queues_that_bind_it() -> None:
+    assert {(s.consumer, s.purpose) for s in subscribers("registry", "enterprise.registered")} == {
+        (s.consumer, s.purpose) for s in QUEUES if Binding("registry", "enterprise.registered") in s.bindings}
+    assert list(subscribers("identity", "enterprise.registered")) == []
+
+
+def test_queues_of_a_service_are_those_it_consumes() -> None:
+    assert queues_of("nobody") == ()
+    for spec in QUEUES:
+        assert spec in queues_of(spec.consumer)
