@@ -360,9 +360,6 @@ def test_a_valid_body_passes_validation(client: FlaskClient) -> None:
     assert response.json == {"name": "脚手架", "count": 2}
 
 
-@pytest.mark.xfail(strict=True, reason="auth.py declared_access: OPTIONS on a MethodView finds no handler and "
-                                       "no view-level rule, so it answers 403 access_undeclared although "
-                                       "undeclared_endpoints() skips OPTIONS and let the app start")
 def test_an_automatic_options_request_on_a_class_based_view_is_not_refused_as_undeclared(
         client: FlaskClient) -> None:
     response = client.options("/probe/regulated")

@@ -114,8 +114,6 @@ def test_a_count_that_is_not_a_whole_number_of_at_least_one_is_refused(item: str
     assert str(refused.value).startswith(f"--scale {item}:")
 
 
-@pytest.mark.xfail(strict=True, reason="processes.py parse_scale: '³'.isdigit() is True but int('³') fails, so the "
-                                       "user sees int()'s message instead of the --scale one")
 def test_a_count_in_superscript_digits_is_refused_with_the_scale_message() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         parse_scale(["assignment-consumer=³"], KNOWN)

@@ -53,7 +53,7 @@ def parse_scale(items: list[str], known: set[str]) -> dict[str, int]:
         name, _, count = item.partition("=")
         if name not in known:
             raise ValueError(f"--scale {item}: no process kind {name!r}; known: {', '.join(sorted(known))}")
-        if not count.isdigit() or int(count) < 1:
+        if not (count.isascii() and count.isdigit()) or int(count) < 1:
             raise ValueError(f"--scale {item}: the count must be a whole number of at least 1")
         scale[name] = int(count)
     return scale

@@ -113,8 +113,8 @@ def install_access_control(app: Flask, verifier: TokenVerifier) -> None:
     @app.before_request
     def _authorize() -> None:
         view = current_app.view_functions.get(request.endpoint or "")
-        if view is None:
-            return  # 404 / 405 are answered by Flask itself
+        if view is None or request.method == "OPTIONS":
+            return  # 404 / 405 and the allowed-methods answer to OPTIONS come from Flask itself
         header = request.headers.get("Authorization", "")
         if header:
             scheme, _, token = header.partition(" ")

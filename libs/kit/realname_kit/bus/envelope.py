@@ -31,16 +31,22 @@ class Envelope:
     @classmethod
     def from_json(cls, body: bytes | str) -> Envelope:
         try:
-            raw = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
+            text = body.decode("utf-8") if isinstance(body, bytes) else body  # envelopes are UTF-8
+        except UnicodeDecodeError as exc:
+            raise MalformedEnvelope(f"body is not UTF-8: {exc}") from exc
+        try:
+            raw = json.loads(text)
+        except ValueError as exc:
             raise MalformedEnvelope(f"body is not JSON: {exc}") from exc
+        except RecursionError as exc:
+            raise MalformedEnvelope("body is nested too deeply") from exc
         if not isinstance(raw, dict):
             raise MalformedEnvelope("body is not a JSON object")
         missing = [f for f in _FIELDS if f not in raw]
         if missing:
             raise MalformedEnvelope(f"envelope lacks {', '.join(missing)}")
         checks = (isinstance(raw["id"], str) and raw["id"], isinstance(raw["type"], str) and raw["type"],
-                  isinstance(raw["version"], int), isinstance(raw["occurred_at"], str),
+                  type(raw["version"]) is int, isinstance(raw["occurred_at"], str),
                   isinstance(raw["source"], str), isinstance(raw["data"], dict),
                   raw["correlation_id"] is None or isinstance(raw["correlation_id"], str))
         if not all(checks):
