@@ -224,3 +224,26 @@ def _end_orphaned_backends(stack: Stack) -> None:
     sql = ("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
            "WHERE datname = current_database() AND wait_event_type = 'Lock'")
     stack.count("assignment", sql)
+
+
+def test_a_consumer_whose_database_is_down_keeps_its_messages_and_handles_them_when_it_returns(
+        ready: Stack) -> None:
+    queue = ready.queue_name("assignment", "enterprises")
+    server = urlsplit(ready.settings.database_url_for("assignment"))
+    with FaultProxy(server.hostname or "127.0.0.1", server.port or 5432) as database:
+        through_proxy = server._replace(netloc=f"{server.netloc.rsplit(':', 1)[0]}:{database.port}").geturl()
+        ready.spawn("relay", "registry")
+        ready.spawn("consumer", "assignment", REALNAME_ASSIGNMENT_DATABASE_URL=through_proxy)
+        time.sleep(1.0)
+        database.refuse(True)
+        database.drop_connections()  # the database is gone
+        codes = _valid_codes(20)
+        for i, code in enumerate(codes):
+            register_enterprise(ready.db("registry"), f"劳务公司{i}", code, "labour")
+        eventually(lambda: ready.count("registry", PENDING) == 0)
+        time.sleep(3.0)  # the consumer retries with back-off meanwhile
+        assert ready.count("assignment", PARTIES) == 0
+        assert ready.queue_depth(f"{queue}.dead") == 0  # a transient failure is never dead-lettered
+        database.refuse(False)
+        eventually(lambda: ready.count("assignment", PARTIES) == 20, timeout=30)
+    assert ready.count("assignment", INBOX) == 20
