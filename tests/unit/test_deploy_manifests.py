@@ -304,4 +304,4 @@ def test_every_realname_variable_is_a_real_setting(compose: dict[str, Any], k8s:
 
 def test_no_file_names_a_path_of_a_build_machine() -> None:
     for path in [*ALL_FILES, ROOT / "deploy" / "docker" / "Dockerfile.dockerignore"]:
-        assert not re.search(r"/work/|/home/|/Users/", path.read_text()), path.name
+        assert not re.search(r"/(work|home|Users)/", path.read_text()), path.name
