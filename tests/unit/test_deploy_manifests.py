@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from realname_kit.bus.topology import queues_of
-from realname_kit.settings import SERVICE_PORTS, SERVICES, SETTINGS
+from realname_kit.settings import SERVICE_PORTS, SERVICES, setting_names
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "deploy" / "compose" / "compose.yaml"
@@ -46,16 +46,6 @@ def expected_processes() -> dict[str, list[str]]:
         out[f"{service}-relay"] = ["realname-svc", "relay", service]
     out["gateway"] = web_command("gateway", SERVICE_PORTS["gateway"])
     return out
-
-
-def real_setting_names() -> set[str]:
-    names = set()
-    for setting in SETTINGS:
-        if "<SERVICE>" in setting.env:
-            names |= {setting.env.replace("<SERVICE>", s.upper()) for s in SERVICES}
-        else:
-            names.add(setting.env)
-    return names
 
 
 def role_of(name: str) -> str:
@@ -292,7 +282,7 @@ def env_names_in(compose: dict[str, Any], k8s: list[dict[str, Any]]) -> Iterator
 
 
 def test_every_realname_variable_is_a_real_setting(compose: dict[str, Any], k8s: list[dict[str, Any]]) -> None:
-    real = real_setting_names()
+    real = setting_names()
     used = {(where, var) for where, var in env_names_in(compose, k8s) if var.startswith("REALNAME_")}
     assert used, "no REALNAME_ variable found: the parsing is broken"
     assert {(where, var) for where, var in used if var not in real} == set()

@@ -140,6 +140,17 @@ class Settings:
         return own or f"http://127.0.0.1:{SERVICE_PORTS[service]}"
 
 
+def setting_names() -> frozenset[str]:
+    """Every concrete variable ``SETTINGS`` documents, the per-service forms spelt out."""
+    names: set[str] = set()
+    for setting in SETTINGS:
+        if "<SERVICE>" in setting.env:
+            names |= {setting.env.replace("<SERVICE>", s.upper()) for s in SERVICES}
+        else:
+            names.add(setting.env)
+    return frozenset(names)
+
+
 def with_database(server_url: str, database: str) -> str:
     """The server URL with its path replaced by ``database``."""
     parts = urlsplit(server_url)
