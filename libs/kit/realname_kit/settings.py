@@ -53,6 +53,26 @@ SETTINGS: tuple[Setting, ...] = (
             "assignment 8103, attendance 8104, reporting 8105)."),
     Setting("REALNAME_WEB_WORKERS", "2", "gunicorn workers per service web process (distributed mode)."),
     Setting("REALNAME_HTTP_TIMEOUT", "30", "Seconds the gateway waits for a service."),
+    Setting("REALNAME_AUTH_PRIVATE_KEY_FILE", "",
+            "PEM private key the gateway signs tokens with. Empty: `<data dir>/keys/token-signing.pem`."),
+    Setting("REALNAME_AUTH_JWKS_URL", "",
+            "Where services fetch the token-signing public keys (the gateway's `/api/v1/auth/jwks`). Empty: "
+            "they read REALNAME_AUTH_PUBLIC_KEY_FILE."),
+    Setting("REALNAME_ACCESS_TOKEN_SECONDS", "300", "Lifetime of an access token."),
+    Setting("REALNAME_REFRESH_TOKEN_SECONDS", "1209600", "Lifetime of a refresh token (14 days)."),
+    Setting("REALNAME_CA_BUNDLE_FILE", "",
+            "PEM bundle of the CAs whose enterprise certificates may log in. Empty: `<data dir>/dev-ca/ca.pem` "
+            "(made by `./realname dev-ca init`)."),
+    Setting("REALNAME_CRL_FILE", "",
+            "PEM certificate revocation list(s) of those CAs. Empty: `<data dir>/dev-ca/crl.pem` when it exists."),
+    Setting("REALNAME_DATA_KEYS_FILE", "",
+            "JSON keyring for personal data (AES-GCM keys by id, the active id, the blind-index key). Empty: "
+            "`<data dir>/keys/data-keys.json`, created for development."),
+    Setting("REALNAME_REDIS_URL", "", "Redis for rate limits shared by processes. Empty: limits kept in-process."),
+    Setting("REALNAME_RATE_LIMIT_LOGIN", "10/minute",
+            "Login attempts allowed per account and per client address."),
+    Setting("REALNAME_RATE_LIMIT_WRITE", "300/minute", "Writes (POST, PUT, PATCH, DELETE) per caller and per address."),
+    Setting("REALNAME_MAX_REQUEST_BYTES", "1048576", "Largest request body accepted (larger: 413)."),
     Setting("REALNAME_SERVICE_NAME", "web",
             "Set by the launcher for each child process: the service named in its log lines."),
     Setting("REALNAME_PROCESS", "", "Set by the launcher for each child process: web, consumer or relay."),
@@ -79,6 +99,17 @@ class Settings:
     gateway_port: int
     web_workers: int
     http_timeout: float
+    auth_private_key_file: Path
+    auth_jwks_url: str
+    access_token_seconds: int
+    refresh_token_seconds: int
+    ca_bundle_file: Path
+    crl_file: Path
+    data_keys_file: Path
+    redis_url: str
+    rate_limit_login: str
+    rate_limit_write: str
+    max_request_bytes: int
     env: Mapping[str, str]
 
     @classmethod
@@ -91,6 +122,10 @@ class Settings:
 
         data_dir = Path(get("REALNAME_DATA_DIR"))
         key_file = get("REALNAME_AUTH_PUBLIC_KEY_FILE")
+
+        def path(name: str, default: Path) -> Path:
+            value = get(name)
+            return Path(value) if value else default
         values: dict[str, object] = {
             "data_dir": data_dir,
             "database_url": get("REALNAME_DATABASE_URL"),
@@ -110,6 +145,17 @@ class Settings:
             "gateway_port": int(get("REALNAME_GATEWAY_PORT")),
             "web_workers": int(get("REALNAME_WEB_WORKERS")),
             "http_timeout": float(get("REALNAME_HTTP_TIMEOUT")),
+            "auth_private_key_file": path("REALNAME_AUTH_PRIVATE_KEY_FILE", data_dir / "keys" / "token-signing.pem"),
+            "auth_jwks_url": get("REALNAME_AUTH_JWKS_URL"),
+            "access_token_seconds": int(get("REALNAME_ACCESS_TOKEN_SECONDS")),
+            "refresh_token_seconds": int(get("REALNAME_REFRESH_TOKEN_SECONDS")),
+            "ca_bundle_file": path("REALNAME_CA_BUNDLE_FILE", data_dir / "dev-ca" / "ca.pem"),
+            "crl_file": path("REALNAME_CRL_FILE", data_dir / "dev-ca" / "crl.pem"),
+            "data_keys_file": path("REALNAME_DATA_KEYS_FILE", data_dir / "keys" / "data-keys.json"),
+            "redis_url": get("REALNAME_REDIS_URL"),
+            "rate_limit_login": get("REALNAME_RATE_LIMIT_LOGIN"),
+            "rate_limit_write": get("REALNAME_RATE_LIMIT_WRITE"),
+            "max_request_bytes": int(get("REALNAME_MAX_REQUEST_BYTES")),
             "env": env,
         }
         unknown = set(overrides) - {f.name for f in fields(cls)}
