@@ -28,6 +28,15 @@ def _names_in_source() -> list[str]:
     return sorted(found)
 
 
+FILES_UNDER_THE_DATA_DIR = {
+    "auth_public_key_file": "keys/token-signing.pub.pem",
+    "auth_private_key_file": "keys/token-signing.pem",
+    "ca_bundle_file": "dev-ca/ca.pem",
+    "crl_file": "dev-ca/crl.pem",
+    "data_keys_file": "keys/data-keys.json",
+}
+
+
 def _env_name(field: str) -> str:
     return f"REALNAME_{field.upper()}"
 
@@ -46,9 +55,9 @@ def test_every_settings_field_takes_its_documented_default_when_the_environment_
     settings = Settings.from_env({})
     default = _default_of(_env_name(field))
     value = getattr(settings, field)
-    if field == "auth_public_key_file":
+    if field in FILES_UNDER_THE_DATA_DIR:
         assert default == ""
-        assert value == Path(_default_of("REALNAME_DATA_DIR")) / "keys" / "token-signing.pub.pem"
+        assert value == Path(_default_of("REALNAME_DATA_DIR")) / FILES_UNDER_THE_DATA_DIR[field]
         return
     expected_type = FIELD_TYPES[field]
     assert isinstance(value, expected_type)
