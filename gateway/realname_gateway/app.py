@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from flask import Flask, Response, jsonify, redirect, url_for
+from flask_smorest import Api
 
+from realname_gateway.auth.api import auth
+from realname_gateway.auth.context import AuthContext
 from realname_gateway.docs import docs_blueprint
 from realname_gateway.document import MergedDocument
 from realname_gateway.fanout import ask_all
 from realname_gateway.health import readiness
 from realname_gateway.proxy import proxy_blueprint
 from realname_gateway.upstream import HttpUpstream, Upstream
-from realname_kit.auth import ANYONE, allow
+from realname_kit.auth import ANYONE, TokenVerifier, allow, install_access_control
+from realname_kit.db import Database
 from realname_kit.metrics import install_request_metrics, render_metrics
 from realname_kit.problems import install_problem_handlers
 from realname_kit.settings import SERVICES, Settings
@@ -23,25 +27,43 @@ from realname_kit.web import install_correlation
 HEALTH_TIMEOUT = 3.0  # seconds a probe may take: a health check must answer fast, even when a service won't
 
 
-def create_app(settings: Settings | None = None, upstreams: Mapping[str, Upstream] | None = None) -> Flask:
+def create_app(settings: Settings | None = None, upstreams: Mapping[str, Upstream] | None = None,
+               db: Database | None = None) -> Flask:
+    settings = settings or Settings.from_env()
     if upstreams is None:
-        settings = settings or Settings.from_env()
         upstreams = {name: HttpUpstream(settings.service_url(name), settings.http_timeout,
                                         probe_timeout=HEALTH_TIMEOUT - 0.5) for name in SERVICES}
     app = Flask("realname_gateway", static_folder=None)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["realname_auth"] = AuthContext(settings, db or Database(settings.database_url_for("gateway")),
+                                                  upstreams)
+    own = _own_api(app)
     pool = ThreadPoolExecutor(max_workers=max(4, 2 * len(upstreams)), thread_name_prefix="gateway-probe")
     app.register_blueprint(proxy_blueprint(upstreams))
     app.register_blueprint(docs_blueprint())
-    _add_own_routes(app, upstreams, pool)
+    _add_own_routes(app, upstreams, pool, own)
     install_correlation(app)
     install_problem_handlers(app)
+    install_access_control(app, TokenVerifier(settings.auth_public_key_file, settings.auth_issuer,
+                                              settings.auth_audience))
     install_request_metrics(app, "gateway")
     return app
 
 
-def _add_own_routes(app: Flask, upstreams: Mapping[str, Upstream], pool: ThreadPoolExecutor) -> None:
-    document = MergedDocument(upstreams, pool)
+def _own_api(app: Flask) -> Callable[[], dict[str, Any]]:
+    """The gateway's own endpoints (login, accounts) with their OpenAPI document, merged with the services'."""
+    app.config.update(API_TITLE="realname auth", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
+                      OPENAPI_URL_PREFIX=None,  # the gateway serves the merged document itself
+                      API_SPEC_OPTIONS={"components": {"securitySchemes": {"bearer": {
+                          "type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}})
+    api = Api(app)
+    api.register_blueprint(auth)
+    return api.spec.to_dict  # type: ignore[no-any-return]
+
+
+def _add_own_routes(app: Flask, upstreams: Mapping[str, Upstream], pool: ThreadPoolExecutor,
+                    own: Callable[[], dict[str, Any]]) -> None:
+    document = MergedDocument(upstreams, pool, own={"auth": own})
 
     @app.get("/")
     @allow(ANYONE)

@@ -14,9 +14,10 @@ from realname_gateway.upstream import Upstream
 
 
 class MergedDocument:
-    def __init__(self, upstreams: Mapping[str, Upstream], pool: Executor, ttl: float = 5.0,
-                 timeout: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self._upstreams, self._pool = upstreams, pool
+    def __init__(self, upstreams: Mapping[str, Upstream], pool: Executor, *, ttl: float = 5.0,
+                 timeout: float = 5.0, clock: Callable[[], float] = time.monotonic,
+                 own: Mapping[str, Callable[[], dict[str, Any]]] | None = None) -> None:
+        self._upstreams, self._pool, self._own = upstreams, pool, dict(own or {})
         self._ttl, self._timeout, self._clock = ttl, timeout, clock
         self._lock = threading.Lock()
         self._cached: dict[str, Any] | None = None
@@ -34,6 +35,7 @@ class MergedDocument:
         answers = ask_all(self._pool, self._upstreams, "/openapi.json", self._timeout)
         documents = {name: answer[1] for name, answer in answers.items()
                      if isinstance(answer, tuple) and answer[0] == 200 and isinstance(answer[1], dict)}
+        documents.update({name: make() for name, make in self._own.items()})
         merged = merge(documents)
         merged["x-unavailable"] = sorted(set(self._upstreams) - set(documents))
         return merged

@@ -38,6 +38,9 @@ class Upstream(Protocol):
     def get_json(self, path: str) -> tuple[int, Any]:
         """GET ``path`` of the service: its status and JSON body (None when not JSON)."""
 
+    def call_json(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
+        """The gateway's own call to the service (as itself, with ``token``): status and JSON body."""
+
 
 class WsgiUpstream:
     """A service app in this process (all-in-one mode): called with the incoming request's environ."""
@@ -56,6 +59,10 @@ class WsgiUpstream:
 
     def get_json(self, path: str) -> tuple[int, Any]:
         answer = self._client.get(path, headers=_probe_headers())
+        return answer.status_code, _json_or_none(answer.get_data())
+
+    def call_json(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
+        answer = self._client.open(path, method=method, json=body, headers=_call_headers(token))
         return answer.status_code, _json_or_none(answer.get_data())
 
 
@@ -81,6 +88,11 @@ class HttpUpstream:
     def get_json(self, path: str) -> tuple[int, Any]:
         answer = self._send("GET", self.base_url + path, headers=_probe_headers(),
                             timeout=self.probe_timeout)
+        return answer.status_code, _json_or_none(answer.content)
+
+    def call_json(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
+        answer = self._send(method, self.base_url + path, json=body, headers=_call_headers(token),
+                            timeout=self.timeout)
         return answer.status_code, _json_or_none(answer.content)
 
     def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
@@ -160,6 +172,10 @@ def _stream(answer: requests.Response) -> Iterator[bytes]:
 def _probe_headers() -> dict[str, str]:
     cid = correlation_id()
     return {"Accept": "application/json", **({CORRELATION_HEADER: cid} if cid else {})}
+
+
+def _call_headers(token: str | None) -> dict[str, str]:
+    return {**_probe_headers(), **({"Authorization": f"Bearer {token}"} if token else {})}
 
 
 def _json_or_none(data: bytes) -> Any:

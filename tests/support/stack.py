@@ -93,7 +93,7 @@ class Stack:
             proc.wait()
         for db in self._dbs.values():
             db.dispose()
-        for service in SERVICES:
+        for service in (*SERVICES, "gateway"):
             drop_database(self.settings.database_url_for(service))
         with Connection(self.amqp) as conn:
             self.topology.delete(conn)

@@ -23,17 +23,21 @@ def run_all_in_one(settings: Settings) -> None:
     bus = InProcessBus(topo, settings.data_dir / "dead-letters.jsonl")
     stop = threading.Event()
     threads, upstreams, dbs = [], {}, []
+    gateway_db: Database | None = None
     for spec in specs:
         db = Database(settings.database_url_for(spec.name))
         dbs.append(db)
         bus.register(processors_for(spec, db, topo))
-        upstreams[spec.name] = WsgiUpstream(create_service_app(spec, settings, db))
+        if spec.name == "gateway":
+            gateway_db = db
+        else:
+            upstreams[spec.name] = WsgiUpstream(create_service_app(spec, settings, db))
         relay = Relay(db, spec.outbox_table, bus.publisher(spec.name), topo.exchange_name(spec.name),
                       batch_size=settings.relay_batch, idle_seconds=settings.relay_idle_seconds)
         threads.append(threading.Thread(target=relay.run, args=(stop,), name=f"{spec.name}-relay", daemon=True))
     for thread in threads:
         thread.start()
-    server = create_server(create_gateway(settings, upstreams), host=settings.gateway_host,
+    server = create_server(create_gateway(settings, upstreams, gateway_db), host=settings.gateway_host,
                            port=settings.gateway_port, threads=16, ident="realname")
     url = f"http://{settings.gateway_host}:{server.effective_port}"
     log.info("platform_up", mode="all-in-one", gateway=url, docs=f"{url}/docs")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from realname_kit.logs import configure_logging
 from realname_kit.settings import SETTINGS, Settings
+from realname_launcher.admin import add_admin_commands
 from realname_launcher.processes import parse_scale, process_kinds
 
 LOCAL_AMQP = "amqp://guest:guest@127.0.0.1:5672/%2F"
@@ -24,7 +26,14 @@ def main(argv: list[str] | None = None) -> int:
                     help="copies of a process kind (e.g. attendance-consumer=3); for <service>-web, "
                          "gunicorn workers")
     sub.add_parser("migrate", help="create and migrate every service's database")
+    sub.add_parser("dev-ca", help="the development certificate authority (init, issue, revoke, sign)",
+                   add_help=False)
+    add_admin_commands(sub)
     sub.add_parser("settings", help="print the settings table")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["dev-ca"]:
+        from realname_gateway.certs.cli import main as dev_ca
+        return dev_ca(argv[1:])
     args = parser.parse_args(argv)
 
     if args.command == "settings":
@@ -38,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         env.setdefault("REALNAME_DATABASE_URL", LOCAL_POSTGRES)
     settings = Settings.from_env(env)
     configure_logging(settings.log_level, settings.log_format, process="launcher")
+    if args.command == "admin":
+        from realname_launcher.admin import run_admin
+        return run_admin(settings, args)
     if args.command == "migrate":
         from realname_launcher.platform import prepare
         prepare(settings)

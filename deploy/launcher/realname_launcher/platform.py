@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from kombu import Connection
 
+from realname_gateway.certs.devca import init_ca
 from realname_kit.bus.topology import Topology
 from realname_kit.keys import ensure_signing_keys
 from realname_kit.logs import get_logger
 from realname_kit.migrate import upgrade
+from realname_kit.privacy.keyring import ensure_keyring
 from realname_kit.service import ServiceSpec, load_spec
 from realname_kit.settings import SERVICES, Settings
 
@@ -15,15 +17,14 @@ log = get_logger("realname.launcher")
 
 
 def all_specs() -> list[ServiceSpec]:
-    return [load_spec(name) for name in SERVICES]
+    """Every database of the platform: the services' and the gateway's (accounts, logins)."""
+    return [load_spec(name) for name in (*SERVICES, "gateway")]
 
 
 def prepare(settings: Settings) -> list[ServiceSpec]:
     """Keys, databases and migrations, and in distributed mode the broker's topology. Idempotent."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    private_key = settings.data_dir / "keys" / "token-signing.pem"
-    if settings.auth_public_key_file == settings.data_dir / "keys" / "token-signing.pub.pem":
-        ensure_signing_keys(private_key, settings.auth_public_key_file)
+    ensure_development_secrets(settings)
     specs = all_specs()
     for spec in specs:
         upgrade(spec, settings.database_url_for(spec.name))
@@ -33,6 +34,23 @@ def prepare(settings: Settings) -> list[ServiceSpec]:
             conn.ensure_connection(max_retries=20, interval_start=0.5, interval_step=1, interval_max=3)
             topology(settings).declare(conn)
     return specs
+
+
+def ensure_development_secrets(settings: Settings) -> None:
+    """Where a setting points at its default file under the data dir and the file is missing, make one.
+
+    A production deployment sets these files itself (the real CA's bundle, keys from its vault); a first
+    ``./realname up`` must work with nothing configured.
+    """
+    keys = settings.data_dir / "keys"
+    if settings.auth_private_key_file == keys / "token-signing.pem":
+        ensure_signing_keys(settings.auth_private_key_file, settings.auth_public_key_file)
+    if settings.data_keys_file == keys / "data-keys.json":
+        ensure_keyring(settings.data_keys_file)
+    dev_ca = settings.data_dir / "dev-ca"
+    if settings.ca_bundle_file == dev_ca / "ca.pem" and not settings.ca_bundle_file.exists():
+        init_ca(dev_ca)
+        log.info("development_ca_created", directory=str(dev_ca))
 
 
 def topology(settings: Settings) -> Topology:

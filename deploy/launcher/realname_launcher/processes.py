@@ -36,6 +36,8 @@ def process_kinds(settings: Settings, scale: dict[str, int]) -> list[ProcessKind
                                      (sys.executable, "-m", "realname_kit.cli", "consumer", service)))
         kinds.append(ProcessKind(f"{service}-relay", service, "relay",
                                  (sys.executable, "-m", "realname_kit.cli", "relay", service)))
+    kinds.append(ProcessKind("gateway-relay", "gateway", "relay",
+                             (sys.executable, "-m", "realname_kit.cli", "relay", "gateway")))
     gateway_workers = scale.get("gateway-web", settings.web_workers)
     kinds.append(ProcessKind("gateway-web", "gateway", "web",
                              web_argv("realname_gateway.app:create_app()",

@@ -6,7 +6,7 @@ and ``create_service_app`` refuses to start when a route lacks a declaration.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -31,10 +31,20 @@ class Caller:
     enterprise_id: str | None = None
     roles: frozenset[str] = field(default_factory=frozenset)
     token_id: str | None = None
+    kind: str | None = None  # enterprise, staff, regulator, admin, service
+    projects: Mapping[str, frozenset[str]] = field(default_factory=dict)  # project id -> functions (R32)
 
     @property
     def anonymous(self) -> bool:
         return self.subject is None
+
+    def holds(self, project_id: str, function: str) -> bool:
+        """May this caller exercise ``function`` on ``project_id``, as its manager or by delegation (R32)."""
+        return function in self.projects.get(project_id, frozenset())
+
+    def acts_for(self, enterprise_id: str | None) -> bool:
+        """Is this caller the enterprise itself, or an account of it?"""
+        return enterprise_id is not None and self.enterprise_id == enterprise_id
 
     def may(self, allowed: Iterable[str]) -> bool:
         allowed = set(allowed)
@@ -76,35 +86,70 @@ def current_caller() -> Caller:
     return caller
 
 
+def require_project_function(project_id: str, function: str) -> Caller:
+    """The caller, when it holds ``function`` on the project; else 403 (401 when anonymous)."""
+    caller = current_caller()
+    if caller.anonymous:
+        raise Problem(401, "unauthenticated", "Log in to call this endpoint")
+    if not caller.holds(project_id, function):
+        raise Problem(403, "function_not_delegated", f"You do not hold {function} on this project",
+                      "Its project manager can delegate it to you.", project_id=project_id, function=function)
+    return caller
+
+
 class TokenVerifier:
-    def __init__(self, public_key_file: Path, issuer: str, audience: str) -> None:
+    """Verifies bearer tokens with the gateway's public key: from a JWKS URL, or from a PEM file."""
+
+    def __init__(self, public_key_file: Path, issuer: str, audience: str, jwks_url: str = "") -> None:
         self.public_key_file, self.issuer, self.audience = public_key_file, issuer, audience
+        self.jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300, timeout=5) if jwks_url else None
 
     @cached_property
-    def key(self) -> str | None:
+    def _file_key(self) -> str | None:
         try:
             return self.public_key_file.read_text()
         except FileNotFoundError:
             return None
 
-    def verify(self, token: str) -> Caller:
-        if self.key is None:
+    def _key_for(self, token: str) -> Any:
+        if self.jwks is not None:
+            try:
+                return self.jwks.get_signing_key_from_jwt(token).key
+            except jwt.PyJWKClientConnectionError as exc:
+                raise Problem(503, "token_keys_unavailable", "The token-signing keys cannot be fetched",
+                              str(exc)) from exc
+            except jwt.PyJWKClientError as exc:
+                raise Problem(401, "token_invalid", "The bearer token is not valid", str(exc)) from exc
+        if self._file_key is None:
             raise Problem(401, "token_unverifiable", "Bearer tokens cannot be verified",
                           "This service has no token-signing public key configured "
-                          "(REALNAME_AUTH_PUBLIC_KEY_FILE).")
+                          "(REALNAME_AUTH_PUBLIC_KEY_FILE or REALNAME_AUTH_JWKS_URL).")
+        return self._file_key
+
+    def verify(self, token: str) -> Caller:
         try:
-            claims = jwt.decode(token, self.key, algorithms=ALGORITHMS, audience=self.audience,
+            key = self._key_for(token)
+            claims = jwt.decode(token, key, algorithms=ALGORITHMS, audience=self.audience,
                                 issuer=self.issuer, options={"require": ["exp", "sub", "iss", "aud"]})
         except jwt.ExpiredSignatureError as exc:
             raise Problem(401, "token_expired", "The bearer token has expired",
                           "Log in again or refresh the token.") from exc
         except jwt.InvalidTokenError as exc:
             raise Problem(401, "token_invalid", "The bearer token is not valid", str(exc)) from exc
-        roles = claims.get("roles", [])
-        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-            raise Problem(401, "token_invalid", "The bearer token is not valid", "roles must be a list")
-        return Caller(subject=str(claims["sub"]), enterprise_id=claims.get("ent"),
-                      roles=frozenset(roles), token_id=claims.get("jti"))
+        return caller_from_claims(claims)
+
+
+def caller_from_claims(claims: Mapping[str, Any]) -> Caller:
+    roles, projects = claims.get("roles", []), claims.get("proj", {})
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise Problem(401, "token_invalid", "The bearer token is not valid", "roles must be a list")
+    if not isinstance(projects, dict) or not all(
+            isinstance(k, str) and isinstance(v, list) and all(isinstance(f, str) for f in v)
+            for k, v in projects.items()):
+        raise Problem(401, "token_invalid", "The bearer token is not valid", "proj must map projects to functions")
+    return Caller(subject=str(claims["sub"]), enterprise_id=claims.get("ent"), roles=frozenset(roles),
+                  token_id=claims.get("jti"), kind=claims.get("acct"),
+                  projects={k: frozenset(v) for k, v in projects.items()})
 
 
 def install_access_control(app: Flask, verifier: TokenVerifier) -> None:

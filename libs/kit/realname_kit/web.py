@@ -60,7 +60,7 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None,
     install_problem_handlers(app)  # after Api(): its own error handler would answer plain JSON
     install_correlation(app)
     install_access_control(app, TokenVerifier(settings.auth_public_key_file, settings.auth_issuer,
-                                              settings.auth_audience))
+                                              settings.auth_audience, settings.auth_jwks_url))
     install_request_metrics(app, spec.name)
     _open_the_api_document(app)
     missing = undeclared_endpoints(app)

@@ -9,8 +9,9 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from realname_assignment.parties import get_party, list_parties
-from realname_kit.auth import ANYONE, allow
+from realname_kit.auth import AUTHENTICATED, allow
 from realname_kit.pagination import PageArgs, page_schema
+from realname_kit.roles import ADMIN, REGULATOR, SERVICE
 from realname_kit.web import service_context
 
 parties = Blueprint("parties", __name__, url_prefix="/api/v1/assignment/parties",
@@ -29,7 +30,7 @@ class PartySchema(Schema):
 
 @parties.route("")
 class Parties(MethodView):
-    @allow(ANYONE)  # narrowed to the contract chain with the security issue (R21)
+    @allow(REGULATOR, ADMIN, SERVICE)
     @parties.arguments(PageArgs, location="query")
     @parties.response(200, page_schema(PartySchema, "PartyPage"))
     def get(self, args: dict[str, Any]) -> Any:
@@ -40,7 +41,7 @@ class Parties(MethodView):
 
 @parties.route("/<enterprise_id>")
 class OneParty(MethodView):
-    @allow(ANYONE)
+    @allow(AUTHENTICATED)  # contract partners look each other up by id (R21 narrows the workforce, not names)
     @parties.response(200, PartySchema)
     @parties.alt_response(404, description="Not known (yet).")
     def get(self, enterprise_id: str) -> Any:

@@ -8,9 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from realname_kit.auth import Caller
 from realname_kit.db import Database
 from realname_kit.pagination import keyset_page
 from realname_kit.problems import Problem
+from realname_kit.roles import ADMIN, REGULATOR, SERVICE
 from realname_registry.domain import normalise_uscc, uscc_problem
 from realname_registry.models import OUTBOX, Enterprise
 from realname_registry.schemas import EnterpriseSchema
@@ -45,15 +47,20 @@ def enterprise_event(e: Enterprise) -> dict[str, Any]:
             "registered_at": e.registered_at.isoformat()}
 
 
-def list_enterprises(db: Database, limit: int, cursor: str | None) -> tuple[list[Enterprise], str | None]:
+def list_enterprises(db: Database, limit: int, cursor: str | None,
+                     uscc: str | None = None) -> tuple[list[Enterprise], str | None]:
+    query = select(Enterprise)
+    if uscc:
+        query = query.where(Enterprise.uscc == normalise_uscc(uscc))
     with db.transaction() as session:
-        return keyset_page(session, select(Enterprise), Enterprise.seq, limit, cursor)
+        return keyset_page(session, query, Enterprise.seq, limit, cursor)
 
 
-def get_enterprise(db: Database, enterprise_id: str) -> Enterprise:
+def get_enterprise(db: Database, enterprise_id: str, caller: Caller) -> Enterprise:
+    """An enterprise sees itself; regulators and our own services see any. Others get 404, not a hint."""
     with db.transaction() as session:
         found = session.scalars(select(Enterprise).where(Enterprise.id == enterprise_id)).first()
-    if found is None:
+    if found is None or not (caller.acts_for(enterprise_id) or caller.roles & {REGULATOR, ADMIN, SERVICE}):
         raise Problem(404, "enterprise_not_found", "No enterprise has this id", enterprise_id=enterprise_id)
     return found
 

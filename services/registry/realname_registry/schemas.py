@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from realname_kit.pagination import page_schema
+from realname_kit.pagination import PageArgs, page_schema
 from realname_registry.domain import EnterpriseKind
 
 
@@ -15,6 +15,11 @@ class EnterpriseIn(Schema):
                          metadata={"description": "Unified social credit code (GB 32100-2015), 18 characters."})
     kind = fields.String(required=True, validate=validate.OneOf([k.value for k in EnterpriseKind]),
                          metadata={"description": "labour, specialty or general_contractor."})
+
+
+class EnterpriseArgs(PageArgs):
+    uscc = fields.String(load_default=None, validate=validate.Length(min=1, max=40),
+                         metadata={"description": "Only the enterprise with this credit code."})
 
 
 class EnterpriseSchema(Schema):

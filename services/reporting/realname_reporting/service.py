@@ -2,8 +2,10 @@
 
 from pathlib import Path
 
+from realname_kit.audit import AUDIT_EVENT
 from realname_kit.service import ServiceSpec
-from realname_reporting.api import directory
+from realname_reporting.api import audit, directory
+from realname_reporting.audit_log import store_audit_entries
 from realname_reporting.directory import record_enterprise
 from realname_reporting.models import Base
 
@@ -12,7 +14,7 @@ SPEC = ServiceSpec(
     title="realname reporting",
     description="Read models built from events, Excel exports, wage ledger, reconciliation, arrears warnings.",
     metadata=Base.metadata,
-    blueprints=[directory],
+    blueprints=[directory, audit],
     migrations=Path(__file__).parent / "migrations",
-    handlers={"enterprise.registered": record_enterprise},
+    handlers={"enterprise.registered": record_enterprise, AUDIT_EVENT: store_audit_entries},
 )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from kombu import Connection, Exchange, Queue, binding
 
-PUBLISHERS = ("identity", "registry", "assignment", "attendance")
+PUBLISHERS = ("identity", "registry", "assignment", "attendance", "gateway")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,8 @@ class QueueSpec:
 QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec("assignment", "enterprises", (Binding("registry", "enterprise.registered"),)),
     QueueSpec("reporting", "enterprises", (Binding("registry", "enterprise.registered"),)),
+    # The audit log (realname_kit.audit): every publisher records its audited acts as audit.recorded.
+    QueueSpec("reporting", "audit", tuple(Binding(p, "audit.recorded") for p in PUBLISHERS)),
 )
 
 

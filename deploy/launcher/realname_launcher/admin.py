@@ -1,0 +1,46 @@
+"""``realname admin …``: what only an operator may do, never through a public endpoint."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from realname_gateway.auth.accounts import create_account
+from realname_gateway.auth.context import AuthContext
+from realname_kit.db import Database
+from realname_kit.roles import ADMIN, REGULATOR
+from realname_kit.settings import Settings
+from realname_launcher.platform import prepare
+from realname_registry.enterprises import register_enterprise
+
+
+def add_admin_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    admin = sub.add_parser("admin", help="operator commands (regulator accounts, enterprises)")
+    commands = admin.add_subparsers(dest="admin_command", required=True)
+    for name, help_text in (("create-regulator", "a regulator account: reads everything, retrieves history"),
+                            ("create-admin", "an administrator account")):
+        cmd = commands.add_parser(name, help=help_text)
+        cmd.add_argument("--username", required=True)
+        cmd.add_argument("--display-name", required=True)
+        cmd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    enterprise = commands.add_parser("register-enterprise", help="register an enterprise without its login")
+    enterprise.add_argument("--name", required=True)
+    enterprise.add_argument("--uscc", required=True)
+    enterprise.add_argument("--kind", required=True, choices=["labour", "specialty", "general_contractor"])
+
+
+def run_admin(settings: Settings, args: argparse.Namespace) -> int:
+    prepare(settings)
+    if args.admin_command == "register-enterprise":
+        registry = Database(settings.database_url_for("registry"))
+        created = register_enterprise(registry, args.name, args.uscc, args.kind)
+        print(f"registered {created.name} ({created.uscc}) as {created.kind}: id {created.id}")
+        return 0
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
+    kind = REGULATOR if args.admin_command == "create-regulator" else ADMIN
+    ctx = AuthContext(settings, Database(settings.database_url_for("gateway")), {})
+    account = create_account(ctx, None, username=args.username, display_name=args.display_name,
+                             password=password, kind=kind)
+    print(f"created {kind} account {account.username}: id {account.id}")
+    return 0

@@ -1,0 +1,1 @@
+"""Login, tokens, accounts and delegation: what the gateway owns (R31, R32)."""

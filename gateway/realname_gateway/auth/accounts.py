@@ -1,0 +1,89 @@
+"""Staff accounts of an enterprise, and regulators and administrators made by command."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from realname_gateway.auth.context import AuthContext
+from realname_gateway.auth.login import revoke_sessions_of
+from realname_gateway.auth.models import OUTBOX, Account
+from realname_gateway.auth.passwords import hash_password
+from realname_kit.audit import record_audit
+from realname_kit.auth import Caller
+from realname_kit.privacy.masking import mask_phone
+from realname_kit.problems import Problem
+from realname_kit.roles import ADMIN, REGULATOR, STAFF
+
+PHONE_CONTEXT = "gateway.accounts.phone"
+
+
+def create_account(ctx: AuthContext, caller: Caller | None, *, username: str, display_name: str, password: str,
+                   kind: str = STAFF, enterprise_id: str | None = None, phone: str | None = None) -> Account:
+    if kind not in (STAFF, REGULATOR, ADMIN):
+        raise ValueError(kind)
+    account = Account(username=username, kind=kind, enterprise_id=enterprise_id, display_name=display_name,
+                      password_hash=hash_password(password), created_by=caller.subject if caller else "command")
+    if phone:
+        account.phone_enc = ctx.keyring.encrypt(phone, context=PHONE_CONTEXT)
+        account.phone_bidx = ctx.keyring.blind_index(phone, field=PHONE_CONTEXT, kind="phone")
+    try:
+        with ctx.db.transaction() as session:
+            session.add(account)
+            session.flush()
+            record_audit(session, OUTBOX, action="account.created", actor=caller, subject=account.id,
+                         details={"kind": kind, "enterprise_id": enterprise_id})
+    except IntegrityError:
+        raise Problem(409, "username_taken", "This user name is taken", "Choose another.",
+                      field="username") from None
+    return account
+
+
+def accounts_of(ctx: AuthContext, caller: Caller) -> list[Account]:
+    query = select(Account).order_by(Account.created_at, Account.id)
+    if "regulator" not in caller.roles:
+        query = query.where(Account.enterprise_id == caller.enterprise_id)
+    with ctx.db.transaction() as session:
+        return list(session.scalars(query))
+
+
+def visible_account(session: Session, caller: Caller, account_id: str) -> Account:
+    """The account, if the caller is its enterprise, the holder, or a regulator; else 404 (no hint it exists)."""
+    account = session.get(Account, account_id)
+    if account is None or not (REGULATOR in caller.roles or account.id == caller.subject
+                               or (caller.kind == "enterprise" and caller.acts_for(account.enterprise_id))):
+        raise Problem(404, "account_not_found", "No account with this id is visible to you")
+    return account
+
+
+def reveal_phone(ctx: AuthContext, caller: Caller, account_id: str, reason: str) -> str:
+    """The full phone number, for the account's enterprise or a regulator, with an audit record (R4)."""
+    with ctx.db.transaction() as session:
+        account = visible_account(session, caller, account_id)
+        if not (REGULATOR in caller.roles or caller.kind == "enterprise"):
+            raise Problem(403, "reveal_forbidden", "You may not see this number in full")
+        if account.phone_enc is None:
+            raise Problem(404, "phone_missing", "This account has no phone number")
+        record_audit(session, OUTBOX, action="privacy.reveal", actor=caller, subject=account.id, field="phone",
+                     reason=reason)
+        return ctx.keyring.decrypt(account.phone_enc, context=PHONE_CONTEXT)
+
+
+def masked_phone(ctx: AuthContext, account: Account) -> str | None:
+    if account.phone_enc is None:
+        return None
+    return mask_phone(ctx.keyring.decrypt(account.phone_enc, context=PHONE_CONTEXT))
+
+
+def set_disabled(ctx: AuthContext, caller: Caller, account_id: str, disabled: bool) -> Account:
+    with ctx.db.transaction() as session:
+        account = visible_account(session, caller, account_id)
+        if caller.kind != "enterprise" or account.kind != STAFF:
+            raise Problem(403, "forbidden", "Only the account's enterprise may disable or enable it")
+        account.disabled = disabled
+        if disabled:
+            revoke_sessions_of(session, account.id)
+        record_audit(session, OUTBOX, action="account.disabled" if disabled else "account.enabled",
+                     actor=caller, subject=account.id)
+        return account

@@ -1,0 +1,46 @@
+"""What the login and account endpoints work with, built once per gateway app."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from flask import current_app, request
+
+from realname_gateway.auth.tokens import TokenIssuer
+from realname_gateway.upstream import Upstream
+from realname_kit.db import Database
+from realname_kit.privacy.keyring import Keyring
+from realname_kit.settings import Settings
+
+
+@dataclass
+class AuthContext:
+    settings: Settings
+    db: Database
+    upstreams: Mapping[str, Upstream]
+    issuer: TokenIssuer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.issuer = TokenIssuer(self.settings)
+
+    @cached_property
+    def keyring(self) -> Keyring:
+        return Keyring.from_settings(self.settings)
+
+    def trust(self) -> Any:
+        """The CA bundle and revocation lists, read at each login so that a new CRL applies at once."""
+        from realname_gateway.certs.verify import load_trust
+        crl = self.settings.crl_file
+        return load_trust(self.settings.ca_bundle_file.read_bytes(), crl.read_bytes() if crl.exists() else None)
+
+
+def auth_context() -> AuthContext:
+    ctx: AuthContext = current_app.extensions["realname_auth"]
+    return ctx
+
+
+def client_address() -> str | None:
+    return request.remote_addr

@@ -1,0 +1,98 @@
+"""Project managers and what they delegate to project staff (R32)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from realname_gateway.auth.context import AuthContext
+from realname_gateway.auth.models import OUTBOX, Account, Delegation, ProjectManager
+from realname_kit.audit import record_audit
+from realname_kit.auth import Caller
+from realname_kit.problems import Problem
+from realname_kit.roles import PROJECT_FUNCTIONS, STAFF, USING_ENTERPRISE_ROLES
+from realname_kit.timeutil import utcnow
+
+
+def appoint_manager(ctx: AuthContext, caller: Caller, project_id: str, account_id: str) -> ProjectManager:
+    """The using enterprise names which of its staff manages its part of a project."""
+    if caller.kind != "enterprise" or not caller.roles & USING_ENTERPRISE_ROLES:
+        raise Problem(403, "forbidden", "Only a general contractor or specialty subcontractor appoints project "
+                      "managers")
+    assert caller.enterprise_id is not None
+    with ctx.db.transaction() as session:
+        _staff_of(session, caller.enterprise_id, account_id)
+        manager = session.get(ProjectManager, (project_id, caller.enterprise_id))
+        if manager is None:
+            manager = ProjectManager(project_id=project_id, enterprise_id=caller.enterprise_id)
+            session.add(manager)
+        manager.account_id, manager.appointed_at = account_id, utcnow()
+        record_audit(session, OUTBOX, action="delegation.manager_appointed", actor=caller, subject=account_id,
+                     details={"project_id": project_id})
+        return manager
+
+
+def delegate(ctx: AuthContext, caller: Caller, project_id: str, account_id: str,
+             functions: Iterable[str]) -> list[Delegation]:
+    wanted = set(functions)
+    unknown = wanted - PROJECT_FUNCTIONS
+    if unknown or not wanted:
+        raise Problem(422, "function_unknown", "Only project functions can be delegated",
+                      f"Known: {', '.join(sorted(PROJECT_FUNCTIONS))}.", field="functions")
+    with ctx.db.transaction() as session:
+        manager = _managing(session, caller, project_id)
+        _staff_of(session, manager.enterprise_id, account_id)
+        held = set(session.scalars(select(Delegation.function).where(
+            Delegation.project_id == project_id, Delegation.account_id == account_id,
+            Delegation.revoked_at.is_(None))))
+        granted = [Delegation(project_id=project_id, account_id=account_id, function=f, granted_by=manager.account_id)
+                   for f in sorted(wanted - held)]  # delegating twice keeps one grant
+        session.add_all(granted)
+        record_audit(session, OUTBOX, action="delegation.granted", actor=caller, subject=account_id,
+                     details={"project_id": project_id, "functions": sorted(wanted)})
+        return active_delegations(session, project_id, manager.enterprise_id)
+
+
+def revoke(ctx: AuthContext, caller: Caller, project_id: str, delegation_id: str) -> None:
+    with ctx.db.transaction() as session:
+        manager = _managing(session, caller, project_id)
+        grant = session.get(Delegation, delegation_id)
+        if grant is None or grant.project_id != project_id or grant.revoked_at is not None:
+            raise Problem(404, "delegation_not_found", "No such delegation on this project")
+        _staff_of(session, manager.enterprise_id, grant.account_id)
+        grant.revoked_at = utcnow()
+        record_audit(session, OUTBOX, action="delegation.revoked", actor=caller, subject=grant.account_id,
+                     details={"project_id": project_id, "function": grant.function})
+
+
+def delegations(ctx: AuthContext, caller: Caller, project_id: str) -> list[Delegation]:
+    with ctx.db.transaction() as session:
+        manager = _managing(session, caller, project_id)
+        return active_delegations(session, project_id, manager.enterprise_id)
+
+
+def active_delegations(session: Session, project_id: str, enterprise_id: str) -> list[Delegation]:
+    return list(session.scalars(select(Delegation).join(Account, Account.id == Delegation.account_id).where(
+        Delegation.project_id == project_id, Delegation.revoked_at.is_(None),
+        Account.enterprise_id == enterprise_id).order_by(Delegation.granted_at, Delegation.id)))
+
+
+def _managing(session: Session, caller: Caller, project_id: str) -> ProjectManager:
+    """The caller's management of the project: as its manager, or as the enterprise that appointed one."""
+    if caller.enterprise_id is None:
+        raise Problem(403, "not_project_manager", "You do not manage this project")
+    manager = session.get(ProjectManager, (project_id, caller.enterprise_id))
+    if manager is None or not (manager.account_id == caller.subject or caller.kind == "enterprise"):
+        raise Problem(403, "not_project_manager", "You do not manage this project",
+                      "Its enterprise appoints the project manager.")
+    return manager
+
+
+def _staff_of(session: Session, enterprise_id: str, account_id: str) -> Account:
+    account = session.get(Account, account_id)
+    if account is None or account.enterprise_id != enterprise_id or account.kind != STAFF or account.disabled:
+        raise Problem(422, "account_not_staff", "The account is not active staff of your enterprise",
+                      field="account_id")
+    return account

@@ -1,0 +1,218 @@
+"""Logging in (certificate, password), refreshing and logging out."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from realname_gateway.auth.context import AuthContext
+from realname_gateway.auth.grants import account_grant, certificate_grant
+from realname_gateway.auth.models import OUTBOX, Account, Certificate, Challenge, Enterprise, RefreshToken
+from realname_gateway.auth.passwords import lock_until, verify_password
+from realname_gateway.auth.registry_client import find_enterprise, register_enterprise
+from realname_gateway.auth.tokens import Grant, new_refresh_token, refresh_token_hash
+from realname_gateway.certs.verify import CertificateIdentity, CertificateRejected, verify_login
+from realname_kit.audit import record_audit
+from realname_kit.auth import Caller
+from realname_kit.problems import Problem
+from realname_kit.timeutil import utcnow
+
+CHALLENGE_SECONDS = 120
+LOGIN_FAILED = "The name or the password is wrong, or the account is locked for a while."
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    refresh_expires_in: int
+    grant: Grant
+
+
+def issue_challenge(ctx: AuthContext) -> Challenge:
+    challenge = Challenge(nonce=secrets.token_hex(32), expires_at=utcnow() + timedelta(seconds=CHALLENGE_SECONDS))
+    with ctx.db.transaction() as session:
+        session.add(challenge)
+    return challenge
+
+
+def certificate_login(ctx: AuthContext, certificate_pem: str, nonce: str, signature: str, *, kind: str | None,
+                      client: str | None) -> Tokens:
+    """R31: the enterprise's certificate signs our nonce; its first login registers the enterprise."""
+    _consume_challenge(ctx, nonce)
+    try:
+        identity = verify_login(certificate_pem.encode(), nonce.encode(), _b64(signature), ctx.trust(),
+                                now=utcnow())
+    except CertificateRejected as rejected:
+        _audit_failure(ctx, "auth.login.certificate", None, client, reason=rejected.reason)
+        raise Problem(401, rejected.reason, "The certificate login was refused", rejected.message) from None
+    enterprise = _enterprise_for(ctx, identity, kind)
+    with ctx.db.transaction() as session:
+        certificate = _record_certificate(session, identity, enterprise.enterprise_id)
+        grant = certificate_grant(session, certificate)
+        tokens = _issue(ctx, session, grant, principal="certificate")
+        record_audit(session, OUTBOX, action="auth.login.certificate", actor=_as_caller(grant),
+                     subject=enterprise.enterprise_id, client_address=client,
+                     details={"operator": identity.operator, "fingerprint": identity.fingerprint})
+    return tokens
+
+
+def password_login(ctx: AuthContext, username: str, password: str, client: str | None) -> Tokens:
+    now = utcnow()
+    with ctx.db.transaction() as session:
+        account = session.scalars(select(Account).where(Account.username == username)).first()
+        # Always verify: an unknown name costs the same time as a wrong password.
+        correct = verify_password(account.password_hash if account else None, password)
+        locked = account is not None and account.locked_until is not None and account.locked_until > now
+        if account is None or not correct or locked or account.disabled:
+            if account is not None and not locked:
+                account.failed_logins += 0 if correct else 1
+                account.locked_until = lock_until(account.failed_logins, now)
+            record_audit(session, OUTBOX, action="auth.login.password", actor=None, outcome="failure",
+                         subject=account.id if account else None, client_address=client,
+                         details={"username": username[:100]})
+            failed = True
+        else:
+            account.failed_logins, account.locked_until = 0, None
+            grant = account_grant(session, account)
+            tokens = _issue(ctx, session, grant, principal="account")
+            record_audit(session, OUTBOX, action="auth.login.password", actor=_as_caller(grant),
+                         subject=account.id, client_address=client)
+            failed = False
+    if failed:
+        raise Problem(401, "login_failed", "Login failed", LOGIN_FAILED)
+    return tokens
+
+
+def refresh(ctx: AuthContext, refresh_token: str) -> Tokens:
+    now = utcnow()
+    with ctx.db.transaction() as session:
+        row = session.get(RefreshToken, refresh_token_hash(refresh_token))
+        problem = _refresh_problem(session, row, now)
+        if problem is None and row is not None:
+            row.used_at = now
+            grant = _current_grant(session, row)
+            if grant is None:
+                _revoke_family(session, row.family, now)
+                problem = Problem(401, "account_disabled", "This account may no longer log in")
+            else:
+                return _issue(ctx, session, grant, principal=row.principal, family=row.family)
+    assert problem is not None
+    raise problem
+
+
+def logout(ctx: AuthContext, refresh_token: str) -> None:
+    with ctx.db.transaction() as session:
+        row = session.get(RefreshToken, refresh_token_hash(refresh_token))
+        if row is not None:
+            _revoke_family(session, row.family, utcnow())
+
+
+def _refresh_problem(session: Session, row: RefreshToken | None, now: datetime) -> Problem | None:
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        return Problem(401, "refresh_token_invalid", "This refresh token is not valid", "Log in again.")
+    if row.used_at is not None:  # a rotated token came back: someone else may hold it, end the session
+        _revoke_family(session, row.family, now)
+        return Problem(401, "refresh_token_reused", "This refresh token was already used", "Log in again.")
+    return None
+
+
+def _current_grant(session: Session, row: RefreshToken) -> Grant | None:
+    if row.principal == "certificate":
+        certificate = session.get(Certificate, row.subject)
+        if certificate is None or certificate.not_after <= utcnow():
+            return None
+        return certificate_grant(session, certificate)
+    account = session.get(Account, row.subject)
+    if account is None or account.disabled:
+        return None
+    return account_grant(session, account)
+
+
+def _revoke_family(session: Session, family: str, now: datetime) -> None:
+    session.execute(update(RefreshToken).where(RefreshToken.family == family, RefreshToken.revoked_at.is_(None))
+                    .values(revoked_at=now))
+
+
+def revoke_sessions_of(session: Session, subject: str) -> None:
+    session.execute(update(RefreshToken).where(RefreshToken.subject == subject, RefreshToken.revoked_at.is_(None))
+                    .values(revoked_at=utcnow()))
+
+
+def _issue(ctx: AuthContext, session: Session, grant: Grant, *, principal: str, family: str | None = None) -> Tokens:
+    token, token_hash = new_refresh_token()
+    seconds = ctx.settings.refresh_token_seconds
+    session.add(RefreshToken(token_hash=token_hash, family=family or str(uuid.uuid4()), subject=grant.subject,
+                             principal=principal, expires_at=utcnow() + timedelta(seconds=seconds)))
+    return Tokens(ctx.issuer.issue(grant), token, ctx.settings.access_token_seconds, seconds, grant)
+
+
+def _consume_challenge(ctx: AuthContext, nonce: str) -> None:
+    now = utcnow()
+    with ctx.db.transaction() as session:
+        result: Any = session.execute(update(Challenge).where(
+            Challenge.nonce == nonce, Challenge.used_at.is_(None), Challenge.expires_at > now,
+        ).values(used_at=now))
+        used = result.rowcount
+    if used != 1:  # the UPDATE is the single use: a second login with the same nonce finds it used
+        raise Problem(401, "challenge_invalid", "The challenge is unknown, used or expired",
+                      "Ask for a new challenge and sign it within two minutes.")
+
+
+def _enterprise_for(ctx: AuthContext, identity: CertificateIdentity, kind: str | None) -> Enterprise:
+    with ctx.db.transaction() as session:
+        known = session.scalars(select(Enterprise).where(Enterprise.uscc == identity.uscc)).first()
+    if known is not None:
+        return known
+    found = find_enterprise(ctx, identity.uscc)
+    if found is None:
+        if kind is None:
+            raise Problem(422, "enterprise_kind_required", "First login of this enterprise: say what it is",
+                          "Send kind: labour, specialty or general_contractor. It is chosen once.",
+                          uscc=identity.uscc, name=identity.enterprise_name)
+        found = register_enterprise(ctx, identity.uscc, identity.enterprise_name, kind)
+    with ctx.db.transaction() as session:
+        enterprise = session.get(Enterprise, found["id"])
+        if enterprise is None:
+            enterprise = Enterprise(enterprise_id=found["id"], uscc=found["uscc"], name=found["name"],
+                                    kind=found["kind"])
+            session.add(enterprise)
+        return enterprise
+
+
+def _record_certificate(session: Session, identity: CertificateIdentity, enterprise_id: str) -> Certificate:
+    certificate = session.scalars(select(Certificate).where(Certificate.fingerprint == identity.fingerprint)).first()
+    if certificate is None:
+        certificate = Certificate(fingerprint=identity.fingerprint, enterprise_id=enterprise_id,
+                                  operator=identity.operator, serial=str(identity.serial),
+                                  not_after=identity.not_after)
+        session.add(certificate)
+        session.flush()
+    certificate.last_login_at = utcnow()
+    return certificate
+
+
+def _audit_failure(ctx: AuthContext, action: str, subject: str | None, client: str | None, reason: str) -> None:
+    with ctx.db.transaction() as session:
+        record_audit(session, OUTBOX, action=action, actor=None, outcome="failure", subject=subject,
+                     reason=reason, client_address=client)
+
+
+def _as_caller(grant: Grant) -> Caller:
+    return Caller(subject=grant.subject, enterprise_id=grant.enterprise_id, roles=grant.roles, kind=grant.kind)
+
+
+def _b64(value: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise Problem(422, "signature_malformed", "The signature is not base64", field="signature") from exc

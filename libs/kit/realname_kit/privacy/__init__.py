@@ -1,0 +1,33 @@
+"""Personal data at rest (PIPL): encrypted ID, phone and bank-card numbers, blind indexes, masks (R4)."""
+
+from realname_kit.privacy.columns import ProtectedField, rekey_rows
+from realname_kit.privacy.keyring import (
+    Keyring,
+    KeyringError,
+    PrivacyError,
+    TamperedValueError,
+    UnknownKeyError,
+    add_key,
+    ensure_keyring,
+    key_id,
+)
+from realname_kit.privacy.masking import mask_bank_card, mask_id_number, mask_phone
+from realname_kit.privacy.normalise import Kind, normalise
+
+__all__ = [
+    "Keyring",
+    "KeyringError",
+    "Kind",
+    "PrivacyError",
+    "ProtectedField",
+    "TamperedValueError",
+    "UnknownKeyError",
+    "add_key",
+    "ensure_keyring",
+    "key_id",
+    "mask_bank_card",
+    "mask_id_number",
+    "mask_phone",
+    "normalise",
+    "rekey_rows",
+]

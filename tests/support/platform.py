@@ -1,0 +1,62 @@
+"""The gateway with every service in this process on real PostgreSQL: what login tests talk to."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from realname_gateway.app import create_app as create_gateway
+from realname_gateway.certs.devca import issue, sign_nonce
+from realname_gateway.upstream import WsgiUpstream
+from realname_kit.service import load_spec
+from realname_kit.settings import SERVICES
+from realname_kit.web import create_service_app
+from realname_launcher.platform import ensure_development_secrets
+from tests.support.stack import Stack
+
+
+@dataclass
+class Platform:
+    stack: Stack
+    client: FlaskClient
+
+    @property
+    def ca_dir(self) -> Any:
+        return self.stack.settings.data_dir / "dev-ca"
+
+    def certificate(self, uscc: str, name: str, operator: str = "张三", **kwargs: Any) -> tuple[str, bytes]:
+        cert_pem, key_pem = issue(self.ca_dir, uscc=uscc, enterprise_name=name, operator=operator, **kwargs)
+        return cert_pem.decode(), key_pem
+
+    def certificate_login(self, certificate: tuple[str, bytes], kind: str | None = None) -> Any:
+        nonce = self.client.post("/api/v1/auth/challenge").get_json()["nonce"]
+        signature = base64.b64encode(sign_nonce(certificate[1], nonce.encode())).decode()
+        body = {"certificate": certificate[0], "nonce": nonce, "signature": signature}
+        if kind:
+            body["kind"] = kind
+        return self.client.post("/api/v1/auth/login/certificate", json=body)
+
+    def enterprise_token(self, uscc: str, name: str, kind: str) -> str:
+        response = self.certificate_login(self.certificate(uscc, name), kind)
+        assert response.status_code == 200, response.get_json()
+        token: str = response.get_json()["access_token"]
+        return token
+
+    def password_login(self, username: str, password: str) -> Any:
+        return self.client.post("/api/v1/auth/login/password", json={"username": username, "password": password})
+
+
+def build_platform(stack: Stack) -> Platform:
+    stack.migrate(*SERVICES, "gateway")
+    ensure_development_secrets(stack.settings)
+    upstreams = {name: WsgiUpstream(create_service_app(load_spec(name), stack.settings, stack.db(name)))
+                 for name in SERVICES}
+    gateway = create_gateway(stack.settings, upstreams, stack.db("gateway"))
+    return Platform(stack, gateway.test_client())
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
