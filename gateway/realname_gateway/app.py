@@ -10,7 +10,7 @@ from flask import Flask, Response, jsonify, redirect, url_for
 from flask_smorest import Api
 
 from realname_gateway.auth.api import auth
-from realname_gateway.auth.context import AuthContext
+from realname_gateway.auth.context import AuthContext, login_attempt
 from realname_gateway.docs import docs_blueprint
 from realname_gateway.document import MergedDocument
 from realname_gateway.fanout import ask_all
@@ -19,6 +19,13 @@ from realname_gateway.proxy import proxy_blueprint
 from realname_gateway.upstream import HttpUpstream, Upstream
 from realname_kit.auth import ANYONE, TokenVerifier, allow, install_access_control
 from realname_kit.db import Database
+from realname_kit.hardening import (
+    install_rate_limits,
+    install_request_limits,
+    install_security_headers,
+    limiter_from_settings,
+    parse_rate,
+)
 from realname_kit.metrics import install_request_metrics, render_metrics
 from realname_kit.problems import install_problem_handlers
 from realname_kit.settings import SERVICES, Settings
@@ -44,8 +51,12 @@ def create_app(settings: Settings | None = None, upstreams: Mapping[str, Upstrea
     _add_own_routes(app, upstreams, pool, own)
     install_correlation(app)
     install_problem_handlers(app)
+    install_request_limits(app, settings.max_request_bytes)
+    install_security_headers(app, docs_paths=("/docs",))
     install_access_control(app, TokenVerifier(settings.auth_public_key_file, settings.auth_issuer,
                                               settings.auth_audience))
+    install_rate_limits(app, limiter_from_settings(settings), login_rate=parse_rate(settings.rate_limit_login),
+                        write_rate=parse_rate(settings.rate_limit_write), login_paths=login_attempt)
     install_request_metrics(app, "gateway")
     return app
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from http.cookiejar import DefaultCookiePolicy
@@ -51,6 +52,10 @@ class WsgiUpstream:
 
     def forward(self, request: Request) -> Response:
         environ = dict(request.environ)
+        # The gateway has read the body already (its size and JSON checks): hand the service a fresh copy.
+        body = request.get_data(cache=True)
+        environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
         cid = correlation_id()
         if cid:
             environ["HTTP_X_CORRELATION_ID"] = cid

@@ -3,6 +3,7 @@ is visible in the assignment service's own table, through its API, within two se
 
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from realname_gateway.certs.devca import issue, sign_nonce
 from tests.support.infra import free_port
 from tests.support.stack import Stack, eventually
 
@@ -23,6 +25,7 @@ USCC = "9131000013221158XC"
 class Launched:
     def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
         self.log, self.env = log, env
+        self.data_dir = Path(env["REALNAME_DATA_DIR"])
         self.url = f"http://127.0.0.1:{env['REALNAME_GATEWAY_PORT']}"
         self.proc = subprocess.Popen([str(ROOT / "realname"), *args], env=env, cwd=ROOT,
                                      stdout=log.open("wb"), stderr=subprocess.STDOUT)
@@ -72,26 +75,38 @@ def distributed(stack: Stack, tmp_path: Path) -> Iterator[Launched]:
 
 
 def register_and_find(launched: Launched) -> None:
+    """An enterprise logs in with its certificate (its first login registers it, R31); assignment knows it."""
     gateway = launched.url
-    created = requests.post(f"{gateway}/api/v1/registry/enterprises", timeout=10,
-                            json={"name": "上海建工劳务有限公司", "uscc": USCC, "kind": "labour"},
-                            headers={"X-Correlation-ID": "e2e-enterprise-1"})
-    assert created.status_code == 201, created.text
-    assert created.headers["X-Correlation-ID"] == "e2e-enterprise-1"
-    enterprise_id = created.json()["id"]
+    cert_pem, key_pem = issue(launched.data_dir / "dev-ca", uscc=USCC, enterprise_name="上海建工劳务有限公司",
+                              operator="张三")
+    created = certificate_login(gateway, cert_pem, key_pem, kind="labour")
+    assert created.status_code == 200, created.text
+    assert created.headers["X-Correlation-ID"] == "e2e-login-1"
+    enterprise_id, token = created.json()["enterprise_id"], created.json()["access_token"]
     started = time.monotonic()
-    party = eventually(lambda: _found(f"{gateway}/api/v1/assignment/parties/{enterprise_id}"),
+    party = eventually(lambda: _found(f"{gateway}/api/v1/assignment/parties/{enterprise_id}", token),
                        timeout=2.0, interval=0.05)
     assert time.monotonic() - started < 2.0
     assert party["uscc"] == USCC and party["unit_type"] == "006"
-    again = requests.post(f"{gateway}/api/v1/registry/enterprises", timeout=10,
-                          json={"name": "上海建工劳务有限公司", "uscc": USCC, "kind": "labour"})
-    assert again.status_code == 409 and again.json()["existing"]["id"] == enterprise_id
-    assert again.headers["Content-Type"] == "application/problem+json"
+    again = certificate_login(gateway, cert_pem, key_pem)
+    assert again.status_code == 200 and again.json()["enterprise_id"] == enterprise_id  # registered once
+    anonymous = requests.post(f"{gateway}/api/v1/registry/enterprises", timeout=10,
+                              json={"name": "冒名公司", "uscc": USCC, "kind": "labour"})
+    assert anonymous.status_code == 401
+    assert anonymous.headers["Content-Type"] == "application/problem+json"
 
 
-def _found(url: str) -> dict[str, object] | None:
-    response = requests.get(url, timeout=2)
+def certificate_login(gateway: str, cert_pem: bytes, key_pem: bytes, kind: str | None = None) -> requests.Response:
+    nonce = requests.post(f"{gateway}/api/v1/auth/challenge", timeout=10).json()["nonce"]
+    signature = base64.b64encode(sign_nonce(key_pem, nonce.encode())).decode()
+    body = {"certificate": cert_pem.decode(), "nonce": nonce, "signature": signature,
+            **({"kind": kind} if kind else {})}
+    return requests.post(f"{gateway}/api/v1/auth/login/certificate", json=body, timeout=20,
+                         headers={"X-Correlation-ID": "e2e-login-1"})
+
+
+def _found(url: str, token: str) -> dict[str, object] | None:
+    response = requests.get(url, timeout=2, headers={"Authorization": f"Bearer {token}"})
     return response.json() if response.status_code == 200 else None
 
 
@@ -115,13 +130,14 @@ def test_distributed_mode_carries_an_enterprise_from_registry_to_assignment(
     assert set(health["services"]) == {"identity", "registry", "assignment", "attendance", "reporting"}
     registry = distributed.env["REALNAME_REGISTRY_URL"]
     for _ in range(20):
-        assert requests.get(f"{registry}/api/v1/registry/enterprises", timeout=10).status_code == 200
+        assert requests.get(f"{registry}/api/v1/registry/enterprises", timeout=10).status_code == 401
     metrics = requests.get(f"{registry}/metrics", timeout=10).text
     assert _requests_counted(metrics, "/api/v1/registry/enterprises", "GET") >= 20  # over both workers
     assert distributed.interrupt() == 0, distributed.output()
     output = distributed.output(tail=0)
     assert "realname stopped." in output
-    assert output.count("process_started") == 5 + 5 + 2 + 1 + 1  # webs, relays, consumers (2 for assignment)
+    # web and relay of 5 services and the gateway; consumers: 2 of assignment, 1 of reporting
+    assert output.count("process_started") == 6 + 6 + 2 + 1
 
 
 def _requests_counted(metrics: str, endpoint: str, method: str) -> float:

@@ -20,6 +20,7 @@ from realname_kit.migrate import upgrade
 from realname_kit.settings import Settings
 from realname_registry.app import create_app as registry_app
 from realname_registry.service import SPEC
+from tests.support.tokens import bearer
 
 USCC_A = "91350100M000100Y43"
 USCC_B = "9131000013221158XC"
@@ -28,8 +29,18 @@ PROBLEM_JSON = "application/problem+json"
 
 
 @pytest.fixture
-def registry(tmp_path) -> Flask:
-    settings = Settings.from_env({"REALNAME_DATA_DIR": str(tmp_path)})
+def settings(tmp_path) -> Settings:
+    return Settings.from_env({"REALNAME_DATA_DIR": str(tmp_path)})
+
+
+@pytest.fixture
+def auth(settings: Settings) -> dict[str, str]:
+    """The gateway's own service token: it may register and list enterprises."""
+    return bearer(settings, "service")
+
+
+@pytest.fixture
+def registry(settings: Settings) -> Flask:
     upgrade(SPEC, settings.database_url_for("registry"))
     return registry_app(settings)
 
@@ -71,21 +82,24 @@ def slow_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     return [b"{}"]
 
 
-def round_trip(client: Any) -> None:
-    created = client.post(ENTERPRISES, json={"name": "闽建劳务有限公司", "uscc": USCC_A, "kind": "labour"})
+def round_trip(client: Any, auth: dict[str, str]) -> None:
+    created = client.post(ENTERPRISES, json={"name": "闽建劳务有限公司", "uscc": USCC_A, "kind": "labour"},
+                          headers=auth)
     assert created.status_code == 201, created.get_data(as_text=True)
     assert created.json["uscc"] == USCC_A
-    second = client.post(ENTERPRISES, json={"name": "申城专业分包", "uscc": USCC_B, "kind": "specialty"})
+    second = client.post(ENTERPRISES, json={"name": "申城专业分包", "uscc": USCC_B, "kind": "specialty"},
+                         headers=auth)
     assert second.status_code == 201
-    again = client.post(ENTERPRISES, json={"name": "闽建劳务有限公司", "uscc": USCC_A, "kind": "labour"})
+    again = client.post(ENTERPRISES, json={"name": "闽建劳务有限公司", "uscc": USCC_A, "kind": "labour"},
+                        headers=auth)
     assert again.status_code == 409
     assert again.mimetype == PROBLEM_JSON
 
-    listed = client.get(f"{ENTERPRISES}?limit=1")
+    listed = client.get(f"{ENTERPRISES}?limit=1", headers=auth)
     assert listed.status_code == 200
     assert [e["uscc"] for e in listed.json["items"]] == [USCC_A]
     assert listed.json["next_cursor"]
-    one = client.get(f"{ENTERPRISES}/{created.json['id']}")
+    one = client.get(f"{ENTERPRISES}/{created.json['id']}", headers=auth)
     assert one.status_code == 200
     assert one.json["name"] == "闽建劳务有限公司"
 
@@ -94,16 +108,16 @@ def round_trip(client: Any) -> None:
 
 
 @pytest.fixture
-def in_process(registry: Flask) -> Any:
-    return create_app(upstreams={"registry": WsgiUpstream(registry)}).test_client()
+def in_process(registry: Flask, settings: Settings) -> Any:
+    return create_app(settings, upstreams={"registry": WsgiUpstream(registry)}).test_client()
 
 
-def test_enterprises_round_trip_in_process(in_process: Any) -> None:
-    round_trip(in_process)
+def test_enterprises_round_trip_in_process(in_process: Any, auth: dict[str, str]) -> None:
+    round_trip(in_process, auth)
 
 
-def test_correlation_id_reaches_the_service_in_process(in_process: Any) -> None:
-    answer = in_process.get(f"{ENTERPRISES}/nobody", headers={"X-Correlation-ID": "cid-in-process-1"})
+def test_correlation_id_reaches_the_service_in_process(in_process: Any, auth: dict[str, str]) -> None:
+    answer = in_process.get(f"{ENTERPRISES}/nobody", headers={"X-Correlation-ID": "cid-in-process-1", **auth})
     assert answer.status_code == 404
     assert answer.headers["X-Correlation-ID"] == "cid-in-process-1"
     assert answer.json["correlation_id"] == "cid-in-process-1"  # written by the registry itself
@@ -179,18 +193,18 @@ def registry_url(recorder: Recorder) -> Iterator[str]:
 
 
 @pytest.fixture
-def over_http(registry_url: str) -> Any:
-    return create_app(upstreams={"registry": HttpUpstream(registry_url, timeout=5)}).test_client()
+def over_http(registry_url: str, settings: Settings) -> Any:
+    return create_app(settings, upstreams={"registry": HttpUpstream(registry_url, timeout=5)}).test_client()
 
 
-def test_enterprises_round_trip_over_http(over_http: Any) -> None:
-    round_trip(over_http)
+def test_enterprises_round_trip_over_http(over_http: Any, auth: dict[str, str]) -> None:
+    round_trip(over_http, auth)
 
 
 def test_correlation_id_and_forwarded_headers_over_http(over_http: Any, recorder: Recorder,
-                                                        registry_url: str) -> None:
+                                                        registry_url: str, auth: dict[str, str]) -> None:
     answer = over_http.get(f"{ENTERPRISES}/nobody",
-                           headers={"X-Correlation-ID": "cid-over-http-1", "X-Custom": "kept",
+                           headers={"X-Correlation-ID": "cid-over-http-1", "X-Custom": "kept", **auth,
                                     "Connection": "keep-alive, X-Private", "X-Private": "dropped"})
     assert answer.status_code == 404
     assert answer.mimetype == PROBLEM_JSON
@@ -206,14 +220,15 @@ def test_correlation_id_and_forwarded_headers_over_http(over_http: Any, recorder
     assert seen["HTTP_HOST"] == registry_url.removeprefix("http://")
 
 
-def test_a_new_correlation_id_is_passed_on_over_http(over_http: Any, recorder: Recorder) -> None:
-    answer = over_http.get(ENTERPRISES)
+def test_a_new_correlation_id_is_passed_on_over_http(over_http: Any, recorder: Recorder,
+                                                     auth: dict[str, str]) -> None:
+    answer = over_http.get(ENTERPRISES, headers=auth)
     assert answer.status_code == 200
     assert recorder.seen[-1]["HTTP_X_CORRELATION_ID"] == answer.headers["X-Correlation-ID"]
 
 
-def test_closed_port_is_service_unavailable(registry_url: str) -> None:
-    gateway = create_app(upstreams={"registry": HttpUpstream(registry_url),
+def test_closed_port_is_service_unavailable(registry_url: str, settings: Settings, auth: dict[str, str]) -> None:
+    gateway = create_app(settings, upstreams={"registry": HttpUpstream(registry_url),
                                     "identity": HttpUpstream(closed_port_url(), timeout=2)}).test_client()
     for method in ("get", "post"):
         answer: Any = getattr(gateway, method)("/api/v1/identity/verifications")
@@ -221,12 +236,12 @@ def test_closed_port_is_service_unavailable(registry_url: str) -> None:
         assert answer.mimetype == PROBLEM_JSON
         assert answer.json["reason"] == "service_unavailable"
         assert answer.json["service"] == "identity"
-    assert gateway.get(ENTERPRISES).status_code == 200
+    assert gateway.get(ENTERPRISES, headers=auth).status_code == 200
 
 
-def test_slow_service_is_a_timeout() -> None:
+def test_slow_service_is_a_timeout(settings: Settings) -> None:
     with serving(slow_app) as url:
-        gateway = create_app(upstreams={"attendance": HttpUpstream(url, timeout=0.2)}).test_client()
+        gateway = create_app(settings, upstreams={"attendance": HttpUpstream(url, timeout=0.2)}).test_client()
         answer: Any = gateway.get("/api/v1/attendance/punches")
     assert answer.status_code == 504
     assert answer.mimetype == PROBLEM_JSON
@@ -234,8 +249,8 @@ def test_slow_service_is_a_timeout() -> None:
     assert answer.json["service"] == "attendance"
 
 
-def test_health_is_degraded_while_a_service_is_down(registry_url: str) -> None:
-    gateway = create_app(upstreams={"registry": HttpUpstream(registry_url),
+def test_health_is_degraded_while_a_service_is_down(registry_url: str, settings: Settings) -> None:
+    gateway = create_app(settings, upstreams={"registry": HttpUpstream(registry_url),
                                     "identity": HttpUpstream(closed_port_url())}).test_client()
     answer: Any = gateway.get("/healthz")
     assert answer.status_code == 503

@@ -122,7 +122,8 @@ def test_refresh_tokens_rotate_and_a_reused_one_ends_the_session(platform: Platf
 
 def test_logout_revokes_the_refresh_token(platform: Platform) -> None:
     tokens = platform.certificate_login(platform.certificate(*LABOUR), "labour").get_json()
-    assert platform.client.post("/api/v1/auth/logout", json={"refresh_token": tokens["refresh_token"]}).status_code == 204
+    logout = platform.client.post("/api/v1/auth/logout", json={"refresh_token": tokens["refresh_token"]})
+    assert logout.status_code == 204
     refused = platform.client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
     assert refused.status_code == 401
 
@@ -175,3 +176,11 @@ def test_a_disabled_account_can_neither_log_in_nor_refresh(platform: Platform) -
     assert platform.password_login("sun.qi", PASSWORD).status_code == 401
     assert platform.client.post("/api/v1/auth/refresh",
                                 json={"refresh_token": session["refresh_token"]}).status_code == 401
+
+
+def test_password_guessing_from_one_address_is_slowed_down_with_429_and_retry_after(stack: Stack) -> None:
+    platform = build_platform(stack, login_rate="3/minute")
+    answers = [platform.password_login(f"user{i}", "wrong password 1") for i in range(4)]
+    assert [a.status_code for a in answers] == [401, 401, 401, 429]
+    assert answers[-1].get_json()["reason"] == "rate_limited"
+    assert int(answers[-1].headers["Retry-After"]) > 0

@@ -11,6 +11,7 @@ from realname_kit.logs import correlated
 from realname_registry.app import create_app
 from realname_registry.models import OUTBOX
 from tests.support.stack import Stack, eventually
+from tests.support.tokens import bearer
 
 PENDING = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
 
@@ -37,7 +38,8 @@ def test_the_correlation_id_of_a_request_travels_with_the_event_it_causes(stack:
     stack.declare()
     queue = stack.queue_name("assignment", "enterprises")
     client = create_app(stack.settings, stack.db("registry")).test_client()
-    response = client.post("/api/v1/registry/enterprises", headers={"X-Correlation-ID": "req-7f3a"},
+    response = client.post("/api/v1/registry/enterprises",
+                           headers={"X-Correlation-ID": "req-7f3a", **bearer(stack.settings, "service")},
                            json={"name": "上海建工劳务有限公司", "uscc": "91350100M000100Y43", "kind": "labour"})
     assert response.status_code == 201
     assert response.headers["X-Correlation-ID"] == "req-7f3a"

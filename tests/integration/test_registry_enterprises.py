@@ -5,11 +5,12 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from realname_registry.app import create_app
 from realname_registry.domain import organisation_code_check_character, uscc_check_character
 from tests.support.stack import Stack
+from tests.support.tokens import bearer
 
 URL = "/api/v1/registry/enterprises"
 
@@ -20,13 +21,26 @@ def credit_code(n: int) -> str:
     return first17 + uscc_check_character(first17)
 
 
+class AsService:
+    """The registry's client as the gateway: our own service, which may register and list enterprises."""
+
+    def __init__(self, client: AsService, headers: dict[str, str]) -> None:
+        self.client, self.headers = client, headers
+
+    def post(self, url: str, **kwargs: object) -> TestResponse:
+        return self.client.post(url, headers=self.headers, **kwargs)  # type: ignore[arg-type]
+
+    def get(self, url: str, **kwargs: object) -> TestResponse:
+        return self.client.get(url, headers=self.headers, **kwargs)  # type: ignore[arg-type]
+
+
 @pytest.fixture
-def client(stack: Stack) -> FlaskClient:
+def client(stack: Stack) -> AsService:
     stack.migrate("registry")
-    return create_app(stack.settings, stack.db("registry")).test_client()
+    return AsService(create_app(stack.settings, stack.db("registry")).test_client(), bearer(stack.settings, "service"))
 
 
-def test_every_enterprise_is_listed_once_across_pages(client: FlaskClient) -> None:
+def test_every_enterprise_is_listed_once_across_pages(client: AsService) -> None:
     codes = [credit_code(i) for i in range(5)]
     for i, code in enumerate(codes):
         assert client.post(URL, json={"name": f"劳务公司{i}", "uscc": code, "kind": "labour"}).status_code == 201
@@ -41,7 +55,7 @@ def test_every_enterprise_is_listed_once_across_pages(client: FlaskClient) -> No
     assert seen == codes and pages == 3
 
 
-def test_the_same_credit_code_twice_answers_409_with_the_first_enterprise(client: FlaskClient) -> None:
+def test_the_same_credit_code_twice_answers_409_with_the_first_enterprise(client: AsService) -> None:
     first = client.post(URL, json={"name": "上海建工", "uscc": credit_code(1), "kind": "general_contractor"})
     again = client.post(URL, json={"name": "上海建工二", "uscc": credit_code(1).lower(), "kind": "labour"})
     assert again.status_code == 409
@@ -51,11 +65,12 @@ def test_the_same_credit_code_twice_answers_409_with_the_first_enterprise(client
     assert len(client.get(URL).get_json()["items"]) == 1
 
 
-def test_concurrent_registrations_of_one_code_leave_one_enterprise(client: FlaskClient, stack: Stack) -> None:
-    app_client = create_app(stack.settings, stack.db("registry")).test_client
+def test_concurrent_registrations_of_one_code_leave_one_enterprise(client: AsService, stack: Stack) -> None:
+    app = create_app(stack.settings, stack.db("registry"))
 
     def register(_: int) -> int:
-        return app_client().post(URL, json={"name": "同一家", "uscc": credit_code(9), "kind": "labour"}).status_code
+        return AsService(app.test_client(), client.headers).post(
+            URL, json={"name": "同一家", "uscc": credit_code(9), "kind": "labour"}).status_code
 
     with ThreadPoolExecutor(8) as pool:
         statuses = sorted(pool.map(register, range(16)))
@@ -64,7 +79,7 @@ def test_concurrent_registrations_of_one_code_leave_one_enterprise(client: Flask
     assert stack.count("registry", "SELECT count(*) FROM outbox") == 1  # one event, however many retries
 
 
-def test_a_wrong_credit_code_is_refused_and_changes_nothing(client: FlaskClient, stack: Stack) -> None:
+def test_a_wrong_credit_code_is_refused_and_changes_nothing(client: AsService, stack: Stack) -> None:
     wrong = credit_code(3)[:-1] + ("0" if credit_code(3)[-1] != "0" else "1")
     response = client.post(URL, json={"name": "上海建工", "uscc": wrong, "kind": "labour"})
     assert response.status_code == 422
@@ -74,6 +89,17 @@ def test_a_wrong_credit_code_is_refused_and_changes_nothing(client: FlaskClient,
     assert stack.count("registry", "SELECT count(*) FROM outbox") == 0
 
 
-def test_an_unknown_enterprise_is_a_404_problem(client: FlaskClient) -> None:
+def test_an_enterprise_sees_itself_and_no_other(client: AsService, stack: Stack) -> None:
+    own = client.post(URL, json={"name": "本公司", "uscc": credit_code(4), "kind": "labour"}).get_json()
+    other = client.post(URL, json={"name": "别家", "uscc": credit_code(5), "kind": "labour"}).get_json()
+    as_own = bearer(stack.settings, "labour", enterprise_id=own["id"])
+    assert client.client.get(f"{URL}/{own['id']}", headers=as_own).status_code == 200
+    assert client.client.get(f"{URL}/{other['id']}", headers=as_own).status_code == 404  # not even a hint
+    assert client.client.get(URL, headers=as_own).status_code == 403  # the list is for regulators
+    assert client.client.post(URL, headers=as_own, json={"name": "x公司", "uscc": credit_code(6),
+                                                         "kind": "labour"}).status_code == 403
+
+
+def test_an_unknown_enterprise_is_a_404_problem(client: AsService) -> None:
     response = client.get(f"{URL}/no-such-id")
     assert response.status_code == 404 and response.get_json()["reason"] == "enterprise_not_found"

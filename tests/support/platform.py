@@ -12,7 +12,7 @@ from realname_gateway.app import create_app as create_gateway
 from realname_gateway.certs.devca import issue, sign_nonce
 from realname_gateway.upstream import WsgiUpstream
 from realname_kit.service import load_spec
-from realname_kit.settings import SERVICES
+from realname_kit.settings import SERVICES, Settings
 from realname_kit.web import create_service_app
 from realname_launcher.platform import ensure_development_secrets
 from tests.support.stack import Stack
@@ -49,12 +49,14 @@ class Platform:
         return self.client.post("/api/v1/auth/login/password", json={"username": username, "password": password})
 
 
-def build_platform(stack: Stack) -> Platform:
+def build_platform(stack: Stack, login_rate: str = "1000/minute") -> Platform:
+    """Login attempts are limited per address, and a test client has one address: raise the limit."""
     stack.migrate(*SERVICES, "gateway")
-    ensure_development_secrets(stack.settings)
-    upstreams = {name: WsgiUpstream(create_service_app(load_spec(name), stack.settings, stack.db(name)))
+    settings = Settings.from_env(stack.env(REALNAME_RATE_LIMIT_LOGIN=login_rate))
+    ensure_development_secrets(settings)
+    upstreams = {name: WsgiUpstream(create_service_app(load_spec(name), settings, stack.db(name)))
                  for name in SERVICES}
-    gateway = create_gateway(stack.settings, upstreams, stack.db("gateway"))
+    gateway = create_gateway(settings, upstreams, stack.db("gateway"))
     return Platform(stack, gateway.test_client())
 
 

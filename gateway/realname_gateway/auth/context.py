@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from flask import current_app, request
+from flask import Request, current_app, request
 
 from realname_gateway.auth.tokens import TokenIssuer
 from realname_gateway.upstream import Upstream
@@ -44,3 +44,18 @@ def auth_context() -> AuthContext:
 
 def client_address() -> str | None:
     return request.remote_addr
+
+
+_ANONYMOUS_AUTH_WRITES = ("/api/v1/auth/challenge", "/api/v1/auth/login/certificate", "/api/v1/auth/refresh",
+                          "/api/v1/auth/logout")
+
+
+def login_attempt(req: Request) -> str | None:
+    """For rate limits: the account a login tries ("" when it names none), None when not a login."""
+    if req.method != "POST":
+        return None
+    if req.path == "/api/v1/auth/login/password":
+        body = req.get_json(silent=True)
+        username = body.get("username") if isinstance(body, dict) else None
+        return username[:100] if isinstance(username, str) else ""
+    return "" if req.path in _ANONYMOUS_AUTH_WRITES else None

@@ -98,12 +98,11 @@ def record_audit(session: Session, outbox: Outbox, *, action: str, actor: Caller
     details = dict(details or {})
     _refuse_secrets(details)
     actor = actor or Caller()
-    kind = getattr(actor, "kind", None)
     data: dict[str, Any] = {
         "action": action,
         "outcome": outcome,
         "actor": {"subject": actor.subject, "enterprise_id": actor.enterprise_id, "roles": sorted(actor.roles),
-                  **({"kind": kind} if kind else {})},
+                  **({"kind": actor.kind} if actor.kind else {})},
         "subject": mask_personal_numbers(subject) if subject is not None else None,
         "field": field,
         "reason": mask_personal_numbers(reason) if reason is not None else None,

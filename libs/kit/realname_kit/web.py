@@ -15,6 +15,7 @@ from flask_smorest import Api
 
 from realname_kit.auth import ANYONE, TokenVerifier, allow, install_access_control, undeclared_endpoints
 from realname_kit.db import Database
+from realname_kit.hardening import install_request_limits, install_security_headers
 from realname_kit.health import health_blueprint
 from realname_kit.logs import _correlation_id, get_logger, new_correlation_id
 from realname_kit.metrics import install_request_metrics
@@ -59,6 +60,8 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None,
     app.register_blueprint(health_blueprint())
     install_problem_handlers(app)  # after Api(): its own error handler would answer plain JSON
     install_correlation(app)
+    install_request_limits(app, settings.max_request_bytes)
+    install_security_headers(app)
     install_access_control(app, TokenVerifier(settings.auth_public_key_file, settings.auth_issuer,
                                               settings.auth_audience, settings.auth_jwks_url))
     install_request_metrics(app, spec.name)
