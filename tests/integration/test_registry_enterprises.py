@@ -24,14 +24,14 @@ def credit_code(n: int) -> str:
 class AsService:
     """The registry's client as the gateway: our own service, which may register and list enterprises."""
 
-    def __init__(self, client: AsService, headers: dict[str, str]) -> None:
+    def __init__(self, client: FlaskClient, headers: dict[str, str]) -> None:
         self.client, self.headers = client, headers
 
     def post(self, url: str, **kwargs: object) -> TestResponse:
-        return self.client.post(url, headers=self.headers, **kwargs)  # type: ignore[arg-type]
+        return self.client.post(url, headers=self.headers, **kwargs)
 
     def get(self, url: str, **kwargs: object) -> TestResponse:
-        return self.client.get(url, headers=self.headers, **kwargs)  # type: ignore[arg-type]
+        return self.client.get(url, headers=self.headers, **kwargs)
 
 
 @pytest.fixture
