@@ -53,8 +53,8 @@ class WsgiUpstream:
     def forward(self, request: Request) -> Response:
         environ = dict(request.environ)
         # The gateway has read the body already (its size and JSON checks): hand the service a fresh copy.
-        body = request.get_data(cache=True)
-        environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+        data = request.get_data(cache=True)
+        environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(data), str(len(data))
         environ.pop("HTTP_TRANSFER_ENCODING", None)
         cid = correlation_id()
         if cid:

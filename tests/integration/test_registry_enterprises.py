@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from realname_registry.app import create_app
