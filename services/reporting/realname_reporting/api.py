@@ -13,9 +13,9 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from realname_kit.audit import OUTCOMES
-from realname_kit.auth import ANYONE, allow
+from realname_kit.auth import allow
 from realname_kit.pagination import PageArgs, page_schema
-from realname_kit.roles import REGULATOR
+from realname_kit.roles import ADMIN, REGULATOR
 from realname_kit.timeutil import utcnow
 from realname_kit.web import service_context
 from realname_reporting.audit_log import EXPORT_ROW_LIMIT, AuditFilter, Export, browse_audit, entry_view
@@ -40,7 +40,7 @@ class DirectoryEntrySchema(Schema):
 
 @directory.route("")
 class Directory(MethodView):
-    @allow(ANYONE)  # regulators only, once accounts arrive with the security issue
+    @allow(REGULATOR, ADMIN)
     @directory.arguments(DirectoryArgs, location="query")
     @directory.response(200, page_schema(DirectoryEntrySchema, "DirectoryPage"))
     def get(self, args: dict[str, Any]) -> Any:
