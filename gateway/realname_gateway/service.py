@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from realname_gateway.auth.models import Base
-from realname_kit.service import ServiceSpec
+from realname_kit.service import ProtectedTable, ServiceSpec
 
 SPEC = ServiceSpec(
     name="gateway",
@@ -12,4 +12,5 @@ SPEC = ServiceSpec(
     metadata=Base.metadata,
     blueprints=[],
     migrations=Path(__file__).parent / "migrations",
+    protected=[ProtectedTable("accounts", ("phone",), "gateway.accounts")],
 )

@@ -9,9 +9,11 @@ import sys
 from realname_gateway.auth.accounts import create_account
 from realname_gateway.auth.context import AuthContext
 from realname_kit.db import Database
+from realname_kit.privacy.keyring import Keyring, add_key
+from realname_kit.privacy.rotation import rekey_service
 from realname_kit.roles import ADMIN, REGULATOR
 from realname_kit.settings import Settings
-from realname_launcher.platform import prepare
+from realname_launcher.platform import all_specs, prepare
 from realname_registry.enterprises import register_enterprise
 
 
@@ -24,6 +26,8 @@ def add_admin_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         cmd.add_argument("--username", required=True)
         cmd.add_argument("--display-name", required=True)
         cmd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    commands.add_parser("rotate-data-key", help="add a new personal-data key, make it active, and re-encrypt "
+                        "every protected value under it")
     enterprise = commands.add_parser("register-enterprise", help="register an enterprise without its login")
     enterprise.add_argument("--name", required=True)
     enterprise.add_argument("--uscc", required=True)
@@ -32,6 +36,13 @@ def add_admin_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 
 def run_admin(settings: Settings, args: argparse.Namespace) -> int:
     prepare(settings)
+    if args.admin_command == "rotate-data-key":
+        kid = add_key(settings.data_keys_file)
+        keyring = Keyring.from_settings(settings)
+        for spec in all_specs():
+            changed = rekey_service(spec, Database(settings.database_url_for(spec.name)), keyring)
+            print(f"{spec.name}: {changed} rows re-encrypted under key {kid}")
+        return 0
     if args.admin_command == "register-enterprise":
         registry = Database(settings.database_url_for("registry"))
         created = register_enterprise(registry, args.name, args.uscc, args.kind)

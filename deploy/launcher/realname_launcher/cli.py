@@ -13,6 +13,7 @@ from realname_launcher.processes import parse_scale, process_kinds
 
 LOCAL_AMQP = "amqp://guest:guest@127.0.0.1:5672/%2F"
 LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/"
+LOCAL_REDIS = "redis://127.0.0.1:6379/0"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "distributed", False):
         env.setdefault("REALNAME_AMQP_URL", LOCAL_AMQP)
         env.setdefault("REALNAME_DATABASE_URL", LOCAL_POSTGRES)
+        env.setdefault("REALNAME_REDIS_URL", LOCAL_REDIS)
     settings = Settings.from_env(env)
     configure_logging(settings.log_level, settings.log_format, process="launcher")
     if args.command == "admin":

@@ -62,11 +62,15 @@ def run_distributed(settings: Settings, scale: dict[str, int]) -> int:
 
 def _children(settings: Settings, scale: dict[str, int]) -> list[Child]:
     metrics_root = settings.data_dir.resolve() / "metrics"
+    jwks = f"http://{settings.gateway_host}:{settings.gateway_port}/api/v1/auth/jwks"
     shutil.rmtree(metrics_root, ignore_errors=True)
     children = []
     for kind in process_kinds(settings, scale):
         env = {**os.environ, **{k: v for k, v in settings.env.items() if k.startswith("REALNAME_")},
                "REALNAME_SERVICE_NAME": kind.service, "REALNAME_PROCESS": kind.role}
+        if kind.service != "gateway" and not settings.auth_jwks_url:
+            # Services learn the token-signing keys from the gateway, as they would on other machines.
+            env["REALNAME_AUTH_JWKS_URL"] = jwks
         if kind.role == "web":
             env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_root / kind.service)
             (metrics_root / kind.service).mkdir(parents=True, exist_ok=True)

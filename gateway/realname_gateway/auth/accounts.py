@@ -16,7 +16,7 @@ from realname_kit.privacy.masking import mask_phone
 from realname_kit.problems import Problem
 from realname_kit.roles import ADMIN, REGULATOR, STAFF
 
-PHONE_CONTEXT = "gateway.accounts.phone"
+PHONE_CONTEXT = "gateway.accounts.phone"  # as declared in realname_gateway.service.SPEC.protected
 
 
 def create_account(ctx: AuthContext, caller: Caller | None, *, username: str, display_name: str, password: str,

@@ -78,7 +78,7 @@ class AccountPage(Schema):
 
 class RevealArgs(Schema):
     reveal = fields.String(load_default=None, validate=validate.OneOf(["phone"]))
-    reason = fields.String(load_default=None, validate=validate.Length(min=4, max=500),
+    reason = fields.String(load_default=None, validate=validate.Length(min=2, max=500),
                            metadata={"description": "Why the full number is needed (kept in the audit log)."})
 
 

@@ -14,6 +14,8 @@ from realname_kit.bus.topology import Topology
 from realname_kit.db import Database
 from realname_kit.logs import configure_logging, get_logger
 from realname_kit.migrate import make_revision, upgrade
+from realname_kit.privacy.keyring import Keyring
+from realname_kit.privacy.rotation import rekey_service
 from realname_kit.runtime import processors_for
 from realname_kit.service import load_spec
 from realname_kit.settings import Settings
@@ -23,7 +25,7 @@ log = get_logger("realname.svc")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="realname-svc", description=__doc__)
-    parser.add_argument("command", choices=["migrate", "consumer", "relay", "revision"])
+    parser.add_argument("command", choices=["migrate", "consumer", "relay", "revision", "rekey"])
     parser.add_argument("service")
     parser.add_argument("-m", "--message", default="change", help="revision message")
     args = parser.parse_args(argv)
@@ -37,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "revision":
         make_revision(spec, url, args.message)
+        return 0
+    if args.command == "rekey":
+        changed = rekey_service(spec, Database(url), Keyring.from_settings(settings))
+        log.info("rekeyed", service=spec.name, rows=changed)
         return 0
     if not settings.distributed:
         parser.error("consumer and relay processes need REALNAME_AMQP_URL (all-in-one mode runs them in-process)")

@@ -15,6 +15,15 @@ from realname_kit.bus.outbox import Outbox
 from realname_kit.bus.processing import Handler
 
 
+@dataclass(frozen=True, slots=True)
+class ProtectedTable:
+    """A table whose personal-data fields are stored encrypted (``<field>_enc``, ``<field>_bidx``)."""
+
+    table: str
+    fields: tuple[str, ...]
+    context_prefix: str  # a field's encryption context is ``<context_prefix>.<field>``
+
+
 @dataclass(frozen=True)
 class ServiceSpec:
     name: str
@@ -24,6 +33,7 @@ class ServiceSpec:
     migrations: Path
     handlers: Mapping[str, Handler] = field(default_factory=dict)
     description: str = ""
+    protected: Sequence[ProtectedTable] = ()
 
     @cached_property
     def outbox_table(self) -> Table:
