@@ -94,6 +94,27 @@ def register_and_find(launched: Launched) -> None:
                               json={"name": "冒名公司", "uscc": USCC, "kind": "labour"})
     assert anonymous.status_code == 401
     assert anonymous.headers["Content-Type"] == "application/problem+json"
+    assert anonymous.headers["X-Content-Type-Options"] == "nosniff"
+    the_regulator_sees_the_logins_in_the_audit_log(launched, enterprise_id)
+
+
+def the_regulator_sees_the_logins_in_the_audit_log(launched: Launched, enterprise_id: str) -> None:
+    made = subprocess.run([str(ROOT / "realname"), "admin", "create-regulator", "--username", "inspector.he",
+                           "--display-name", "何监督", "--password-stdin"], input=b"correct horse 42\n",
+                          env=launched.env, cwd=ROOT, capture_output=True, timeout=120, check=False)
+    assert made.returncode == 0, made.stderr.decode()[-2000:]
+    login = requests.post(f"{launched.url}/api/v1/auth/login/password", timeout=20,
+                          json={"username": "inspector.he", "password": "correct horse 42"})
+    assert login.status_code == 200, login.text
+    regulator = {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+    def logins() -> list[dict[str, object]] | None:
+        page = requests.get(f"{launched.url}/api/v1/reporting/audit?action=auth.login.certificate",
+                            headers=regulator, timeout=10).json()
+        items: list[dict[str, object]] = page["items"]
+        return items if len(items) == 2 else None
+    entries = eventually(logins, timeout=10)
+    assert {e["subject"] for e in entries} == {enterprise_id}
 
 
 def certificate_login(gateway: str, cert_pem: bytes, key_pem: bytes, kind: str | None = None) -> requests.Response:
