@@ -101,5 +101,6 @@ def test_redis_down_fails_open(caplog: pytest.LogCaptureFixture, capsys: pytest.
     decisions = [limiter.hit("login:acct:alice", rate) for _ in range(50)]
     assert all(d.allowed for d in decisions)
     assert time.monotonic() - started < 3.0  # paused after the first failure: no timeout per request
-    logged = capsys.readouterr().out + caplog.text
+    captured = capsys.readouterr()  # structlog writes to stdout or stderr, as configured by earlier tests
+    logged = captured.out + captured.err + caplog.text
     assert logged.count("rate_limits_unavailable") == 1  # one warning, not one a request

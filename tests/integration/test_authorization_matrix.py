@@ -1,0 +1,419 @@
+"""Every endpoint × every role, against ``authorization_matrix.yaml``; an endpoint missing from it fails.
+
+The roles log in once per module, on one platform (the gateway with every service in this process, on real
+PostgreSQL). See the matrix file for the roles, what "own" and "foreign" objects are, and the placeholders.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from flask import Flask
+from sqlalchemy import select
+
+from realname_assignment.models import Party
+from realname_gateway.app import create_app as create_gateway
+from realname_gateway.auth.accounts import create_account
+from realname_gateway.auth.context import AuthContext
+from realname_gateway.certs.devca import sign_nonce
+from realname_gateway.upstream import WsgiUpstream
+from realname_kit.roles import ADMIN, REGULATOR
+from realname_kit.service import load_spec
+from realname_kit.settings import SERVICES, Settings
+from realname_kit.web import create_service_app
+from realname_launcher.platform import ensure_development_secrets
+from realname_registry.domain import organisation_code_check_character, uscc_check_character
+from realname_registry.models import Enterprise
+from tests.support.platform import Platform, bearer
+from tests.support.stack import Stack
+
+MATRIX_FILE = Path(__file__).with_name("authorization_matrix.yaml")
+MATRIX: dict[str, Any] = yaml.safe_load(MATRIX_FILE.read_text(encoding="utf-8"))
+ROLES: list[str] = MATRIX["roles"]
+OPERATIONS = ("get", "put", "post", "patch", "delete", "head", "options", "trace")
+PASSWORD = "correct horse 42"
+PHONE = "13812345678"
+OWN, FOREIGN = "own", "foreign"
+
+LABOUR_A = ("91350100M000100Y43", "福建劳务有限公司")
+GC = ("9131000013221158XC", "上海建工集团")
+
+
+def _credit_codes(start: int) -> Iterator[str]:
+    """Valid unified social credit codes, none of them used by anything else."""
+    for n in itertools.count(start):
+        body = f"{n:08d}"
+        org = organisation_code_check_character(body)
+        if org is None:
+            continue
+        first17 = f"91310000{body}{org}"
+        yield first17 + uscc_check_character(first17)
+
+
+# --- the world the roles live in ----------------------------------------------------------------------------
+
+@dataclass
+class Role:
+    name: str
+    token: str | None
+    own: dict[str, str]      # path parameter -> the caller's own object
+    foreign: dict[str, str]  # path parameter -> someone else's
+    values: dict[str, str]   # body placeholders of this role ({staff}, {manager}, {foreign_staff})
+
+
+@dataclass
+class World:
+    platform: Platform
+    service_apps: dict[str, Flask]
+    roles: dict[str, Role] = field(default_factory=dict)
+    fresh: dict[str, Callable[[], str]] = field(default_factory=dict)  # placeholders made anew at each call
+    delegation_on: dict[str, Callable[[], str]] = field(default_factory=dict)  # project -> a fresh delegation
+
+    @property
+    def client(self) -> Any:
+        return self.platform.client
+
+
+def _build(stack: Stack) -> World:
+    """``build_platform`` with login and write limits raised: every call of this module comes from one address."""
+    stack.migrate(*SERVICES, "gateway")
+    settings = Settings.from_env(stack.env(REALNAME_RATE_LIMIT_LOGIN="100000/minute",
+                                           REALNAME_RATE_LIMIT_WRITE="100000/minute"))
+    ensure_development_secrets(settings)
+    apps = {name: create_service_app(load_spec(name), settings, stack.db(name)) for name in SERVICES}
+    gateway = create_gateway(settings, {name: WsgiUpstream(app) for name, app in apps.items()}, stack.db("gateway"))
+    return World(Platform(stack, gateway.test_client()), apps)
+
+
+def _ok(response: Any, status: int) -> Any:
+    assert response.status_code == status, (response.status_code, response.get_json())
+    return response.get_json()
+
+
+def _populate(world: World) -> None:
+    p, client = world.platform, world.client
+    codes = _credit_codes(10_000_000)
+    enterprises = {"lab_a": (*LABOUR_A, "labour"), "lab_b": (next(codes), "闽西劳务有限公司", "labour"),
+                   "gc": (*GC, "general_contractor"), "sp": (next(codes), "华东机电安装有限公司", "specialty")}
+    certificates = {name: p.certificate(uscc, title) for name, (uscc, title, _kind) in enterprises.items()}
+    logins = {name: _ok(p.certificate_login(certificates[name], kind), 200)
+              for name, (_uscc, _title, kind) in enterprises.items()}
+    token = {name: login["access_token"] for name, login in logins.items()}
+    ent = {name: login["enterprise_id"] for name, login in logins.items()}
+
+    def staff(owner: str, username: str) -> str:
+        body = {"username": username, "display_name": "王五", "password": PASSWORD, "phone": PHONE}
+        account_id: str = _ok(client.post("/api/v1/auth/accounts", headers=bearer(token[owner]), json=body), 201)["id"]
+        return account_id
+
+    acc = {"la_clerk": staff("lab_a", "la.clerk"), "la_probe": staff("lab_a", "la.probe"),
+           "lb_clerk": staff("lab_b", "lb.clerk"),
+           "gc_pm": staff("gc", "gc.pm"), "gc_del": staff("gc", "gc.delegate"), "gc_plain": staff("gc", "gc.plain"),
+           "gc_spare": staff("gc", "gc.spare"), "gc_victim": staff("gc", "gc.victim"),
+           "sp_pm": staff("sp", "sp.pm"), "sp_spare": staff("sp", "sp.spare"), "sp_victim": staff("sp", "sp.victim")}
+    ctx: AuthContext = client.application.extensions["realname_auth"]
+    for kind in (REGULATOR, ADMIN):
+        acc[kind] = create_account(ctx, None, username=f"{kind}.one", display_name="监管员", password=PASSWORD,
+                                   kind=kind, phone=PHONE).id
+
+    for project, owner, manager in (("P-1", "gc", "gc_pm"), ("P-9", "sp", "sp_pm")):
+        _ok(client.put(f"/api/v1/auth/projects/{project}/manager", headers=bearer(token[owner]),
+                       json={"account_id": acc[manager]}), 200)
+    pm_token = {"P-1": _ok(p.password_login("gc.pm", PASSWORD), 200)["access_token"],
+                "P-9": _ok(p.password_login("sp.pm", PASSWORD), 200)["access_token"]}
+    _ok(client.post("/api/v1/auth/projects/P-1/delegations", headers=bearer(pm_token["P-1"]),
+                    json={"account_id": acc["gc_del"], "functions": ["confirm_entry", "view_workforce"]}), 201)
+    for username, name in (("gc.delegate", "staff_del"), ("gc.plain", "staff"), ("gc.pm", "pm"),
+                           ("regulator.one", "reg"), ("admin.one", "admin")):
+        token[name] = _ok(p.password_login(username, PASSWORD), 200)["access_token"]
+
+    # The roles are what they claim to be.
+    me = {name: _ok(client.get("/api/v1/auth/me", headers=bearer(t)), 200) for name, t in token.items()}
+    assert me["staff_del"]["projects"] == {"P-1": ["confirm_entry", "view_workforce"]}
+    assert me["staff"]["projects"] == {} and me["staff"]["roles"] == ["staff"]
+    assert "P-1" in me["pm"]["projects"] and me["pm"]["roles"] == ["project_manager", "staff"]
+    assert me["reg"]["roles"] == ["regulator"] and me["admin"]["roles"] == ["admin"]
+    assert me["lab_a"]["roles"] == ["labour"] and me["sp"]["roles"] == ["specialty"]
+
+    # What assignment would learn from the registry's events (no bus runs in this process).
+    with world.platform.stack.db("assignment").transaction() as session:
+        for name, (uscc, title, kind) in enterprises.items():
+            session.add(Party(enterprise_id=ent[name], name=title, uscc=uscc, kind=kind,
+                              unit_type={"labour": "006", "specialty": "001", "general_contractor": "009"}[kind],
+                              registered_at=_registered_at(world, ent[name])))
+
+    gc_side = {"own": {"enterprise_id": ent["gc"], "project_id": "P-1"},
+               "foreign": {"enterprise_id": ent["sp"], "project_id": "P-9", "account_id": acc["la_clerk"]},
+               "values": {"staff": acc["gc_spare"], "manager": acc["gc_pm"], "foreign_staff": acc["la_clerk"]}}
+    nobody = {"own": {}, "foreign": {"enterprise_id": ent["lab_a"], "project_id": "P-1",
+                                     "account_id": acc["la_clerk"]},
+              "values": {"staff": acc["gc_spare"], "manager": acc["gc_pm"], "foreign_staff": acc["la_clerk"]}}
+    layout: dict[str, dict[str, dict[str, str]]] = {
+        "anon": nobody,
+        "lab_a": {"own": {"enterprise_id": ent["lab_a"], "account_id": acc["la_clerk"]},
+                  "foreign": {"enterprise_id": ent["lab_b"], "account_id": acc["lb_clerk"], "project_id": "P-1"},
+                  "values": {"staff": acc["la_clerk"], "manager": acc["la_clerk"], "foreign_staff": acc["lb_clerk"]}},
+        "lab_b": {"own": {"enterprise_id": ent["lab_b"], "account_id": acc["lb_clerk"]},
+                  "foreign": {"enterprise_id": ent["lab_a"], "account_id": acc["la_clerk"], "project_id": "P-1"},
+                  "values": {"staff": acc["lb_clerk"], "manager": acc["lb_clerk"], "foreign_staff": acc["la_clerk"]}},
+        "gc": _with_own(gc_side, account_id=acc["gc_plain"]),
+        "sp": {"own": {"enterprise_id": ent["sp"], "project_id": "P-9", "account_id": acc["sp_spare"]},
+               "foreign": {"enterprise_id": ent["gc"], "project_id": "P-1", "account_id": acc["la_clerk"]},
+               "values": {"staff": acc["sp_spare"], "manager": acc["sp_pm"], "foreign_staff": acc["la_clerk"]}},
+        "staff_del": _with_own(gc_side, account_id=acc["gc_del"]),
+        "staff": _with_own(gc_side, account_id=acc["gc_plain"]),
+        "pm": _with_own(gc_side, account_id=acc["gc_pm"]),
+        "reg": _with_own(nobody, account_id=acc[REGULATOR]),
+        "admin": _with_own(nobody, account_id=acc[ADMIN]),
+    }
+    assert set(layout) == set(ROLES), "the matrix's roles and the test's differ"
+    world.roles = {name: Role(name, token.get(name), dict(spec["own"]), dict(spec["foreign"]), dict(spec["values"]))
+                   for name, spec in layout.items()}
+
+    # Objects made anew for each call.
+    usernames, new_codes = itertools.count(1), _credit_codes(20_000_000)
+    challenge: dict[str, str] = {}
+
+    def nonce() -> str:
+        challenge["nonce"] = _ok(client.post("/api/v1/auth/challenge"), 201)["nonce"]
+        return challenge["nonce"]
+
+    def signature() -> str:
+        return base64.b64encode(sign_nonce(certificates["lab_a"][1], challenge["nonce"].encode())).decode()
+
+    def refresh_token() -> str:
+        token_: str = _ok(p.certificate_login(certificates["lab_a"]), 200)["refresh_token"]
+        return token_
+
+    world.fresh = {"unique": lambda: f"matrix.{next(usernames)}", "new_uscc": lambda: next(new_codes),
+                   "certificate": lambda: certificates["lab_a"][0], "nonce": nonce, "signature": signature,
+                   "username": lambda: "la.probe", "password": lambda: PASSWORD, "refresh_token": refresh_token}
+
+    def delegation(project: str, victim: str) -> Callable[[], str]:
+        def make() -> str:
+            items = _ok(client.post(f"/api/v1/auth/projects/{project}/delegations", headers=bearer(pm_token[project]),
+                                    json={"account_id": victim, "functions": ["manage_teams"]}), 201)["items"]
+            found: str = next(d["id"] for d in items if d["account_id"] == victim and d["function"] == "manage_teams")
+            return found
+        return make
+
+    world.delegation_on = {"P-1": delegation("P-1", acc["gc_victim"]), "P-9": delegation("P-9", acc["sp_victim"])}
+
+
+def _with_own(side: dict[str, dict[str, str]], **own: str) -> dict[str, dict[str, str]]:
+    return {**side, "own": {**side["own"], **own}}
+
+
+def _registered_at(world: World, enterprise_id: str) -> Any:
+    with world.platform.stack.db("registry").transaction() as session:
+        return session.scalars(select(Enterprise.registered_at).where(Enterprise.id == enterprise_id)).one()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    stack = Stack(tmp_path_factory.mktemp("authorization-matrix"))
+    try:
+        built = _build(stack)
+        _populate(built)
+        yield built
+    finally:
+        stack.teardown()
+
+
+# --- reading the matrix ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Cell:
+    endpoint: str  # "METHOD /path/{template}"
+    case: str
+    role: str
+    side: str | None  # own, foreign, or None for an endpoint without object parameters
+    expected: int
+
+
+def _cases(section: str) -> Iterator[tuple[str, int, dict[str, Any]]]:
+    for endpoint, cases in (MATRIX.get(section) or {}).items():
+        for index, case in enumerate(cases):
+            yield endpoint, index, case
+
+
+def _case_label(index: int, case: dict[str, Any]) -> str:
+    return str(case.get("case", f"#{index}"))
+
+
+def _object_params(path: str, case: dict[str, Any]) -> list[str]:
+    return [name for name in re.findall(r"{(\w+)}", path) if name not in (case.get("params") or {})]
+
+
+def _cells(world_roles: dict[str, Role] | None = None) -> Iterator[tuple[Cell, dict[str, Any]]]:
+    """Every (role, side) a case asks for; a malformed cell raises, naming where it is."""
+    for section in ("endpoints", "gateway_routes"):
+        for endpoint, index, case in _cases(section):
+            where = f"{endpoint} [{_case_label(index, case)}]"
+            expect = case.get("expect") or {}
+            if set(expect) != set(ROLES):
+                raise AssertionError(f"{where}: roles {sorted(expect)} instead of {sorted(ROLES)}")
+            objects = _object_params(endpoint.split(" ", 1)[1], case)
+            for role in ROLES:
+                value = expect[role]
+                if isinstance(value, int):
+                    sides: dict[str | None, int] = {OWN: value, FOREIGN: value} if objects else {None: value}
+                    if objects and world_roles is not None and not _has_own(world_roles[role], objects):
+                        del sides[OWN]
+                elif isinstance(value, str) and re.fullmatch(r"(\d{3}|-)/(\d{3}|-)", value) and objects:
+                    own, foreign = value.split("/")
+                    sides = {k: int(v) for k, v in ((OWN, own), (FOREIGN, foreign)) if v != "-"}
+                    if OWN in sides and world_roles is not None and not _has_own(world_roles[role], objects):
+                        raise AssertionError(f"{where}: {role} has no own object for {objects}")
+                else:
+                    raise AssertionError(f"{where}: {role}: {value!r} is not a status or own/foreign statuses")
+                for side, status in sides.items():
+                    yield Cell(endpoint, _case_label(index, case), role, side, status), case
+
+
+def _has_own(role: Role, objects: list[str]) -> bool:
+    return all(name in role.own or (name == "delegation_id" and "project_id" in role.own) for name in objects)
+
+
+def _known_bugs() -> list[dict[str, Any]]:
+    return list(MATRIX.get("known_bugs") or [])
+
+
+def _is_known_bug(cell: Cell) -> bool:
+    return any(b["endpoint"] == cell.endpoint and str(b.get("case", "#0")) == cell.case and b["role"] == cell.role
+               and b.get("side") == cell.side for b in _known_bugs())
+
+
+# --- calling --------------------------------------------------------------------------------------------------
+
+class _CallValues(dict[str, str]):
+    """Placeholder values of one call: the role's, else made on first use (then kept for this call)."""
+
+    def __init__(self, world: World, role: Role) -> None:
+        super().__init__(role.values)
+        self.world = world
+
+    def __missing__(self, key: str) -> str:
+        if key not in self.world.fresh:
+            raise KeyError(f"unknown placeholder {{{key}}}")
+        self[key] = value = self.world.fresh[key]()
+        return value
+
+
+def _fill(node: Any, values: _CallValues) -> Any:
+    if isinstance(node, str):
+        return node.format_map(values)
+    if isinstance(node, list):
+        return [_fill(v, values) for v in node]
+    if isinstance(node, dict):
+        return {k: _fill(v, values) for k, v in node.items()}
+    return node
+
+
+def _call(world: World, cell: Cell, case: dict[str, Any]) -> tuple[int, Any, str]:
+    role = world.roles[cell.role]
+    method, template = cell.endpoint.split(" ", 1)
+    params: dict[str, str] = dict(case.get("params") or {})
+    objects = role.own if cell.side == OWN else role.foreign
+    for name in _object_params(template, case):
+        if name == "delegation_id":
+            params[name] = world.delegation_on[objects["project_id"]]()
+        else:
+            params[name] = objects[name]
+    url = re.sub(r"{(\w+)}", lambda m: params[m[1]], template)
+    values = _CallValues(world, role)
+    body = _fill(case["body"], values) if "body" in case else None
+    query = _fill(case.get("query") or {}, values)
+    headers = bearer(role.token) if role.token else {}
+    response = world.client.open(url, method=method, headers=headers, query_string=query, json=body)
+    data = response.get_json(silent=True)
+    return response.status_code, data, response.get_data(as_text=True) if response.status_code < 300 else ""
+
+
+def _why(data: Any) -> str:
+    return str(data.get("reason", "")) if isinstance(data, dict) else ""
+
+
+def _table(rows: list[tuple[str, ...]]) -> str:
+    header = ("endpoint", "case", "role", "side", "expected", "got", "reason")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return "\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in [header, *rows])
+
+
+# --- the tests ----------------------------------------------------------------------------------------------
+
+def _template(rule: str) -> str:
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
+
+
+def _routes(app: Flask) -> set[tuple[str, str]]:
+    return {(method, _template(rule.rule)) for rule in app.url_map.iter_rules()
+            for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}}
+
+
+def test_the_matrix_lists_every_endpoint_and_nothing_else(world: World) -> None:
+    document = world.client.get("/openapi.json").get_json()
+    documented = {f"{method.upper()} {path}" for path, item in document["paths"].items()
+                  for method in item if method in OPERATIONS}
+    listed = set(MATRIX["endpoints"])
+    problems = [f"in the OpenAPI, not in the matrix: {e}" for e in sorted(documented - listed)]
+    problems += [f"in the matrix, no longer in the OpenAPI: {e}" for e in sorted(listed - documented)]
+
+    gateway_routes = _routes(world.client.application)
+    own = {f"{m} {p}" for m, p in gateway_routes if not p.startswith("/api/v1/")}
+    problems += [f"a gateway route not in gateway_routes: {e}" for e in sorted(own - set(MATRIX["gateway_routes"]))]
+    problems += [f"in gateway_routes, not a gateway route: {e}" for e in sorted(set(MATRIX["gateway_routes"]) - own)]
+
+    # An endpoint the OpenAPI does not document would escape the matrix: none may exist.
+    proxy = {"/api/v1/{service}", "/api/v1/{service}/", "/api/v1/{service}/{rest}"}
+    served = {f"{m} {p}" for m, p in gateway_routes if p.startswith("/api/v1/") and p not in proxy}
+    for name, app in world.service_apps.items():
+        served |= {f"{m} {p}" for m, p in _routes(app) if p.startswith(f"/api/v1/{name}/") or p == f"/api/v1/{name}"}
+    problems += [f"served but not in the OpenAPI: {e}" for e in sorted(served - documented)]
+
+    assert list(_cells(world.roles))  # every cell is well formed (a malformed one raises, naming it)
+    assert not problems, "\n".join(problems)
+
+
+def test_every_role_gets_the_status_the_matrix_expects(world: World) -> None:
+    mismatches: list[tuple[str, ...]] = []
+    calls = 0
+    for cell, case in _cells(world.roles):
+        if _is_known_bug(cell):
+            continue
+        status, data, text = _call(world, cell, case)
+        calls += 1
+        problem = ""
+        if status != cell.expected:
+            problem = _why(data)
+        hidden = case.get("foreign_hidden")
+        if not problem and hidden and cell.role in hidden["roles"] and 200 <= status < 300:
+            foreign = world.roles[cell.role].foreign[hidden["param"]]
+            if foreign in text:
+                problem = f"shows the foreign {hidden['param']} {foreign}"
+        if status != cell.expected or problem:
+            mismatches.append((cell.endpoint, cell.case, cell.role, cell.side or "", str(cell.expected), str(status),
+                               problem))
+    assert calls > 0
+    assert not mismatches, f"{len(mismatches)} of {calls} calls answered otherwise:\n{_table(mismatches)}"
+
+
+@pytest.mark.parametrize("bug", [pytest.param(b, id=f"{b['endpoint']}-{b['role']}-{b.get('side')}",
+                                              marks=pytest.mark.xfail(strict=True, reason=b["reason"]))
+                                 for b in _known_bugs()])
+def test_known_access_bugs(world: World, bug: dict[str, Any]) -> None:
+    cells = [(cell, case) for cell, case in _cells(world.roles) if _is_known_bug(cell)
+             and cell.endpoint == bug["endpoint"] and cell.role == bug["role"] and cell.side == bug.get("side")
+             and cell.case == str(bug.get("case", "#0"))]
+    assert len(cells) == 1, f"known bug names no cell of the matrix: {bug}"
+    cell, case = cells[0]
+    status, data, _text = _call(world, cell, case)
+    assert status == cell.expected, f"{cell.endpoint} as {cell.role} ({cell.side}): {status} {_why(data)}"
