@@ -283,15 +283,6 @@ def _has_own(role: Role, objects: list[str]) -> bool:
     return all(name in role.own or (name == "delegation_id" and "project_id" in role.own) for name in objects)
 
 
-def _known_bugs() -> list[dict[str, Any]]:
-    return list(MATRIX.get("known_bugs") or [])
-
-
-def _is_known_bug(cell: Cell) -> bool:
-    return any(b["endpoint"] == cell.endpoint and str(b.get("case", "#0")) == cell.case and b["role"] == cell.role
-               and b.get("side") == cell.side for b in _known_bugs())
-
-
 # --- calling --------------------------------------------------------------------------------------------------
 
 class _CallValues(dict[str, str]):
@@ -387,8 +378,6 @@ def test_every_role_gets_the_status_the_matrix_expects(world: World) -> None:
     mismatches: list[tuple[str, ...]] = []
     calls = 0
     for cell, case in _cells(world.roles):
-        if _is_known_bug(cell):
-            continue
         status, data, text = _call(world, cell, case)
         calls += 1
         problem = ""
@@ -404,16 +393,3 @@ def test_every_role_gets_the_status_the_matrix_expects(world: World) -> None:
                                problem))
     assert calls > 0
     assert not mismatches, f"{len(mismatches)} of {calls} calls answered otherwise:\n{_table(mismatches)}"
-
-
-@pytest.mark.parametrize("bug", [pytest.param(b, id=f"{b['endpoint']}-{b['role']}-{b.get('side')}",
-                                              marks=pytest.mark.xfail(strict=True, reason=b["reason"]))
-                                 for b in _known_bugs()])
-def test_known_access_bugs(world: World, bug: dict[str, Any]) -> None:
-    cells = [(cell, case) for cell, case in _cells(world.roles) if _is_known_bug(cell)
-             and cell.endpoint == bug["endpoint"] and cell.role == bug["role"] and cell.side == bug.get("side")
-             and cell.case == str(bug.get("case", "#0"))]
-    assert len(cells) == 1, f"known bug names no cell of the matrix: {bug}"
-    cell, case = cells[0]
-    status, data, _text = _call(world, cell, case)
-    assert status == cell.expected, f"{cell.endpoint} as {cell.role} ({cell.side}): {status} {_why(data)}"

@@ -23,6 +23,9 @@ from realname_kit.service import ServiceSpec
 from realname_kit.settings import Settings
 from realname_kit.web import create_service_app
 
+# The enterprises of each project's contract chain, as the owning service would know them (R21).
+PARTICIPANTS = {"P-1": ("gc-1",), "P-2": ("gc-1",), "P-9": ("other-gc",)}
+
 
 def entry_blueprint() -> Blueprint:
     bp = Blueprint("entries", __name__, url_prefix="/projects")
@@ -31,7 +34,7 @@ def entry_blueprint() -> Blueprint:
     class Entries(MethodView):
         @allow(AUTHENTICATED)
         def post(self, project_id: str) -> Any:
-            caller = require_project_function(project_id, CONFIRM_ENTRY)
+            caller = require_project_function(project_id, CONFIRM_ENTRY, PARTICIPANTS.get(project_id, ()))
             return {"confirmed_by": caller.subject}
 
     return bp
@@ -73,6 +76,12 @@ def test_a_delegate_may_not_exercise_it_on_another_project(client: FlaskClient, 
 def test_a_delegate_may_not_exercise_a_function_not_delegated(client: FlaskClient, private_key: str) -> None:
     answer = client.post("/projects/P-1/entries", headers=as_staff(private_key, {"P-1": [EXPORT]}))
     assert answer.status_code == 403
+
+
+def test_a_grant_on_a_project_the_enterprise_takes_no_part_in_is_worth_nothing(
+        client: FlaskClient, private_key: str) -> None:
+    answer = client.post("/projects/P-9/entries", headers=as_staff(private_key, {"P-9": [CONFIRM_ENTRY]}))
+    assert answer.status_code == 403 and answer.get_json()["reason"] == "not_a_participant"
 
 
 def test_project_staff_without_a_delegation_may_not(client: FlaskClient, private_key: str) -> None:

@@ -6,7 +6,7 @@ and ``create_service_app`` refuses to start when a route lacks a declaration.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -86,11 +86,19 @@ def current_caller() -> Caller:
     return caller
 
 
-def require_project_function(project_id: str, function: str) -> Caller:
-    """The caller, when it holds ``function`` on the project; else 403 (401 when anonymous)."""
+def require_project_function(project_id: str, function: str, participants: Collection[str]) -> Caller:
+    """The caller, when it holds ``function`` on the project for an enterprise that takes part in it.
+
+    ``participants`` are the enterprises of the project's contract chain, which the owning service knows
+    (R21). A manager appointment names only a project id, so a grant on a project the caller's enterprise
+    has no part in is worth nothing here. Else 403 (401 when anonymous).
+    """
     caller = current_caller()
     if caller.anonymous:
         raise Problem(401, "unauthenticated", "Log in to call this endpoint")
+    if caller.enterprise_id not in participants:
+        raise Problem(403, "not_a_participant", "Your enterprise takes no part in this project",
+                      project_id=project_id)
     if not caller.holds(project_id, function):
         raise Problem(403, "function_not_delegated", f"You do not hold {function} on this project",
                       "Its project manager can delegate it to you.", project_id=project_id, function=function)
