@@ -2,7 +2,9 @@
 
 Compose (``deploy/compose/compose.yaml``) and Kubernetes (``deploy/k8s/*.yaml``): per service a web
 process, an outbox relay, a consumer exactly when the service has queues, and its migrations; the
-gateway; health checks on every web process; and only ``REALNAME_*`` settings that exist.
+gateway with its own migrations and outbox relay; health checks on every web process; the gateway's
+secrets (token-signing key pair, personal-data keyring, login CAs) in the gateway's containers alone,
+the services verifying tokens through its JWKS; and only ``REALNAME_*`` settings that exist.
 """
 
 from __future__ import annotations
@@ -16,19 +18,32 @@ from typing import Any
 import pytest
 import yaml
 
+from realname_gateway.auth import api as gateway_auth_api
 from realname_kit.bus.topology import queues_of
-from realname_kit.settings import SERVICE_PORTS, SERVICES, setting_names
+from realname_kit.settings import SERVICE_PORTS, SERVICES, Settings, setting_names
+from realname_launcher.platform import all_specs
+from realname_launcher.processes import process_kinds
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "deploy" / "compose" / "compose.yaml"
 K8S = ROOT / "deploy" / "k8s"
 K8S_FILES = sorted(p for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml")
-ALL_FILES = [COMPOSE, *K8S_FILES, ROOT / "deploy" / "docker" / "Dockerfile"]
+KUSTOMIZATION = K8S / "kustomization.yaml"
+ALL_FILES = [COMPOSE, *K8S_FILES, KUSTOMIZATION, ROOT / "deploy" / "docker" / "Dockerfile"]
 
 ROLES = ("web", "consumer", "relay")
-EVERY_PROCESS_ENV = ("REALNAME_AMQP_URL", "REALNAME_DATABASE_URL", "REALNAME_AUTH_PUBLIC_KEY_FILE",
-                     "REALNAME_LOG_FORMAT")
+EVERY_PROCESS_ENV = ("REALNAME_AMQP_URL", "REALNAME_DATABASE_URL", "REALNAME_LOG_FORMAT")
 METRICS_DIR = "/tmp/metrics"  # inside the container: an emptyDir / tmpfs
+DATABASES = (*SERVICES, "gateway")  # each migrated by `realname-svc migrate <name>`
+# Services verify bearer tokens with the keys the gateway publishes, reached by its compose service /
+# Kubernetes Service name.
+JWKS_URL = f"http://gateway:{SERVICE_PORTS['gateway']}{gateway_auth_api.auth.url_prefix}/jwks"
+# Files only the gateway web process reads: the key that signs tokens, the personal-data keyring, the
+# CAs (and their CRL) that certificate logins are checked against, and the public key it verifies with.
+SIGNING_KEY_FILE = "REALNAME_AUTH_PRIVATE_KEY_FILE"
+GATEWAY_FILES = (SIGNING_KEY_FILE, "REALNAME_AUTH_PUBLIC_KEY_FILE", "REALNAME_DATA_KEYS_FILE",
+                 "REALNAME_CA_BUNDLE_FILE", "REALNAME_CRL_FILE")
+SECRET_FILES = (SIGNING_KEY_FILE, "REALNAME_AUTH_PUBLIC_KEY_FILE", "REALNAME_DATA_KEYS_FILE")
 
 
 def web_command(app: str, port: int) -> list[str]:
@@ -44,8 +59,13 @@ def expected_processes() -> dict[str, list[str]]:
         if queues_of(service):
             out[f"{service}-consumer"] = ["realname-svc", "consumer", service]
         out[f"{service}-relay"] = ["realname-svc", "relay", service]
+    out["gateway-relay"] = ["realname-svc", "relay", "gateway"]
     out["gateway"] = web_command("gateway", SERVICE_PORTS["gateway"])
     return out
+
+
+def expected_migrations() -> dict[str, list[str]]:
+    return {f"{name}-migrate": ["realname-svc", "migrate", name] for name in DATABASES}
 
 
 def role_of(name: str) -> str:
@@ -54,6 +74,33 @@ def role_of(name: str) -> str:
 
 def service_of(name: str) -> str:
     return "gateway" if name == "gateway" else name.rsplit("-", 1)[0]
+
+
+def is_gateway_web(name: str) -> bool:
+    return name == "gateway"
+
+
+def test_the_expected_processes_are_the_launchers() -> None:
+    """Every process kind of ``realname up --distributed`` is deployed, with the same command."""
+    kinds = process_kinds(Settings.from_env({}), {})
+    expected = expected_processes()
+    assert {"gateway" if k.name == "gateway-web" else k.name for k in kinds} == set(expected)
+    for kind in kinds:
+        name = "gateway" if kind.name == "gateway-web" else kind.name
+        assert (service_of(name), role_of(name)) == (kind.service, kind.role), name
+        if kind.role == "web":
+            assert kind.argv[-1] == expected[name][-1], name
+            assert kind.argv[kind.argv.index("--bind") + 1].endswith(f":{SERVICE_PORTS[kind.service]}"), name
+        else:
+            assert kind.argv[1:3] == ("-m", "realname_kit.cli"), name  # the module of realname-svc
+            assert ["realname-svc", *kind.argv[3:]] == expected[name], name
+    assert tuple(spec.name for spec in all_specs()) == DATABASES
+
+
+def test_the_jwks_url_is_the_gateways_route() -> None:
+    assert gateway_auth_api.auth.url_prefix == "/api/v1/auth"
+    assert callable(gateway_auth_api.jwks)
+    assert JWKS_URL == "http://gateway:8000/api/v1/auth/jwks"
 
 
 # --- compose ------------------------------------------------------------------------------------------
@@ -79,8 +126,7 @@ def compose_env(svc: dict[str, Any]) -> dict[str, str]:
 
 def test_compose_runs_each_process_with_its_exact_command(compose: dict[str, Any]) -> None:
     services = realname_services(compose)
-    migrations = {f"{s}-migrate": ["realname-svc", "migrate", s] for s in SERVICES}
-    assert {n: s["command"] for n, s in services.items()} == expected_processes() | migrations
+    assert {n: s["command"] for n, s in services.items()} == expected_processes() | expected_migrations()
 
 
 def test_compose_starts_processes_after_their_broker_database_and_migration(compose: dict[str, Any]) -> None:
@@ -90,7 +136,8 @@ def test_compose_starts_processes_after_their_broker_database_and_migration(comp
             assert depends == {"postgres": "service_healthy"}, name
             assert svc["restart"] == "no", name
         elif name == "gateway":
-            assert depends == {f"{s}-web": "service_healthy" for s in SERVICES}
+            assert depends == {**{f"{s}-web": "service_healthy" for s in SERVICES},
+                               "redis": "service_healthy", "gateway-migrate": "service_completed_successfully"}
         else:
             service = service_of(name)
             assert depends == {"postgres": "service_healthy", "rabbitmq": "service_healthy",
@@ -101,13 +148,17 @@ def test_compose_brokers_and_gateway(compose: dict[str, Any]) -> None:
     services = compose["services"]
     assert services["postgres"]["image"] == "postgres:15"
     assert services["rabbitmq"]["image"] == "rabbitmq:3.13-management"
+    assert services["redis"]["image"] == "redis:7"
     assert "healthcheck" in services["postgres"]
     assert "healthcheck" in services["rabbitmq"]
+    assert "healthcheck" in services["redis"]
+    assert "ports" not in services["redis"], "Redis is for the gateway alone: not published"
     assert services["gateway"]["ports"] == ["8000:8000"]
     gateway_env = compose_env(services["gateway"])
     for service in SERVICES:
         assert gateway_env[f"REALNAME_{service.upper()}_URL"] == \
             f"http://{service}-web:{SERVICE_PORTS[service]}"
+    assert re.fullmatch(r"redis://redis:6379(/\d+)?", gateway_env["REALNAME_REDIS_URL"])
 
 
 def test_compose_web_processes_have_healthchecks(compose: dict[str, Any]) -> None:
@@ -129,14 +180,41 @@ def test_compose_consumers_can_be_scaled(compose: dict[str, Any]) -> None:
             assert "container_name" not in svc and "ports" not in svc, name
 
 
-def test_compose_every_process_gets_the_shared_settings_and_the_key(compose: dict[str, Any]) -> None:
-    secret_names = set(compose["secrets"])
+def test_compose_every_process_gets_the_shared_settings(compose: dict[str, Any]) -> None:
     for name, svc in realname_services(compose).items():
         env = compose_env(svc)
         assert set(EVERY_PROCESS_ENV) <= set(env), name
         assert env["REALNAME_LOG_FORMAT"] == "json", name
-        secret = env["REALNAME_AUTH_PUBLIC_KEY_FILE"].removeprefix("/run/secrets/")
-        assert secret in secret_names and secret in svc["secrets"], name
+        if service_of(name) != "gateway":
+            assert env["REALNAME_AUTH_JWKS_URL"] == JWKS_URL, name
+
+
+def test_compose_gateway_gets_its_keys_and_login_cas(compose: dict[str, Any]) -> None:
+    gateway = compose["services"]["gateway"]
+    env = compose_env(gateway)
+    for setting in SECRET_FILES:
+        path = env[setting]
+        assert path.startswith("/run/secrets/"), setting
+        secret = path.removeprefix("/run/secrets/")
+        assert secret in gateway["secrets"] and "file" in compose["secrets"][secret], setting
+    binds = {v["target"]: v for v in gateway["volumes"]}
+    for setting in ("REALNAME_CA_BUNDLE_FILE", "REALNAME_CRL_FILE"):
+        # The folder, not the file: a CRL replaced on the host applies at the next login.
+        bind = binds[str(Path(env[setting]).parent)]
+        assert bind["type"] == "bind" and bind["read_only"] is True, setting
+
+
+def test_compose_keys_and_login_cas_reach_the_gateway_alone(compose: dict[str, Any]) -> None:
+    """No other process, not even the gateway's relay or migration, holds a key or any mount."""
+    granted = {name: svc.get("secrets", []) for name, svc in compose["services"].items() if svc.get("secrets")}
+    assert set(granted) == {"gateway"}
+    assert set(granted["gateway"]) == set(compose["secrets"])
+    assert "configs" not in compose
+    for name, svc in realname_services(compose).items():
+        if is_gateway_web(name):
+            continue
+        assert not {"secrets", "configs", "volumes"} & set(svc), name
+        assert not set(GATEWAY_FILES) & set(compose_env(svc)), name
 
 
 # --- kubernetes ---------------------------------------------------------------------------------------
@@ -165,6 +243,11 @@ def command_of(container: dict[str, Any]) -> list[str]:
     return [*container.get("command", []), *container.get("args", [])]
 
 
+def containers_of(deployment: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = pod_spec(deployment)
+    return [*spec.get("initContainers", []), *spec["containers"]]
+
+
 def container_env(container: dict[str, Any], config_maps: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Every variable a container gets: from its ConfigMaps (envFrom) and its own env (value or ref)."""
     env: dict[str, Any] = {}
@@ -180,13 +263,12 @@ def test_k8s_deploys_each_process_with_its_exact_command(k8s: list[dict[str, Any
     assert {n: command_of(main_container(d)) for n, d in deployments.items()} == expected_processes()
 
 
-def test_k8s_migrates_before_every_service_process(k8s: list[dict[str, Any]]) -> None:
-    for name, deployment in of_kind(k8s, "Deployment").items():
+def test_k8s_migrates_before_every_process(k8s: list[dict[str, Any]]) -> None:
+    deployments = of_kind(k8s, "Deployment")
+    for name, deployment in deployments.items():
         inits = [command_of(c) for c in pod_spec(deployment).get("initContainers", [])]
-        if name == "gateway":
-            assert inits == [], name
-        else:
-            assert inits == [["realname-svc", "migrate", service_of(name)]], name
+        assert inits == [["realname-svc", "migrate", service_of(name)]], name
+    assert {service_of(name) for name in deployments} == set(DATABASES)
 
 
 def test_k8s_web_deployments_have_probes_a_service_and_an_hpa(k8s: list[dict[str, Any]]) -> None:
@@ -236,19 +318,58 @@ def test_k8s_web_processes_keep_metrics_in_an_empty_dir(k8s: list[dict[str, Any]
         assert "emptyDir" in volumes[mount["name"]], name
 
 
-def test_k8s_every_process_gets_the_shared_settings_secrets_and_the_key(k8s: list[dict[str, Any]]) -> None:
+def test_k8s_every_process_gets_the_shared_settings_and_secrets(k8s: list[dict[str, Any]]) -> None:
     config_maps = of_kind(k8s, "ConfigMap")
     for name, deployment in of_kind(k8s, "Deployment").items():
-        volumes = {v["name"]: v for v in pod_spec(deployment)["volumes"]}
-        for container in [*pod_spec(deployment).get("initContainers", []), *pod_spec(deployment)["containers"]]:
+        for container in containers_of(deployment):
             env = container_env(container, config_maps)
             assert set(EVERY_PROCESS_ENV) <= set(env), name
             assert env["REALNAME_LOG_FORMAT"] == "json", name
             for url in ("REALNAME_AMQP_URL", "REALNAME_DATABASE_URL"):
                 assert "secretKeyRef" in env[url], f"{name}: {url} holds a password; it comes from a Secret"
-            key_file = Path(env["REALNAME_AUTH_PUBLIC_KEY_FILE"])
-            mounts = [m for m in container["volumeMounts"] if Path(m["mountPath"]) == key_file.parent]
-            assert len(mounts) == 1 and "secret" in volumes[mounts[0]["name"]], name
+            if service_of(name) != "gateway":
+                assert env["REALNAME_AUTH_JWKS_URL"] == JWKS_URL, name
+
+
+def mounted_source(deployment: dict[str, Any], container: dict[str, Any], path: str) -> tuple[dict[str, Any],
+                                                                                          dict[str, Any]]:
+    """The one mount of ``path``'s folder (not a subPath: updates reach the pod) and its volume."""
+    volumes = {v["name"]: v for v in pod_spec(deployment)["volumes"]}
+    (mount,) = [m for m in container["volumeMounts"] if Path(m["mountPath"]) == Path(path).parent]
+    assert "subPath" not in mount
+    return mount, volumes[mount["name"]]
+
+
+def test_k8s_gateway_gets_its_keys_login_cas_and_redis(k8s: list[dict[str, Any]]) -> None:
+    deployment = of_kind(k8s, "Deployment")["gateway"]
+    container = main_container(deployment)
+    env = container_env(container, of_kind(k8s, "ConfigMap"))
+    for setting in GATEWAY_FILES:
+        mount, volume = mounted_source(deployment, container, env[setting])
+        assert mount.get("readOnly") is True, setting
+        if setting in SECRET_FILES:
+            assert "secret" in volume, setting
+            assert volume["secret"].get("defaultMode", 0o644) & 0o007 == 0, f"{setting}: not world-readable"
+        else:
+            assert "configMap" in volume or "secret" in volume, setting
+    assert "secretKeyRef" in env["REALNAME_REDIS_URL"], "the Redis URL may hold a password"
+
+
+def test_k8s_keys_and_login_cas_reach_the_gateway_alone(k8s: list[dict[str, Any]]) -> None:
+    """Only the gateway web pods mount anything but emptyDirs; no other process names a key file."""
+    config_maps = of_kind(k8s, "ConfigMap")
+    for name, deployment in of_kind(k8s, "Deployment").items():
+        if is_gateway_web(name):
+            continue
+        for volume in pod_spec(deployment)["volumes"]:
+            assert set(volume) == {"name", "emptyDir"}, (name, volume["name"])
+        for container in containers_of(deployment):
+            assert not set(GATEWAY_FILES) & set(container_env(container, config_maps)), name
+    gateway = of_kind(k8s, "Deployment")["gateway"]
+    for init in pod_spec(gateway)["initContainers"]:  # the migration needs no key
+        env = container_env(init, config_maps)
+        assert not set(GATEWAY_FILES) & set(env), init["name"]
+        assert {m["mountPath"] for m in init["volumeMounts"]} == {"/tmp"}, init["name"]
 
 
 def test_k8s_gateway_reaches_every_service_web(k8s: list[dict[str, Any]]) -> None:
@@ -258,7 +379,7 @@ def test_k8s_gateway_reaches_every_service_web(k8s: list[dict[str, Any]]) -> Non
 
 
 def test_kustomization_lists_every_manifest() -> None:
-    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+    kustomization = yaml.safe_load(KUSTOMIZATION.read_text())
     assert kustomization["namespace"] == "realname"
     assert sorted(kustomization["resources"]) == sorted(p.name for p in K8S_FILES)
 
@@ -275,8 +396,7 @@ def env_names_in(compose: dict[str, Any], k8s: list[dict[str, Any]]) -> Iterator
             for var in doc["data"]:
                 yield f"ConfigMap {doc['metadata']['name']}", var
         if doc["kind"] == "Deployment":
-            spec = pod_spec(doc)
-            for container in [*spec.get("initContainers", []), *spec["containers"]]:
+            for container in containers_of(doc):
                 for item in container.get("env", []):
                     yield f"Deployment {doc['metadata']['name']}", item["name"]
 
@@ -293,5 +413,6 @@ def test_every_realname_variable_is_a_real_setting(compose: dict[str, Any], k8s:
 
 
 def test_no_file_names_a_path_of_a_build_machine() -> None:
-    for path in [*ALL_FILES, ROOT / "deploy" / "docker" / "Dockerfile.dockerignore"]:
+    for path in [*ALL_FILES, ROOT / "deploy" / "docker" / "Dockerfile.dockerignore",
+                 ROOT / "deploy" / "compose" / "secrets" / ".gitignore"]:
         assert not re.search(r"/(work|home|Users)/", path.read_text()), path.name
