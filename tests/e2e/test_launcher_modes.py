@@ -4,6 +4,7 @@ is visible in the assignment service's own table, through its API, within two se
 from __future__ import annotations
 
 import base64
+import json
 import os
 import signal
 import subprocess
@@ -168,3 +169,21 @@ def _requests_counted(metrics: str, endpoint: str, method: str) -> float:
                 and f'method="{method}"' in line):
             total += float(line.rsplit(" ", 1)[1])
     return total
+
+
+def test_processes_stop_when_the_distributed_launcher_is_killed(distributed: Launched) -> None:
+    distributed.wait_ready(timeout=120)
+    pids = [json.loads(line)["pid"] for line in distributed.output(tail=0).splitlines()
+            if line.startswith("{") and '"process_started"' in line]
+    assert len(pids) == 15
+    distributed.proc.send_signal(signal.SIGKILL)
+    distributed.proc.wait()
+    eventually(lambda: not any(_alive(pid) for pid in pids), timeout=30)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

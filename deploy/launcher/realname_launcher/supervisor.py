@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from types import FrameType
@@ -13,6 +16,8 @@ from types import FrameType
 from realname_kit.settings import Settings
 from realname_launcher.platform import log, prepare
 from realname_launcher.processes import ProcessKind, copies, process_kinds
+
+_PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -31,9 +36,21 @@ class Child:
         return f"{self.kind.name}.{self.index}"
 
     def start(self) -> None:
-        self.popen = subprocess.Popen(self.kind.argv, env=self.env, start_new_session=True)
+        self.popen = subprocess.Popen(self.kind.argv, env=self.env, start_new_session=True,
+                                      preexec_fn=_die_with_the_launcher)  # noqa: PLW1509 (one thread)
         self.started = time.monotonic()
         log.info("process_started", process=self.label, pid=self.popen.pid)
+
+
+def _die_with_the_launcher() -> None:
+    """In the child before exec: SIGTERM when the launcher dies, even by SIGKILL (Linux ``PR_SET_PDEATHSIG``).
+
+    Children run in sessions of their own (so a terminal's Ctrl-C reaches the launcher, which stops them
+    in order); without this, a killed launcher would leave them running with nobody to stop them.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def run_distributed(settings: Settings, scale: dict[str, int]) -> int:
