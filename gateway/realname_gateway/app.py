@@ -7,7 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from flask import Flask, Response, jsonify, redirect, url_for
-from flask_smorest import Api
 
 from realname_gateway.auth.api import auth
 from realname_gateway.auth.context import AuthContext, login_attempt
@@ -27,6 +26,7 @@ from realname_kit.hardening import (
     parse_rate,
 )
 from realname_kit.metrics import install_request_metrics, render_metrics
+from realname_kit.openapi import PlatformApi, annotate_access
 from realname_kit.problems import install_problem_handlers
 from realname_kit.settings import SERVICES, Settings
 from realname_kit.web import install_correlation
@@ -67,9 +67,9 @@ def _own_api(app: Flask) -> Callable[[], dict[str, Any]]:
                       OPENAPI_URL_PREFIX=None,  # the gateway serves the merged document itself
                       API_SPEC_OPTIONS={"components": {"securitySchemes": {"bearer": {
                           "type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}})
-    api = Api(app)
+    api = PlatformApi(app)
     api.register_blueprint(auth)
-    return api.spec.to_dict  # type: ignore[no-any-return]
+    return lambda: annotate_access(app, api.spec.to_dict())
 
 
 def _add_own_routes(app: Flask, upstreams: Mapping[str, Upstream], pool: ThreadPoolExecutor,

@@ -9,6 +9,7 @@ requests from one address over several minutes.
 
 from __future__ import annotations
 
+import copy
 import os
 import tempfile
 from dataclasses import dataclass
@@ -60,6 +61,18 @@ def api_document() -> dict[str, Any]:
         document: dict[str, Any] = response.get_json()
         assert not document.get("x-unavailable"), f"services missing from the document: {document['x-unavailable']}"
         return document
+
+
+def without_security(document: dict[str, Any]) -> dict[str, Any]:
+    """The document with no operation asking for a bearer token: for negative fuzzing, which would otherwise
+    count a request without one as invalid input, whereas each caller's token is always sent. Who may call
+    what is the authorization matrix's to test."""
+    stripped = copy.deepcopy(document)
+    for operations in stripped.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict):
+                operation.pop("security", None)
+    return stripped
 
 
 def fuzz_config(mode: str) -> Config:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from realname_gateway.auth import accounts, delegation, login
 from realname_gateway.auth.context import auth_context, client_address
@@ -19,6 +18,7 @@ from realname_gateway.auth.schemas import (
     ChallengeOut,
     DelegationIn,
     DelegationPage,
+    JwksOut,
     ManagerIn,
     ManagerOut,
     PasswordLoginIn,
@@ -27,6 +27,7 @@ from realname_gateway.auth.schemas import (
     TokensOut,
 )
 from realname_kit.auth import ANYONE, AUTHENTICATED, allow, current_caller
+from realname_kit.openapi import Blueprint
 from realname_kit.problems import Problem
 from realname_kit.roles import ENTERPRISE_ROLES, PROJECT_MANAGER, REGULATOR
 
@@ -88,6 +89,7 @@ def logout(body: dict[str, Any]) -> None:
 
 @auth.get("/jwks")
 @allow(ANYONE)
+@auth.response(200, JwksOut)
 def jwks() -> Any:
     """The public keys that verify access tokens."""
     return auth_context().issuer.jwks()

@@ -46,6 +46,10 @@ class TokensOut(Schema):
     enterprise_id = fields.String(allow_none=True)
 
 
+class JwksOut(Schema):
+    keys = fields.List(fields.Dict(), metadata={"description": "JSON Web Keys (RFC 7517) of the token signers."})
+
+
 class CallerOut(Schema):
     subject = fields.String()
     kind = fields.String(allow_none=True)

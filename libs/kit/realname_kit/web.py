@@ -11,7 +11,6 @@ from typing import Any
 
 import structlog
 from flask import Flask, Response, current_app, g, request
-from flask_smorest import Api
 
 from realname_kit.auth import ANYONE, TokenVerifier, allow, install_access_control, undeclared_endpoints
 from realname_kit.db import Database
@@ -19,6 +18,7 @@ from realname_kit.hardening import install_request_limits, install_security_head
 from realname_kit.health import health_blueprint
 from realname_kit.logs import _correlation_id, get_logger, new_correlation_id
 from realname_kit.metrics import install_request_metrics
+from realname_kit.openapi import PlatformApi
 from realname_kit.problems import install_problem_handlers
 from realname_kit.service import ServiceSpec
 from realname_kit.settings import Settings
@@ -54,7 +54,7 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None,
                               "type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}},
     )
     app.extensions["realname"] = ServiceContext(spec, settings, db)
-    api = Api(app)
+    api = PlatformApi(app)
     for blueprint in spec.blueprints:
         api.register_blueprint(blueprint)
     app.register_blueprint(health_blueprint())

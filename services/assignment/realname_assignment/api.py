@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from realname_assignment.parties import get_party, list_parties
 from realname_kit.auth import AUTHENTICATED, allow
+from realname_kit.openapi import Blueprint
 from realname_kit.pagination import PageArgs, page_schema
 from realname_kit.roles import ADMIN, REGULATOR, SERVICE
 from realname_kit.web import service_context

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from realname_kit.auth import AUTHENTICATED, allow, current_caller
+from realname_kit.openapi import Blueprint
 from realname_kit.roles import ADMIN, REGULATOR, SERVICE
 from realname_kit.web import service_context
 from realname_registry.enterprises import get_enterprise, list_enterprises, register_enterprise

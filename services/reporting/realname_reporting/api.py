@@ -9,11 +9,11 @@ from typing import IO, Any
 
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from realname_kit.audit import OUTCOMES
 from realname_kit.auth import allow
+from realname_kit.openapi import Blueprint
 from realname_kit.pagination import PageArgs, page_schema
 from realname_kit.roles import ADMIN, REGULATOR
 from realname_kit.timeutil import utcnow

@@ -33,6 +33,7 @@ def install_request_limits(app: Flask, max_bytes: int, *,
 
     @app.before_request
     def _check_body() -> None:
+        _no_nul_in_the_address()
         length = request.content_length
         if length is not None and length > max_bytes:
             raise _too_large(max_bytes)
@@ -120,6 +121,15 @@ def _utf8(text: str) -> None:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise _Refused("The JSON has a string with a lone surrogate (\\uD800-\\uDFFF).") from exc
+    if "\x00" in text:
+        raise _Refused("The JSON has a string with a NUL character (\\u0000), which no field may hold.")
+
+
+def _no_nul_in_the_address() -> None:
+    """A NUL in the path or the query: nothing may hold one (PostgreSQL refuses it in text)."""
+    if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
+        raise Problem(400, "nul_character", "The address has a NUL character (%00)",
+                      "Remove it: no identifier or filter contains one.")
 
 
 def _too_large(max_bytes: int) -> RequestEntityTooLarge:
