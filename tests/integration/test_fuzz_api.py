@@ -40,6 +40,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from hypothesis import assume
 from schemathesis import APIOperation, Case
 
 from tests.support.fuzz import (
@@ -145,4 +146,8 @@ def test_valid_requests(case: Case[Any], caller: str, fuzz: FuzzPlatform,
 @NEGATIVE.parametrize()
 def test_invalid_requests(case: Case[Any], caller: str, fuzz: FuzzPlatform,
                           credentials: dict[str, dict[str, str]]) -> None:
+    # An object or a list as the value of a string query parameter has no faithful form in a query string
+    # (an empty one is sent as nothing at all, or as `uscc=`): such a case tests the client's serialisation,
+    # not our validation. Scalars are sent as they are and stay in.
+    assume(not any(isinstance(value, dict | list) for value in (case.query or {}).values()))
     case.call_and_validate(app=fuzz.app, headers=credentials[caller], checks=CHECKS)
