@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
-import time
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-import jwt
 import pytest
 from flask.testing import FlaskClient
 from kombu import Connection, Producer, Queue
@@ -27,6 +24,7 @@ from realname_kit.keys import ensure_signing_keys
 from realname_registry.models import OUTBOX
 from realname_reporting.app import create_app
 from tests.support.stack import Stack, eventually
+from tests.support.tokens import bearer
 
 AUDIT = "/api/v1/reporting/audit"
 EXPORT = "/api/v1/reporting/audit/export"
@@ -56,11 +54,7 @@ ACTS: list[dict[str, Any]] = [
 
 def token(stack: Stack, *roles: str, sub: str = "reg-1") -> dict[str, str]:
     """A bearer token signed with the stack's development key (what the gateway would issue)."""
-    now = int(time.time())
-    claims = {"sub": sub, "iss": stack.settings.auth_issuer, "aud": stack.settings.auth_audience, "iat": now,
-              "exp": now + 300, "roles": list(roles), "jti": uuid.uuid4().hex}
-    private = (stack.data_dir / "keys" / "token-signing.pem").read_text()
-    return {"Authorization": f"Bearer {jwt.encode(claims, private, algorithm='ES256')}"}
+    return bearer(stack.settings, *roles, subject=sub)
 
 
 def body(reply: Any) -> dict[str, Any]:

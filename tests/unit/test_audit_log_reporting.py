@@ -5,14 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -24,11 +21,11 @@ from realname_kit.audit import AUDIT_EVENT
 from realname_kit.bus.envelope import Envelope
 from realname_kit.bus.processing import Delivery, MessageProcessor
 from realname_kit.db import Database
-from realname_kit.keys import ensure_signing_keys
 from realname_kit.migrate import upgrade
 from realname_kit.settings import Settings
 from realname_reporting.app import create_app
 from realname_reporting.service import SPEC
+from tests.support.tokens import bearer
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
@@ -48,9 +45,6 @@ def audit_event(action: str = "auth.login.password", *, at: datetime = T0, outco
 class World:
     def __init__(self, tmp_path: Path) -> None:
         self.settings = Settings.from_env({"REALNAME_DATA_DIR": str(tmp_path)})
-        keys = tmp_path / "keys"
-        self.private_key_file = keys / "token-signing.pem"
-        ensure_signing_keys(self.private_key_file, self.settings.auth_public_key_file)
         url = self.settings.database_url_for("reporting")
         upgrade(SPEC, url)
         self.db = Database(url)
@@ -61,11 +55,7 @@ class World:
         return [o.dead_reason for o in self.processor.process([Delivery(e.to_json()) for e in events])]
 
     def token(self, *roles: str, sub: str = "reg-1") -> dict[str, str]:
-        now = int(time.time())
-        claims = {"sub": sub, "iss": self.settings.auth_issuer, "aud": self.settings.auth_audience, "iat": now,
-                  "exp": now + 300, "roles": list(roles), "jti": uuid.uuid4().hex, "acct": "regulator"}
-        signed = jwt.encode(claims, self.private_key_file.read_text(), algorithm="ES256")
-        return {"Authorization": f"Bearer {signed}"}
+        return bearer(self.settings, *roles, subject=sub)
 
     def rows(self) -> int:
         with self.db.engine.connect() as conn:
