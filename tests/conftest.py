@@ -27,3 +27,13 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         yield s
     finally:
         s.teardown()
+
+
+@pytest.fixture(scope="module")
+def module_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """One ``stack`` for a whole module whose tests share what they set up (it takes seconds to build)."""
+    s = Stack(tmp_path_factory.mktemp("module-stack"))
+    try:
+        yield s
+    finally:
+        s.teardown()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -82,13 +81,9 @@ def start(stack: Stack) -> Running:
 
 
 @pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+def running(module_stack: Stack) -> Running:
     """One stack for the tests that only read (setting one up takes seconds)."""
-    stack = Stack(tmp_path_factory.mktemp("audit"))
-    try:
-        yield start(stack)
-    finally:
-        stack.teardown()
+    return start(module_stack)
 
 
 def test_recorded_acts_reach_the_log_once_with_their_fields(running: Running) -> None:

@@ -218,14 +218,10 @@ def _registered_at(world: World, enterprise_id: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    stack = Stack(tmp_path_factory.mktemp("authorization-matrix"))
-    try:
-        built = _build(stack)
-        _populate(built)
-        yield built
-    finally:
-        stack.teardown()
+def world(module_stack: Stack) -> World:
+    built = _build(module_stack)
+    _populate(built)
+    return built
 
 
 # --- reading the matrix ---------------------------------------------------------------------------------------

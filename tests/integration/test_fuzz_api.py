@@ -34,7 +34,6 @@ number of examples (a fuzzer may or may not hit it in 25).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,13 +115,9 @@ def _regression(operation: str, caller: str) -> Regression | None:
 
 
 @pytest.fixture(scope="module")
-def fuzz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzPlatform]:
+def fuzz(module_stack: Stack) -> FuzzPlatform:
     """One platform for the whole module: what the fuzzer creates stays, as it would in production."""
-    stack = Stack(tmp_path_factory.mktemp("fuzz"))
-    try:
-        yield build_fuzz_platform(stack)
-    finally:
-        stack.teardown()
+    return build_fuzz_platform(module_stack)
 
 
 @pytest.fixture(scope="module")
