@@ -21,18 +21,14 @@ def account_grant(session: Session, account: Account) -> Grant:
     if account.kind in (REGULATOR, ADMIN):
         return Grant(subject=account.id, kind=account.kind, roles=frozenset({account.kind}))
     projects: dict[str, set[str]] = {}
-    managed = session.scalars(select(ProjectManager.project_id).where(ProjectManager.account_id == account.id))
+    managed = list(session.scalars(select(ProjectManager.project_id).where(ProjectManager.account_id == account.id)))
     for project_id in managed:
         projects[project_id] = set(PROJECT_FUNCTIONS)
     delegated = session.execute(select(Delegation.project_id, Delegation.function).where(
         Delegation.account_id == account.id, Delegation.revoked_at.is_(None)))
     for project_id, function in delegated:
         projects.setdefault(project_id, set()).add(function)
-    roles = {STAFF, PROJECT_MANAGER} if _manages_any(session, account) else {STAFF}
+    roles = {STAFF, PROJECT_MANAGER} if managed else {STAFF}
     return Grant(subject=account.id, kind=STAFF, roles=frozenset(roles), enterprise_id=account.enterprise_id,
                  projects={p: frozenset(f) for p, f in projects.items()})
 
-
-def _manages_any(session: Session, account: Account) -> bool:
-    return session.scalars(select(ProjectManager.project_id).where(
-        ProjectManager.account_id == account.id).limit(1)).first() is not None
