@@ -1,0 +1,1 @@
+"""Code tables and identity-number rules of the realname domain (pure functions, no I/O)."""
