@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None, upstreams: Mapping[str, Upstrea
     _add_own_routes(app, upstreams, pool, own)
     install_correlation(app)
     install_problem_handlers(app)
-    install_request_limits(app, settings.max_request_bytes)
+    install_request_limits(app, settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes)
     install_security_headers(app, docs_paths=("/docs",))
     install_access_control(app, TokenVerifier(settings.auth_public_key_file, settings.auth_issuer,
                                               settings.auth_audience))

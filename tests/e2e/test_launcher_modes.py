@@ -3,7 +3,6 @@ is visible in the assignment service's own table, through its API, within two se
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import signal
@@ -15,43 +14,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from realname_gateway.certs.devca import issue, sign_nonce
+from realname_gateway.certs.devca import issue
 from tests.support.infra import free_port
+from tests.support.launched import Launched, certificate_login, service_ports
 from tests.support.stack import Stack, eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 USCC = "9131000013221158XC"
-
-
-class Launched:
-    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
-        self.log, self.env = log, env
-        self.data_dir = Path(env["REALNAME_DATA_DIR"])
-        self.url = f"http://127.0.0.1:{env['REALNAME_GATEWAY_PORT']}"
-        self.proc = subprocess.Popen([str(ROOT / "realname"), *args], env=env, cwd=ROOT,
-                                     stdout=log.open("wb"), stderr=subprocess.STDOUT)
-
-    def wait_ready(self, timeout: float = 90) -> None:
-        def ready() -> bool:
-            assert self.proc.poll() is None, self.output()
-            try:
-                return requests.get(f"{self.url}/healthz", timeout=10).status_code == 200
-            except requests.RequestException:
-                return False
-        eventually(ready, timeout=timeout, interval=0.3)
-
-    def interrupt(self) -> int:
-        self.proc.send_signal(signal.SIGINT)
-        return self.proc.wait(timeout=60)
-
-    def output(self, tail: int = 5000) -> str:
-        text = self.log.read_text(errors="replace")
-        return text[-tail:] if tail else text
-
-
-def service_ports() -> dict[str, str]:
-    return {f"REALNAME_{s.upper()}_URL": f"http://127.0.0.1:{free_port()}"
-            for s in ("identity", "registry", "assignment", "attendance", "reporting")}
 
 
 @pytest.fixture
@@ -118,15 +87,6 @@ def the_regulator_sees_the_logins_in_the_audit_log(launched: Launched, enterpris
     assert {e["subject"] for e in entries} == {enterprise_id}
 
 
-def certificate_login(gateway: str, cert_pem: bytes, key_pem: bytes, kind: str | None = None) -> requests.Response:
-    nonce = requests.post(f"{gateway}/api/v1/auth/challenge", timeout=10).json()["nonce"]
-    signature = base64.b64encode(sign_nonce(key_pem, nonce.encode())).decode()
-    body = {"certificate": cert_pem.decode(), "nonce": nonce, "signature": signature,
-            **({"kind": kind} if kind else {})}
-    return requests.post(f"{gateway}/api/v1/auth/login/certificate", json=body, timeout=20,
-                         headers={"X-Correlation-ID": "e2e-login-1"})
-
-
 def _found(url: str, token: str) -> dict[str, object] | None:
     response = requests.get(url, timeout=2, headers={"Authorization": f"Bearer {token}"})
     return response.json() if response.status_code == 200 else None
@@ -158,8 +118,8 @@ def test_distributed_mode_carries_an_enterprise_from_registry_to_assignment(
     assert distributed.interrupt() == 0, distributed.output()
     output = distributed.output(tail=0)
     assert "realname stopped." in output
-    # web and relay of 5 services and the gateway; consumers: 2 of assignment, 1 of reporting
-    assert output.count("process_started") == 6 + 6 + 2 + 1
+    # web and relay of 5 services and the gateway; consumers: 2 of assignment, 1 of registry, 1 of reporting
+    assert output.count("process_started") == 6 + 6 + 2 + 1 + 1
 
 
 def _requests_counted(metrics: str, endpoint: str, method: str) -> float:
@@ -175,7 +135,7 @@ def test_processes_stop_when_the_distributed_launcher_is_killed(distributed: Lau
     distributed.wait_ready(timeout=120)
     pids = [json.loads(line)["pid"] for line in distributed.output(tail=0).splitlines()
             if line.startswith("{") and '"process_started"' in line]
-    assert len(pids) == 15
+    assert len(pids) == 16
     distributed.proc.send_signal(signal.SIGKILL)
     distributed.proc.wait()
     eventually(lambda: not any(_alive(pid) for pid in pids), timeout=30)

@@ -7,6 +7,7 @@ PostgreSQL). See the matrix file for the roles, what "own" and "foreign" objects
 from __future__ import annotations
 
 import base64
+import io
 import itertools
 import re
 from collections.abc import Callable, Iterator
@@ -20,20 +21,24 @@ from flask import Flask
 from sqlalchemy import select
 
 from realname_assignment.models import Party
+from realname_codes.uscc import organisation_code_check_character, uscc_check_character
 from realname_gateway.app import create_app as create_gateway
 from realname_gateway.auth.accounts import create_account
 from realname_gateway.auth.context import AuthContext
 from realname_gateway.certs.devca import sign_nonce
 from realname_gateway.upstream import WsgiUpstream
+from realname_kit.bus.envelope import Envelope
 from realname_kit.roles import ADMIN, REGULATOR
 from realname_kit.service import load_spec
 from realname_kit.settings import SERVICES, Settings
 from realname_kit.web import create_service_app
 from realname_launcher.platform import ensure_development_secrets
-from realname_registry.domain import organisation_code_check_character, uscc_check_character
 from realname_registry.models import Enterprise
+from realname_registry.projects import learn_project
 from tests.support.platform import Platform, bearer
+from tests.support.sheets import workbook
 from tests.support.stack import Stack
+from tests.support.workers import id_number, worker_body
 
 MATRIX_FILE = Path(__file__).with_name("authorization_matrix.yaml")
 MATRIX: dict[str, Any] = yaml.safe_load(MATRIX_FILE.read_text(encoding="utf-8"))
@@ -76,6 +81,7 @@ class World:
     roles: dict[str, Role] = field(default_factory=dict)
     fresh: dict[str, Callable[[], str]] = field(default_factory=dict)  # placeholders made anew at each call
     delegation_on: dict[str, Callable[[], str]] = field(default_factory=dict)  # project -> a fresh delegation
+    files: dict[str, bytes] = field(default_factory=dict)  # uploads by name (a case's ``files``)
 
     @property
     def client(self) -> Any:
@@ -149,25 +155,40 @@ def _populate(world: World) -> None:
             session.add(Party(enterprise_id=ent[name], name=title, uscc=uscc, kind=kind,
                               unit_type={"labour": "006", "specialty": "001", "general_contractor": "009"}[kind],
                               registered_at=_registered_at(world, ent[name])))
+    # A project of gc's (R21), which the rows reading one project name by {gc_project}.
+    gc_project: str = _ok(client.post("/api/v1/assignment/projects", headers=bearer(token["gc"]), json={
+        "name": "矩阵测试项目", "registration_number": "MATRIX-0", "address": "上海市黄浦区中山东一路1号",
+        "planned_start": "2026-03-01", "planned_completion": "2027-12-31"}), 201)["id"]
 
+    registry = _registry_objects(world, token, gc_project)
+    for_all = {"team": registry["lab_a"]["team_id"], "own_worker": registry["lab_a"]["worker_id"]}
     gc_side = {"own": {"enterprise_id": ent["gc"], "project_id": "P-1"},
-               "foreign": {"enterprise_id": ent["sp"], "project_id": "P-9", "account_id": acc["la_clerk"]},
-               "values": {"staff": acc["gc_spare"], "manager": acc["gc_pm"], "foreign_staff": acc["la_clerk"]}}
+               "foreign": {"enterprise_id": ent["sp"], "project_id": "P-9", "account_id": acc["la_clerk"],
+                           **registry["lab_a"]},
+               "values": {"staff": acc["gc_spare"], "manager": acc["gc_pm"], "foreign_staff": acc["la_clerk"],
+                          **for_all}}
     nobody = {"own": {}, "foreign": {"enterprise_id": ent["lab_a"], "project_id": "P-1",
-                                     "account_id": acc["la_clerk"]},
-              "values": {"staff": acc["gc_spare"], "manager": acc["gc_pm"], "foreign_staff": acc["la_clerk"]}}
+                                     "account_id": acc["la_clerk"], **registry["lab_a"]},
+              "values": {"staff": acc["gc_spare"], "manager": acc["gc_pm"], "foreign_staff": acc["la_clerk"],
+                         **for_all}}
     layout: dict[str, dict[str, dict[str, str]]] = {
         "anon": nobody,
-        "lab_a": {"own": {"enterprise_id": ent["lab_a"], "account_id": acc["la_clerk"]},
-                  "foreign": {"enterprise_id": ent["lab_b"], "account_id": acc["lb_clerk"], "project_id": "P-1"},
-                  "values": {"staff": acc["la_clerk"], "manager": acc["la_clerk"], "foreign_staff": acc["lb_clerk"]}},
-        "lab_b": {"own": {"enterprise_id": ent["lab_b"], "account_id": acc["lb_clerk"]},
-                  "foreign": {"enterprise_id": ent["lab_a"], "account_id": acc["la_clerk"], "project_id": "P-1"},
-                  "values": {"staff": acc["lb_clerk"], "manager": acc["lb_clerk"], "foreign_staff": acc["la_clerk"]}},
+        "lab_a": {"own": {"enterprise_id": ent["lab_a"], "account_id": acc["la_clerk"], **registry["lab_a"]},
+                  "foreign": {"enterprise_id": ent["lab_b"], "account_id": acc["lb_clerk"], "project_id": "P-1",
+                              **registry["lab_b"]},
+                  "values": {"staff": acc["la_clerk"], "manager": acc["la_clerk"], "foreign_staff": acc["lb_clerk"],
+                             "team": registry["lab_a"]["team_id"], "own_worker": registry["lab_a"]["worker_id"]}},
+        "lab_b": {"own": {"enterprise_id": ent["lab_b"], "account_id": acc["lb_clerk"], **registry["lab_b"]},
+                  "foreign": {"enterprise_id": ent["lab_a"], "account_id": acc["la_clerk"], "project_id": "P-1",
+                              **registry["lab_a"]},
+                  "values": {"staff": acc["lb_clerk"], "manager": acc["lb_clerk"], "foreign_staff": acc["la_clerk"],
+                             "team": registry["lab_b"]["team_id"], "own_worker": registry["lab_b"]["worker_id"]}},
         "gc": _with_own(gc_side, account_id=acc["gc_plain"]),
         "sp": {"own": {"enterprise_id": ent["sp"], "project_id": "P-9", "account_id": acc["sp_spare"]},
-               "foreign": {"enterprise_id": ent["gc"], "project_id": "P-1", "account_id": acc["la_clerk"]},
-               "values": {"staff": acc["sp_spare"], "manager": acc["sp_pm"], "foreign_staff": acc["la_clerk"]}},
+               "foreign": {"enterprise_id": ent["gc"], "project_id": "P-1", "account_id": acc["la_clerk"],
+                           **registry["lab_a"]},
+               "values": {"staff": acc["sp_spare"], "manager": acc["sp_pm"], "foreign_staff": acc["la_clerk"],
+                          **for_all}},
         "staff_del": _with_own(gc_side, account_id=acc["gc_del"]),
         "staff": _with_own(gc_side, account_id=acc["gc_plain"]),
         "pm": _with_own(gc_side, account_id=acc["gc_pm"]),
@@ -180,6 +201,7 @@ def _populate(world: World) -> None:
 
     # Objects made anew for each call.
     usernames, new_codes = itertools.count(1), _credit_codes(20_000_000)
+    registration_numbers = itertools.count(1)
     challenge: dict[str, str] = {}
 
     def nonce() -> str:
@@ -195,7 +217,10 @@ def _populate(world: World) -> None:
 
     world.fresh = {"unique": lambda: f"matrix.{next(usernames)}", "new_uscc": lambda: next(new_codes),
                    "certificate": lambda: certificates["lab_a"][0], "nonce": nonce, "signature": signature,
-                   "username": lambda: "la.probe", "password": lambda: PASSWORD, "refresh_token": refresh_token}
+                   "username": lambda: "la.probe", "password": lambda: PASSWORD, "refresh_token": refresh_token,
+                   "new_registration_number": lambda: f"MATRIX-{next(registration_numbers)}",
+                   "gc_enterprise_id": lambda: ent["gc"], "sp_enterprise_id": lambda: ent["sp"],
+                   "gc_project": lambda: gc_project, "new_id_number": id_number}
 
     def delegation(project: str, victim: str) -> Callable[[], str]:
         def make() -> str:
@@ -206,6 +231,30 @@ def _populate(world: World) -> None:
         return make
 
     world.delegation_on = {"P-1": delegation("P-1", acc["gc_victim"]), "P-9": delegation("P-9", acc["sp_victim"])}
+
+
+def _registry_objects(world: World, token: dict[str, str], gc_project: str) -> dict[str, dict[str, str]]:
+    """A team, a worker, an evidence file and an import (with a failed row) of each labour company."""
+    client = world.client
+    with world.platform.stack.db("registry").transaction() as session:  # as project.registered would tell it
+        learn_project(session, Envelope(type="project.registered", source="assignment", data={
+            "project_id": gc_project, "name": "矩阵测试项目", "registration_number": "MATRIX-0",
+            "general_contractor_id": "gc", "planned_completion": "2027-12-31"}))
+    world.files = {"evidence_pdf": b"%PDF-1.4\n%matrix\n", "empty_sheet": workbook([])}
+    objects = {}
+    for name in ("lab_a", "lab_b"):
+        headers = bearer(token[name])
+        team = _ok(client.post("/api/v1/registry/teams", headers=headers,
+                               json={"project_id": gc_project, "name": "矩阵班组"}), 201)["id"]
+        worker = _ok(client.post("/api/v1/registry/workers", headers=headers, json=worker_body(team)), 201)["id"]
+        evidence = _ok(client.post("/api/v1/registry/evidence", headers=headers, content_type="multipart/form-data",
+                                   data={"file": (io.BytesIO(world.files["evidence_pdf"]), "e.pdf")}), 201)["id"]
+        bad_row = workbook([worker_body(None, number="310104198503151234")], team_name="矩阵班组")
+        job = _ok(client.post("/api/v1/registry/imports", headers=headers, content_type="multipart/form-data",
+                              data={"file": (io.BytesIO(bad_row), "w.xlsx"), "project_id": gc_project}), 201)
+        assert job["failed"] == 1
+        objects[name] = {"team_id": team, "worker_id": worker, "evidence_id": evidence, "import_id": job["id"]}
+    return objects
 
 
 def _with_own(side: dict[str, dict[str, str]], **own: str) -> dict[str, dict[str, str]]:
@@ -308,7 +357,8 @@ def _fill(node: Any, values: _CallValues) -> Any:
 def _call(world: World, cell: Cell, case: dict[str, Any]) -> tuple[int, Any, str]:
     role = world.roles[cell.role]
     method, template = cell.endpoint.split(" ", 1)
-    params: dict[str, str] = dict(case.get("params") or {})
+    values = _CallValues(world, role)
+    params: dict[str, str] = _fill(dict(case.get("params") or {}), values)
     objects = role.own if cell.side == OWN else role.foreign
     for name in _object_params(template, case):
         if name == "delegation_id":
@@ -316,13 +366,19 @@ def _call(world: World, cell: Cell, case: dict[str, Any]) -> tuple[int, Any, str
         else:
             params[name] = objects[name]
     url = re.sub(r"{(\w+)}", lambda m: params[m[1]], template)
-    values = _CallValues(world, role)
     body = _fill(case["body"], values) if "body" in case else None
     query = _fill(case.get("query") or {}, values)
     headers = bearer(role.token) if role.token else {}
-    response = world.client.open(url, method=method, headers=headers, query_string=query, json=body)
+    if "files" in case:  # a multipart upload: named files of the world, and form fields
+        form = {k: (io.BytesIO(world.files[v]), f"{v}.bin") for k, v in case["files"].items()}
+        form.update(_fill(case.get("form") or {}, values))
+        response = world.client.open(url, method=method, headers=headers, query_string=query, data=form,
+                                     content_type="multipart/form-data")
+    else:
+        response = world.client.open(url, method=method, headers=headers, query_string=query, json=body)
     data = response.get_json(silent=True)
-    return response.status_code, data, response.get_data(as_text=True) if response.status_code < 300 else ""
+    text = response.get_data().decode("utf-8", "replace") if response.status_code < 300 else ""
+    return response.status_code, data, text
 
 
 def _why(data: Any) -> str:

@@ -179,7 +179,7 @@ def _waiting_on_lock(stack: Stack) -> bool:
 
 
 def _valid_codes(n: int) -> list[str]:
-    from realname_registry.domain import organisation_code_check_character, uscc_check_character
+    from realname_codes.uscc import organisation_code_check_character, uscc_check_character
     codes = []
     for i in range(n):
         body = f"{10000000 + i:08d}"

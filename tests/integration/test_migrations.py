@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from realname_kit.db import Database
-from realname_kit.migrate import upgrade
+from realname_kit.migrate import managed_objects, upgrade
 from realname_kit.service import load_spec
 from realname_kit.settings import SERVICES, Settings
 from tests.support.stack import Stack
@@ -21,7 +21,8 @@ def differences(url: str, service: str) -> list[object]:
     db = Database(url)
     try:
         with db.engine.connect() as conn:
-            return list(compare_metadata(MigrationContext.configure(conn), spec.metadata))
+            context = MigrationContext.configure(conn, opts={"include_object": managed_objects(spec.metadata)})
+            return list(compare_metadata(context, spec.metadata))
     finally:
         db.dispose()
 

@@ -8,8 +8,8 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from realname_codes.uscc import organisation_code_check_character, uscc_check_character
 from realname_registry.app import create_app
-from realname_registry.domain import organisation_code_check_character, uscc_check_character
 from tests.support.stack import Stack
 from tests.support.tokens import bearer
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from realname_registry.domain import (
+from realname_codes.uscc import (
     USCC_ALPHABET,
     normalise_uscc,
     organisation_code_check_character,

@@ -3,8 +3,9 @@
 Compose (``deploy/compose/compose.yaml``) and Kubernetes (``deploy/k8s/*.yaml``): per service a web
 process, an outbox relay, a consumer exactly when the service has queues, and its migrations; the
 gateway with its own migrations and outbox relay; health checks on every web process; the gateway's
-secrets (token-signing key pair, personal-data keyring, login CAs) in the gateway's containers alone,
-the services verifying tokens through its JWKS; and only ``REALNAME_*`` settings that exist.
+secrets (token-signing key pair, login CAs) in the gateway's web containers alone, the personal-data
+keyring in the web and consumer containers of every service that stores personal data (and nowhere
+else), the services verifying tokens through its JWKS; and only ``REALNAME_*`` settings that exist.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import yaml
 
 from realname_gateway.auth import api as gateway_auth_api
 from realname_kit.bus.topology import queues_of
+from realname_kit.service import load_spec
 from realname_kit.settings import SERVICE_PORTS, SERVICES, Settings, setting_names
 from realname_launcher.platform import all_specs
 from realname_launcher.processes import process_kinds
@@ -44,6 +46,9 @@ SIGNING_KEY_FILE = "REALNAME_AUTH_PRIVATE_KEY_FILE"
 GATEWAY_FILES = (SIGNING_KEY_FILE, "REALNAME_AUTH_PUBLIC_KEY_FILE", "REALNAME_DATA_KEYS_FILE",
                  "REALNAME_CA_BUNDLE_FILE", "REALNAME_CRL_FILE")
 SECRET_FILES = (SIGNING_KEY_FILE, "REALNAME_AUTH_PUBLIC_KEY_FILE", "REALNAME_DATA_KEYS_FILE")
+DATA_KEYS_FILE = "REALNAME_DATA_KEYS_FILE"
+GATEWAY_ONLY_FILES = tuple(f for f in GATEWAY_FILES if f != DATA_KEYS_FILE)
+DATA_KEYS_SECRET = "data-keys"  # compose: the secret; Kubernetes: the volume of Secret realname-data-keys
 
 
 def web_command(app: str, port: int) -> list[str]:
@@ -78,6 +83,19 @@ def service_of(name: str) -> str:
 
 def is_gateway_web(name: str) -> bool:
     return name == "gateway"
+
+
+def holds_personal_data(name: str) -> bool:
+    """A web or consumer process of a database with encrypted columns seals and opens them: it needs the keyring.
+
+    Migrations never decrypt and relays only publish outbox rows: they get no key.
+    """
+    return role_of(name) in ("web", "consumer") and bool(load_spec(service_of(name)).protected)
+
+
+def test_the_processes_handling_personal_data_are_the_gateway_and_the_registrys_web_and_consumer() -> None:
+    keyed = {name for name in expected_processes() | expected_migrations() if holds_personal_data(name)}
+    assert keyed == {"gateway", "registry-web", "registry-consumer"}
 
 
 def test_the_expected_processes_are_the_launchers() -> None:
@@ -204,17 +222,30 @@ def test_compose_gateway_gets_its_keys_and_login_cas(compose: dict[str, Any]) ->
         assert bind["type"] == "bind" and bind["read_only"] is True, setting
 
 
+def test_compose_gives_the_keyring_to_every_process_that_handles_personal_data(compose: dict[str, Any]) -> None:
+    gateway_env = compose_env(compose["services"]["gateway"])
+    for name, svc in realname_services(compose).items():
+        if holds_personal_data(name):
+            assert compose_env(svc)[DATA_KEYS_FILE] == gateway_env[DATA_KEYS_FILE] == f"/run/secrets/{DATA_KEYS_SECRET}"
+            assert DATA_KEYS_SECRET in svc["secrets"], name
+
+
 def test_compose_keys_and_login_cas_reach_the_gateway_alone(compose: dict[str, Any]) -> None:
-    """No other process, not even the gateway's relay or migration, holds a key or any mount."""
+    """No other process, not even the gateway's relay or migration, holds a key or any mount, but for the
+    keyring of a process that handles personal data."""
     granted = {name: svc.get("secrets", []) for name, svc in compose["services"].items() if svc.get("secrets")}
-    assert set(granted) == {"gateway"}
+    assert set(granted) == {name for name in realname_services(compose) if holds_personal_data(name)}
     assert set(granted["gateway"]) == set(compose["secrets"])
     assert "configs" not in compose
     for name, svc in realname_services(compose).items():
         if is_gateway_web(name):
             continue
-        assert not {"secrets", "configs", "volumes"} & set(svc), name
-        assert not set(GATEWAY_FILES) & set(compose_env(svc)), name
+        keyring = [DATA_KEYS_SECRET] if holds_personal_data(name) else []
+        assert svc.get("secrets", []) == keyring, name
+        assert not {"configs", "volumes"} & set(svc), name
+        env = compose_env(svc)
+        assert not set(GATEWAY_ONLY_FILES) & set(env), name
+        assert (DATA_KEYS_FILE in env) == holds_personal_data(name), name
 
 
 # --- kubernetes ---------------------------------------------------------------------------------------
@@ -355,21 +386,49 @@ def test_k8s_gateway_gets_its_keys_login_cas_and_redis(k8s: list[dict[str, Any]]
     assert "secretKeyRef" in env["REALNAME_REDIS_URL"], "the Redis URL may hold a password"
 
 
+def data_keys_volume(deployment: dict[str, Any]) -> dict[str, Any]:
+    volumes: list[dict[str, Any]] = [v for v in pod_spec(deployment)["volumes"] if v["name"] == DATA_KEYS_SECRET]
+    (volume,) = volumes
+    return volume
+
+
+def test_k8s_gives_the_keyring_to_every_process_that_handles_personal_data(k8s: list[dict[str, Any]]) -> None:
+    """Mounted as the gateway mounts it: the same Secret, read-only, not world-readable, at the same path."""
+    config_maps, deployments = of_kind(k8s, "ConfigMap"), of_kind(k8s, "Deployment")
+    gateway = deployments["gateway"]
+    gateway_path = container_env(main_container(gateway), config_maps)[DATA_KEYS_FILE]
+    for name, deployment in deployments.items():
+        if not holds_personal_data(name):
+            continue
+        container = main_container(deployment)
+        path = container_env(container, config_maps)[DATA_KEYS_FILE]
+        assert path == gateway_path, name
+        mount, volume = mounted_source(deployment, container, path)
+        assert mount.get("readOnly") is True, name
+        assert volume == data_keys_volume(gateway), name
+        # The Secret's files are 0440 root:<fsGroup>: the process reads them through its group.
+        security = pod_spec(deployment)["securityContext"]
+        assert security["fsGroup"] == security["runAsGroup"], name
+
+
 def test_k8s_keys_and_login_cas_reach_the_gateway_alone(k8s: list[dict[str, Any]]) -> None:
-    """Only the gateway web pods mount anything but emptyDirs; no other process names a key file."""
+    """Only the gateway web pods mount anything but emptyDirs and the keyring; only a process that handles
+    personal data names the keyring; no migration mounts or names a key."""
     config_maps = of_kind(k8s, "ConfigMap")
     for name, deployment in of_kind(k8s, "Deployment").items():
+        for init in pod_spec(deployment)["initContainers"]:
+            env = container_env(init, config_maps)
+            assert not set(GATEWAY_FILES) & set(env), (name, init["name"])
+            assert {m["mountPath"] for m in init["volumeMounts"]} == {"/tmp"}, (name, init["name"])
         if is_gateway_web(name):
             continue
         for volume in pod_spec(deployment)["volumes"]:
+            if holds_personal_data(name) and volume["name"] == DATA_KEYS_SECRET:
+                continue
             assert set(volume) == {"name", "emptyDir"}, (name, volume["name"])
-        for container in containers_of(deployment):
-            assert not set(GATEWAY_FILES) & set(container_env(container, config_maps)), name
-    gateway = of_kind(k8s, "Deployment")["gateway"]
-    for init in pod_spec(gateway)["initContainers"]:  # the migration needs no key
-        env = container_env(init, config_maps)
-        assert not set(GATEWAY_FILES) & set(env), init["name"]
-        assert {m["mountPath"] for m in init["volumeMounts"]} == {"/tmp"}, init["name"]
+        env = container_env(main_container(deployment), config_maps)
+        assert not set(GATEWAY_ONLY_FILES) & set(env), name
+        assert (DATA_KEYS_FILE in env) == holds_personal_data(name), name
 
 
 def test_k8s_gateway_reaches_every_service_web(k8s: list[dict[str, Any]]) -> None:

@@ -97,7 +97,7 @@ def test_no_scale_is_an_empty_scale() -> None:
     assert parse_scale([], KNOWN) == {}
 
 
-@pytest.mark.parametrize("item", ["nobody-consumer=2", "registry-consumer=2", "assignment=2", "=2"])
+@pytest.mark.parametrize("item", ["nobody-consumer=2", "identity-consumer=2", "assignment=2", "=2"])
 def test_a_scale_of_an_unknown_kind_is_refused_listing_the_known_ones(item: str) -> None:
     with pytest.raises(ValueError, match="no process kind") as refused:
         parse_scale([item], KNOWN)

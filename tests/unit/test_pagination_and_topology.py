@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from realname_kit.bus.topology import PUBLISHERS, QUEUES, Binding, QueueSpec, To
 from realname_kit.pagination import decode_cursor, encode_cursor
 from realname_kit.problems import Problem
 from realname_kit.service import load_spec
+from realname_kit.settings import Settings
 
 positions = st.dictionaries(
     st.text(max_size=10),
@@ -159,8 +161,10 @@ def test_every_queue_binds_only_events_of_declared_publishers(spec: QueueSpec) -
 
 
 @pytest.mark.parametrize("spec", QUEUES, ids=lambda s: f"{s.consumer}.{s.purpose}")
-def test_every_event_type_a_queue_binds_has_a_handler_in_the_consuming_service(spec: QueueSpec) -> None:
-    assert spec.event_types <= set(load_spec(spec.consumer).handlers)
+def test_every_event_type_a_queue_binds_has_a_handler_in_the_consuming_service(spec: QueueSpec,
+                                                                               tmp_path: Path) -> None:
+    settings = Settings.from_env({"REALNAME_DATA_DIR": str(tmp_path)})
+    assert spec.event_types <= set(load_spec(spec.consumer).handlers_for(settings))
 
 
 def test_subscribers_of_an_event_are_exactly_the_queues_that_bind_it() -> None:

@@ -27,7 +27,7 @@ def run_all_in_one(settings: Settings) -> None:
     for spec in specs:
         db = Database(settings.database_url_for(spec.name))
         dbs.append(db)
-        bus.register(processors_for(spec, db, topo))
+        bus.register(processors_for(spec, db, topo, settings))
         if spec.name == "gateway":
             gateway_db = db
         else:

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from realname_registry.domain import normalise_uscc, uscc_problem
+from realname_codes.uscc import normalise_uscc, uscc_problem
 
 CA_YEARS = 10
 CRL_DAYS = 365

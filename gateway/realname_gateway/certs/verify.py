@@ -47,7 +47,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.x509.verification import Criticality, ExtensionPolicy, Policy, PolicyBuilder, Store
 
-from realname_registry.domain import normalise_uscc, uscc_problem
+from realname_codes.uscc import normalise_uscc, uscc_problem
 
 REASONS = (
     "certificate_malformed",

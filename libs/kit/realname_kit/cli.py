@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     db = Database(url)
     topology = Topology(settings.bus_prefix, settings.delivery_limit)
     if args.command == "consumer":
-        subscriptions = processors_for(spec, db, topology)
+        subscriptions = processors_for(spec, db, topology, settings)
         if not subscriptions:
             log.info("nothing_to_consume", service=spec.name)
             return 0

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import text
+from sqlalchemy import MetaData, text
 
 from realname_kit.db import ensure_database, make_engine
 from realname_kit.service import ServiceSpec
@@ -33,6 +35,20 @@ def make_revision(spec: ServiceSpec, url: str, message: str) -> None:
     command.revision(cfg, message=message, autogenerate=True)
 
 
+def managed_objects(metadata: MetaData) -> Any:
+    """An alembic ``include_object`` that leaves out tables the models do not describe on purpose.
+
+    A service lists their name prefixes in ``metadata.info["unmanaged_table_prefixes"]`` (SQLite FTS5
+    tables, which the migration makes with raw SQL and which bring shadow tables of their own).
+    """
+    prefixes = tuple(metadata.info.get("unmanaged_table_prefixes", ()))
+
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", "")
+        return not (prefixes and (table or "").startswith(prefixes))
+    return include
+
+
 def run_env() -> None:
     """The body of every service's ``migrations/env.py``."""
     cfg = context.config
@@ -43,7 +59,8 @@ def run_env() -> None:
                 conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _LOCK_ID})
                 conn.commit()
             context.configure(connection=conn, target_metadata=cfg.attributes["metadata"],
-                              render_as_batch=conn.dialect.name == "sqlite", compare_type=True)
+                              render_as_batch=conn.dialect.name == "sqlite", compare_type=True,
+                              include_object=managed_objects(cfg.attributes["metadata"]))
             with context.begin_transaction():
                 context.run_migrations()
             if conn.dialect.name == "postgresql":

@@ -34,9 +34,11 @@ class ProblemSchema(Schema):
 
 
 class StrictParser(FlaskParser):
-    """A query parameter no endpoint knows is refused (422), not ignored: ``?limt=10`` is a mistake to show."""
+    """A query parameter, form field or file no endpoint knows is refused (422), not ignored: ``?limt=10`` is a
+    mistake to show. (An upload endpoint declares its form, empty if it has none, so that extra fields fail.)"""
 
-    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE, "querystring": RAISE}
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE, "querystring": RAISE,
+                                   "form": RAISE, "files": RAISE}
 
 
 class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]

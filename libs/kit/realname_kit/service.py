@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -13,6 +13,7 @@ from sqlalchemy import MetaData, Table
 
 from realname_kit.bus.outbox import Outbox
 from realname_kit.bus.processing import Handler
+from realname_kit.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +33,14 @@ class ServiceSpec:
     blueprints: Sequence[Blueprint]
     migrations: Path
     handlers: Mapping[str, Handler] = field(default_factory=dict)
+    # Handlers that need the settings (a keyring, a URL), made once per consumer process.
+    configured_handlers: Callable[[Settings], Mapping[str, Handler]] | None = None
     description: str = ""
     protected: Sequence[ProtectedTable] = ()
+
+    def handlers_for(self, settings: Settings) -> dict[str, Handler]:
+        built = self.configured_handlers(settings) if self.configured_handlers else {}
+        return {**self.handlers, **built}
 
     @cached_property
     def outbox_table(self) -> Table:

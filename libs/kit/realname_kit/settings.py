@@ -73,6 +73,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Login attempts allowed per account and per client address."),
     Setting("REALNAME_RATE_LIMIT_WRITE", "300/minute", "Writes (POST, PUT, PATCH, DELETE) per caller and per address."),
     Setting("REALNAME_MAX_REQUEST_BYTES", "1048576", "Largest request body accepted (larger: 413)."),
+    Setting("REALNAME_MAX_UPLOAD_BYTES", "20971520",
+            "Largest file upload (multipart/form-data: Excel imports, resignation evidence) accepted."),
     Setting("REALNAME_SERVICE_NAME", "web",
             "Set by the launcher for each child process: the service named in its log lines."),
     Setting("REALNAME_PROCESS", "", "Set by the launcher for each child process: web, consumer or relay."),
@@ -110,6 +112,7 @@ class Settings:
     rate_limit_login: str
     rate_limit_write: str
     max_request_bytes: int
+    max_upload_bytes: int
     env: Mapping[str, str]
 
     @classmethod
@@ -156,6 +159,7 @@ class Settings:
             "rate_limit_login": get("REALNAME_RATE_LIMIT_LOGIN"),
             "rate_limit_write": get("REALNAME_RATE_LIMIT_WRITE"),
             "max_request_bytes": int(get("REALNAME_MAX_REQUEST_BYTES")),
+            "max_upload_bytes": int(get("REALNAME_MAX_UPLOAD_BYTES")),
             "env": env,
         }
         unknown = set(overrides) - {f.name for f in fields(cls)}

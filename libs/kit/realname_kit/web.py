@@ -60,7 +60,7 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None,
     app.register_blueprint(health_blueprint())
     install_problem_handlers(app)  # after Api(): its own error handler would answer plain JSON
     install_correlation(app)
-    install_request_limits(app, settings.max_request_bytes)
+    install_request_limits(app, settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes)
     install_security_headers(app)
     install_access_control(app, TokenVerifier(settings.auth_public_key_file, settings.auth_issuer,
                                               settings.auth_audience, settings.auth_jwks_url))

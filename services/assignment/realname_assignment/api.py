@@ -8,14 +8,19 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 
 from realname_assignment.parties import get_party, list_parties
-from realname_kit.auth import AUTHENTICATED, allow
+from realname_assignment.projects import get_project, list_projects, register_project
+from realname_assignment.schemas import ProjectArgs, ProjectIn, ProjectPage, ProjectSchema
+from realname_kit.auth import AUTHENTICATED, allow, current_caller
 from realname_kit.openapi import Blueprint
 from realname_kit.pagination import PageArgs, page_schema
-from realname_kit.roles import ADMIN, REGULATOR, SERVICE
+from realname_kit.roles import ADMIN, GENERAL_CONTRACTOR, REGULATOR, SERVICE
 from realname_kit.web import service_context
 
 parties = Blueprint("parties", __name__, url_prefix="/api/v1/assignment/parties",
                     description="Enterprises as parties of contract chains (learned from the registry).")
+
+projects = Blueprint("projects", __name__, url_prefix="/api/v1/assignment/projects",
+                     description="Projects, registered by their general contractor: the root of contract chains (R21).")
 
 
 class PartySchema(Schema):
@@ -47,3 +52,38 @@ class OneParty(MethodView):
     def get(self, enterprise_id: str) -> Any:
         """One party, by the registry's enterprise id."""
         return get_party(service_context().db, enterprise_id)
+
+
+@projects.route("")
+class Projects(MethodView):
+    @allow(GENERAL_CONTRACTOR, ADMIN, SERVICE)
+    @projects.arguments(ProjectIn)
+    @projects.response(201, ProjectSchema)
+    @projects.alt_response(403, description="`not_your_enterprise`: a general contractor names another enterprise.")
+    @projects.alt_response(409, description="`project_exists`: the registration number is taken; `existing` is the "
+                                            "project when you may read it.")
+    @projects.alt_response(422, description="`registration_number_invalid`, `planned_dates_reversed`, "
+                                            "`general_contractor_required`, `general_contractor_unknown`, "
+                                            "`not_a_general_contractor`, or invalid fields.")
+    def post(self, body: dict[str, Any]) -> Any:
+        """Register a project (a general contractor its own; an operator or a service names the contractor)."""
+        return register_project(service_context().db, current_caller(), **body)
+
+    @allow(AUTHENTICATED)  # the list narrows to what the caller may read: empty for most callers
+    @projects.arguments(ProjectArgs, location="query")
+    @projects.response(200, ProjectPage)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List projects, oldest first: a general contractor (and its accounts) its own; regulators all."""
+        items, next_cursor = list_projects(service_context().db, current_caller(), args["limit"], args["cursor"],
+                                           args["registration_number"])
+        return {"items": items, "next_cursor": next_cursor}
+
+
+@projects.route("/<project_id>")
+class OneProject(MethodView):
+    @allow(AUTHENTICATED)
+    @projects.response(200, ProjectSchema)
+    @projects.alt_response(404, description="`project_not_found`: no such project, or not yours.")
+    def get(self, project_id: str) -> Any:
+        """One project: its general contractor's (and its accounts'), or any for regulators."""
+        return get_project(service_context().db, current_caller(), project_id)

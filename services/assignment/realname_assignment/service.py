@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from realname_assignment.api import parties
+from realname_assignment.api import parties, projects
 from realname_assignment.models import Base
 from realname_assignment.parties import learn_enterprise
 from realname_kit.service import ServiceSpec
@@ -12,7 +12,7 @@ SPEC = ServiceSpec(
     title="realname assignment",
     description="Projects, the contract chain, assignments, entry confirmation, exits, visibility.",
     metadata=Base.metadata,
-    blueprints=[parties],
+    blueprints=[parties, projects],
     migrations=Path(__file__).parent / "migrations",
     handlers={"enterprise.registered": learn_enterprise},
 )

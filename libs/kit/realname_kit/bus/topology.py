@@ -35,6 +35,12 @@ class QueueSpec:
 QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec("assignment", "enterprises", (Binding("registry", "enterprise.registered"),)),
     QueueSpec("reporting", "enterprises", (Binding("registry", "enterprise.registered"),)),
+    QueueSpec("registry", "projects", (Binding("assignment", "project.registered"),)),
+    # Verified card reads fill registrations in; manual registrations wait for their verification (R1, R3).
+    QueueSpec("registry", "identity",
+              (Binding("identity", "identity.verified"), Binding("identity", "identity.rejected"))),
+    # Large Excel imports run as jobs, one message each, picked up by the registry's own consumer (R10).
+    QueueSpec("registry", "imports", (Binding("registry", "import.requested"),)),
     # The audit log (realname_kit.audit): every publisher records its audited acts as audit.recorded.
     QueueSpec("reporting", "audit", tuple(Binding(p, "audit.recorded") for p in PUBLISHERS)),
 )

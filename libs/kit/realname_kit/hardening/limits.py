@@ -23,23 +23,29 @@ def every_body_is_json(_request: Request) -> bool:
     return True
 
 
-def install_request_limits(app: Flask, max_bytes: int, *,
+def install_request_limits(app: Flask, max_bytes: int, *, max_upload_bytes: int | None = None,
                            expects_json: Callable[[Request], bool] = every_body_is_json) -> None:
     """Bodies over ``max_bytes`` → 413 ``payload_too_large`` (the HTTPException handler of ``problems.py``
     answers it); a body to an endpoint that ``expects_json`` → 415 ``unsupported_media_type`` unless it is
     ``application/json`` (or ``+json``), then 400 ``json_invalid`` unless it is UTF-8 JSON without duplicate
-    keys, NaN or Infinity."""
-    app.config["MAX_CONTENT_LENGTH"] = max_bytes
+    keys, NaN or Infinity.
+
+    With ``max_upload_bytes``, a ``multipart/form-data`` body (a file upload: an Excel import, evidence of a
+    resignation) may be that large instead; the endpoint that takes it checks what the file is, and any
+    other endpoint finds no JSON in it and answers 422."""
+    upload_limit = max_upload_bytes or max_bytes
+    app.config["MAX_CONTENT_LENGTH"] = max(max_bytes, upload_limit)
 
     @app.before_request
     def _check_body() -> None:
         _no_nul_in_the_address()
+        limit = upload_limit if is_upload(request) else max_bytes
         length = request.content_length
-        if length is not None and length > max_bytes:
-            raise _too_large(max_bytes)
+        if length is not None and length > limit:
+            raise _too_large(limit)
         if length is None and _chunked(request):
-            _buffer_chunked(max_bytes)
-        if not _has_body(request) or not expects_json(request):
+            _buffer_chunked(limit)
+        if not _has_body(request) or not expects_json(request) or is_upload(request):
             return
         if not request.is_json:
             raise Problem(415, "unsupported_media_type", "Send the body as JSON",
@@ -151,6 +157,10 @@ def _buffer_chunked(max_bytes: int) -> None:
             if size > max_bytes:
                 raise _too_large(max_bytes)
     request.stream = io.BytesIO(b"".join(chunks))
+
+
+def is_upload(req: Request) -> bool:
+    return req.mimetype == "multipart/form-data"
 
 
 def _chunked(req: Request) -> bool:

@@ -1,0 +1,134 @@
+"""Registering projects and reading them: the service functions behind the project endpoints."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import false, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from realname_assignment.models import OUTBOX, Party, Project
+from realname_assignment.project_rules import (
+    READERS,
+    general_contractor_for,
+    may_read,
+    normalise_registration_number,
+    planned_dates_problem,
+    registration_number_problem,
+)
+from realname_assignment.schemas import ProjectSchema
+from realname_kit.audit import record_audit
+from realname_kit.auth import Caller
+from realname_kit.db import Database
+from realname_kit.pagination import decode_cursor, keyset_page
+from realname_kit.problems import Problem
+
+PROJECT_REGISTERED = "project.registered"
+_BIGINT = 2**63  # a cursor position outside PostgreSQL's bigint would fail in the database, not here
+
+
+def register_project(db: Database, caller: Caller, *, name: str, registration_number: str, address: str,
+                     planned_start: date, planned_completion: date,
+                     general_contractor_id: str | None = None) -> Project:
+    """Register a project once per registration number (a retry finds the first one: 409 with it)."""
+    contractor = general_contractor_for(caller, general_contractor_id)
+    number = normalise_registration_number(registration_number)
+    why = registration_number_problem(number)
+    if why:
+        raise Problem(422, "registration_number_invalid", "The registration number is not valid", why,
+                      field="registration_number")
+    why = planned_dates_problem(planned_start, planned_completion)
+    if why:
+        raise Problem(422, "planned_dates_reversed", "The planned completion is before the planned start", why,
+                      field="planned_completion")
+    try:
+        with db.transaction() as session:
+            _require_general_contractor(session, contractor)
+            existing = _by_number(session, number)
+            if existing is not None:
+                raise _already(existing, caller)
+            project = Project(name=name, registration_number=number, address=address, planned_start=planned_start,
+                              planned_completion=planned_completion, general_contractor_id=contractor)
+            session.add(project)
+            session.flush()
+            OUTBOX.record(session, PROJECT_REGISTERED, project_event(project))
+            record_audit(session, OUTBOX, action=PROJECT_REGISTERED, actor=caller, subject=project.id,
+                         details={"registration_number": number, "general_contractor_id": contractor})
+            return project
+    except IntegrityError:  # a concurrent request with the same number won the race
+        with db.transaction() as session:
+            winner = _by_number(session, number)
+        if winner is None:
+            raise
+        raise _already(winner, caller) from None
+
+
+def project_event(p: Project) -> dict[str, Any]:
+    """The ``data`` of ``project.registered``: the project as the API answers it, dates as ISO strings."""
+    return {"project_id": p.id, "seq": p.seq, "name": p.name, "registration_number": p.registration_number,
+            "address": p.address, "planned_start": p.planned_start.isoformat(),
+            "planned_completion": p.planned_completion.isoformat(),
+            "general_contractor_id": p.general_contractor_id, "status": p.status,
+            "registered_at": p.registered_at.isoformat()}
+
+
+def list_projects(db: Database, caller: Caller, limit: int, cursor: str | None,
+                  registration_number: str | None = None) -> tuple[list[Project], str | None]:
+    """The projects the caller may read (as ``get_project`` decides), oldest first."""
+    _check_cursor(cursor)
+    query = select(Project)
+    if not caller.roles & READERS:
+        own = caller.enterprise_id
+        query = query.where(Project.general_contractor_id == own if own else false())
+    if registration_number:
+        query = query.where(Project.registration_number == normalise_registration_number(registration_number))
+    with db.transaction() as session:
+        return keyset_page(session, query, Project.seq, limit, cursor)
+
+
+def get_project(db: Database, caller: Caller, project_id: str) -> Project:
+    """One project, for whom ``may_read`` admits; anybody else gets 404, not a hint that it exists."""
+    with db.transaction() as session:
+        found = session.scalars(select(Project).where(Project.id == project_id)).first()
+    if found is None or not may_read(caller, found.general_contractor_id):
+        raise Problem(404, "project_not_found", "No project with this id is visible to you", project_id=project_id)
+    return found
+
+
+def _require_general_contractor(session: Session, enterprise_id: str) -> None:
+    party = session.get(Party, enterprise_id)
+    if party is None:
+        raise Problem(422, "general_contractor_unknown", "No enterprise with this id is known here",
+                      "An enterprise registered a moment ago is known within seconds.",
+                      field="general_contractor_id", general_contractor_id=enterprise_id)
+    if party.kind != "general_contractor":
+        raise Problem(422, "not_a_general_contractor", "Only a general contractor's project can be registered",
+                      f"{party.name} is registered as {party.kind}.", field="general_contractor_id",
+                      general_contractor_id=enterprise_id)
+
+
+def _by_number(session: Session, number: str) -> Project | None:
+    return session.scalars(select(Project).where(Project.registration_number == number)).first()
+
+
+def _already(existing: Project, caller: Caller) -> Problem:
+    title = "A project with this registration number is already registered"
+    if may_read(caller, existing.general_contractor_id):
+        return Problem(409, "project_exists", title, f"It was registered as {existing.name}.",
+                       field="registration_number", existing=ProjectSchema().dump(existing))
+    # Another general contractor's project: its number is taken, and nothing more of it is shown.
+    return Problem(409, "project_exists", title,
+                   "Another general contractor registered it. If the number is yours, ask the platform's operators.",
+                   field="registration_number")
+
+
+def _check_cursor(cursor: str | None) -> None:
+    position = decode_cursor(cursor)
+    if position is None:
+        return
+    after = position.get("after")
+    if type(after) is not int or not -_BIGINT <= after < _BIGINT:
+        raise Problem(400, "cursor_invalid", "The cursor is not one this list gave out",
+                      "Start again without a cursor.")

@@ -1,0 +1,58 @@
+"""Who may see and change which worker: the employer its own workers, a regulator every worker."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from realname_kit.auth import Caller
+from realname_kit.problems import Problem
+from realname_kit.roles import GENERAL_CONTRACTOR, LABOUR, REGULATOR, SERVICE
+from realname_registry.models import Employment, Team, Worker
+
+EMPLOYERS = (LABOUR, GENERAL_CONTRACTOR)  # R13: a general contractor employs its own site staff
+READERS = (REGULATOR, SERVICE)
+
+
+def employer_of(caller: Caller) -> str:
+    """The enterprise a write acts for: an employer logged in by its certificate (R31)."""
+    if caller.enterprise_id is None or not caller.roles & set(EMPLOYERS):
+        raise Problem(403, "not_an_employer", "Only an employer registers and changes workers",
+                      "Log in with the certificate of the labour company (or general contractor) that holds "
+                      "the labour contract.")
+    return caller.enterprise_id
+
+
+def reads_all(caller: Caller) -> bool:
+    return bool(caller.roles & set(READERS))
+
+
+def visible(session: Session, caller: Caller, worker_id: str, *,
+            for_update: bool = False) -> tuple[Worker, Employment | None, Team | None]:
+    """The worker with the employment the caller may see: its employer's (any status), else 404.
+
+    An employer sees a worker while it employs them, and afterwards the employment it held; a regulator
+    sees the current employment, or the latest when there is none.
+    """
+    query = select(Worker).where(Worker.id == worker_id)
+    worker = session.scalars(query.with_for_update() if for_update else query).first()
+    employment = None
+    if worker is not None:
+        employments = select(Employment).where(Employment.worker_id == worker.id)
+        if not reads_all(caller):
+            employments = employments.where(Employment.employer_id == (caller.enterprise_id or ""))
+        ordered = employments.order_by((Employment.status == "active").desc(), Employment.seq.desc())
+        employment = session.scalars(ordered.limit(1)).first()
+    if worker is None or (employment is None and not reads_all(caller)):
+        raise Problem(404, "worker_not_found", "No worker of yours has this id", worker_id=worker_id)
+    team = team_by_id(session, employment.team_id) if employment is not None else None
+    return worker, employment, team
+
+
+def active_employment_of(session: Session, worker_id: str) -> Employment | None:
+    return session.scalars(select(Employment).where(Employment.worker_id == worker_id,
+                                                    Employment.status == "active")).first()
+
+
+def team_by_id(session: Session, team_id: str | None) -> Team | None:
+    return session.scalars(select(Team).where(Team.id == team_id)).first() if team_id else None

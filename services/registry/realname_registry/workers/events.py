@@ -1,0 +1,40 @@
+"""The registry's events about workers (published through the outbox): no personal numbers in them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from realname_registry.models import Employment, Team, Worker
+
+
+def worker_registered(worker: Worker, employment: Employment, team: Team | None) -> dict[str, Any]:
+    return {"worker_id": worker.id, "employment_id": employment.id, "employer_id": employment.employer_id,
+            "name": worker.name, "sex": worker.sex, "identity_status": worker.identity_status,
+            "category": worker.category, "trade_code": employment.trade_code, "team_id": employment.team_id,
+            "project_id": team.project_id if team else None, "worker_type": employment.worker_type,
+            "contract_start": employment.contract_start.isoformat(),
+            "contract_end": employment.contract_end.isoformat(),
+            "registered_at": employment.started_at.isoformat()}
+
+
+def worker_updated(worker: Worker, fields: Sequence[str], employment: Employment | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {"worker_id": worker.id, "fields": list(fields), "version": worker.version,
+                            "name": worker.name, "identity_status": worker.identity_status}
+    if employment is not None:
+        data.update(employment_id=employment.id, employer_id=employment.employer_id, team_id=employment.team_id,
+                    trade_code=employment.trade_code, contract_end=employment.contract_end.isoformat())
+    return data
+
+
+def employment_ended(worker: Worker, employment: Employment, *, late: bool) -> dict[str, Any]:
+    assert employment.ended_on is not None
+    return {"worker_id": worker.id, "employment_id": employment.id, "employer_id": employment.employer_id,
+            "ended_on": employment.ended_on.isoformat(), "cause": "resignation", "late_entry": late,
+            "team_id": employment.team_id}
+
+
+def team_leader_changed(team: Team, previous: str | None, members: int) -> dict[str, Any]:
+    return {"team_id": team.id, "employer_id": team.employer_id, "project_id": team.project_id,
+            "name": team.name, "previous_leader_id": previous, "leader_id": team.leader_worker_id,
+            "members": members}

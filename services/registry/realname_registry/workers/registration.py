@@ -1,0 +1,131 @@
+"""Registering workers for the logged-in employer (R1, R5–R13), from a verified card read or by hand.
+
+One person is one worker row (the ID number's blind index is unique) and has at most one active
+employment (a partial unique index, R12): the database refuses a second one even when two employers
+press the button in the same instant; the loser gets the 409 a sequential caller would get.
+
+A registration is *prepared* (checked, on its own) and then *persisted* together with the others of its
+batch: one registration from the form is a batch of one, an Excel import a batch of hundreds, written
+with a handful of statements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from realname_codes.trades import MANAGEMENT_TRADE
+from realname_kit.auth import Caller
+from realname_kit.db import Database
+from realname_kit.privacy import Keyring, normalise
+from realname_kit.problems import Problem
+from realname_kit.roles import GENERAL_CONTRACTOR
+from realname_registry.models import ID_NUMBER, READ_ID_NUMBER, CardRead, Team
+from realname_registry.rules.registration import check_registration
+from realname_registry.workers.access import employer_of
+from realname_registry.workers.persist import Prepared, Registered, persist
+from realname_registry.workers.refusals import invalid, project_completion
+
+__all__ = ["Prepared", "Registered", "TeamCache", "prepare", "register_in", "register_worker", "team_of"]
+
+
+@dataclass
+class TeamCache:
+    """The employer's teams met in one batch, looked up once each."""
+
+    employer_id: str
+    teams: dict[str, Team] = field(default_factory=dict)
+
+    def get(self, session: Session, team_id: str | None) -> Team | None:
+        if team_id is None:
+            return None
+        if team_id not in self.teams:
+            found = team_of(session, team_id, self.employer_id)
+            assert found is not None
+            self.teams[team_id] = found
+        return self.teams[team_id]
+
+
+def register_worker(db: Database, keyring: Keyring, caller: Caller, body: dict[str, Any], today: date) -> Registered:
+    """Register in one transaction; a concurrent registration of the same person ends in the same 409."""
+    try:
+        with db.transaction() as session:
+            return register_in(session, keyring, caller, body, today)
+    except IntegrityError:
+        with db.transaction() as session:
+            register_in(session, keyring, caller, body, today)  # meets the winner and raises its 409
+        raise
+
+
+def register_in(session: Session, keyring: Keyring, caller: Caller, body: dict[str, Any], today: date) -> Registered:
+    prepared = prepare(session, keyring, caller, body, today, teams=TeamCache(employer_of(caller)))
+    outcome = persist(session, keyring, caller, [prepared])[0]
+    if isinstance(outcome, Problem):
+        raise outcome
+    return outcome
+
+
+def prepare(session: Session, keyring: Keyring, caller: Caller, body: dict[str, Any], today: date, *,
+            teams: TeamCache) -> Prepared:
+    """Check one registration on its own (raises Problem); nothing is written."""
+    employer_id = employer_of(caller)
+    body = {**body, "identity": identity_of(session, keyring, body, employer_id)}
+    _employer_may_employ(caller, body)
+    team = teams.get(session, body["employment"].get("team_id"))
+    findings = check_registration(body, today, project_completion(session, team))
+    invalid(findings)
+    number = normalise(body["identity"]["id_number"], "id_number")
+    return Prepared(body=body, number=number, number_index=ID_NUMBER.index(keyring, number), team=team,
+                    category=_category(body), warnings=[f for f in findings if f.severity == "warning"])
+
+
+def identity_of(session: Session, keyring: Keyring, body: dict[str, Any], employer_id: str) -> dict[str, Any]:
+    """The identity fields: a verified read's as they are (R1), or those typed in (then unverified)."""
+    read_id = body.get("card_read_id")
+    if read_id is None:
+        if not body.get("identity"):
+            raise Problem(422, "identity_missing", "Give the card read, or the card's fields typed in",
+                          field="identity")
+        return {**body["identity"], "status": "unverified", "read_id": None}
+    if body.get("identity"):
+        raise Problem(422, "identity_from_card_read", "Leave the identity out: the card read fills it in",
+                      "The fields of a verified card cannot be typed over (R1).", field="identity")
+    read = session.get(CardRead, read_id)
+    if read is None or read.employer_id != employer_id:
+        raise Problem(422, "card_read_unknown", "No verified card read of yours has this id",
+                      "A read is usable once the identity service has verified it; until then, register "
+                      "by hand and the worker is verified when it is.", field="card_read_id")
+    return {"name": read.name, "sex": read.sex, "ethnicity": read.ethnicity, "birth_date": read.birth_date,
+            "address": read.address, "issuing_authority": read.issuing_authority, "valid_from": read.valid_from,
+            "valid_to": read.valid_to, "id_number": READ_ID_NUMBER.open(keyring, read.id_number_enc),
+            "status": "verified", "read_id": read.id}
+
+
+def team_of(session: Session, team_id: str | None, employer_id: str) -> Team | None:
+    if team_id is None:
+        return None
+    team = session.scalars(select(Team).where(Team.id == team_id)).first()
+    if team is None or team.employer_id != employer_id:
+        raise Problem(422, "team_unknown", "You have no team with this id",
+                      "Create the team on its project first (POST /api/v1/registry/teams).",
+                      field="employment.team_id")
+    return team
+
+
+def _employer_may_employ(caller: Caller, body: dict[str, Any]) -> None:
+    if GENERAL_CONTRACTOR in caller.roles and body.get("category") != "site_staff":
+        raise Problem(403, "general_contractor_site_staff_only",
+                      "A general contractor registers only its own site staff",
+                      "Security guards, cleaners and the like are registered by you as their employer "
+                      "(category site_staff, R13); construction workers by their labour company.")
+
+
+def _category(body: dict[str, Any]) -> str:
+    if body["employment"].get("trade_code") == MANAGEMENT_TRADE:
+        return "management"  # R36: marked apart from construction workers
+    return str(body.get("category") or "construction")

@@ -1,0 +1,91 @@
+"""Resignation (离职) ends the labour contract (R24); single or in batch (R25).
+
+The date is today, or earlier only with a reason and an evidence file (R25: no quiet back-dating). A
+resignation of a team leader leaves the team without one: the answer says so, and the team asks for a
+new leader (R17). Recording the same resignation again changes nothing and answers as the first time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from realname_kit.audit import record_audit
+from realname_kit.auth import Caller
+from realname_kit.problems import Problem
+from realname_kit.timeutil import utcnow
+from realname_registry.models import OUTBOX, Employment, EvidenceFile, Team, Worker
+from realname_registry.workers.access import employer_of, visible
+from realname_registry.workers.events import employment_ended
+from realname_registry.workers.history import record_history
+
+
+@dataclass
+class Resigned:
+    worker: Worker
+    employment: Employment
+    team_needs_leader: dict[str, Any] | None
+
+
+def resign(session: Session, caller: Caller, worker_id: str, request: dict[str, Any], today: date) -> Resigned:
+    employer_id = employer_of(caller)
+    worker, employment, team = visible(session, caller, worker_id, for_update=True)
+    if employment is None:
+        raise Problem(404, "worker_not_found", "No worker of yours has this id", worker_id=worker_id)
+    on, reason, evidence_id = request["date"], request.get("reason"), request.get("evidence_id")
+    if employment.status == "ended":
+        if employment.ended_on == on:
+            return Resigned(worker, employment, None)  # a retry: already done, exactly so
+        raise Problem(409, "already_resigned", "This worker has already resigned",
+                      f"The resignation was recorded for {employment.ended_on}.", ended_on=employment.ended_on)
+    _check_date(session, employer_id, employment, on=on, reason=reason, evidence_id=evidence_id, today=today)
+    employment.status, employment.ended_on = "ended", on
+    employment.end_reason, employment.evidence_id = reason, evidence_id
+    worker.version += 1
+    worker.updated_at = utcnow()
+    needs_leader = _leave_team(session, team, worker)
+    record_history(session, worker, employment, "resigned", actor=caller.subject or "",
+                   actor_enterprise_id=employer_id,
+                   changes={"status": ["active", "ended"], "ended_on": [None, on], "end_reason": [None, reason]})
+    late = on < today
+    OUTBOX.record(session, "employment.ended", employment_ended(worker, employment, late=late))
+    record_audit(session, OUTBOX, action="employment.resigned", actor=caller, subject=worker.id,
+                 reason=reason, details={"employment_id": employment.id, "ended_on": on.isoformat(),
+                                         "late_entry": late, "evidence_id": evidence_id})
+    return Resigned(worker, employment, needs_leader)
+
+
+def _check_date(session: Session, employer_id: str, employment: Employment, *, on: date, reason: str | None,
+                evidence_id: str | None, today: date) -> None:
+    if on > today:
+        raise Problem(422, "resignation_in_future", "A resignation is recorded on or after its day",
+                      f"Record it on {on}.", field="date")
+    if on < employment.contract_start:
+        raise Problem(422, "resignation_before_start", "The date is before the labour contract began",
+                      f"The contract began on {employment.contract_start}.", field="date")
+    if on < today:  # R25: a late entry needs a reason and evidence
+        if not (reason and reason.strip()):
+            raise Problem(422, "late_resignation_reason", "A date before today needs a reason",
+                          "Say why the resignation is recorded late, and attach the evidence.", field="reason")
+        evidence = session.get(EvidenceFile, evidence_id) if evidence_id else None
+        if evidence is None or evidence.employer_id != employer_id:
+            raise Problem(422, "late_resignation_evidence", "A date before today needs an evidence file",
+                          "Upload the signed resignation (PDF or JPEG) to /api/v1/registry/evidence and give "
+                          "its id.", field="evidence_id")
+
+
+def _leave_team(session: Session, team: Team | None, worker: Worker) -> dict[str, Any] | None:
+    """R17: a leader who resigns leaves the team leaderless, and the answer asks for a new one."""
+    if team is None or team.leader_worker_id != worker.id:
+        return None
+    team.leader_worker_id = None
+    team.version += 1
+    members = session.scalar(select(func.count()).select_from(Employment).where(
+        Employment.team_id == team.id, Employment.status == "active")) or 0
+    return {"team_id": team.id, "team_name": team.name, "members": members,
+            "message": f"班组 {team.name} 的班组长已离职：请指定新的班组长",
+            "action": f"POST /api/v1/registry/teams/{team.id}/leader"}

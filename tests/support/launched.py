@@ -1,0 +1,56 @@
+"""The launcher started as a user would (``./realname up``), and the calls a user's client makes first."""
+
+from __future__ import annotations
+
+import base64
+import signal
+import subprocess
+from pathlib import Path
+
+import requests
+
+from realname_gateway.certs.devca import sign_nonce
+from tests.support.infra import free_port
+from tests.support.stack import eventually
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Launched:
+    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
+        self.log, self.env = log, env
+        self.data_dir = Path(env["REALNAME_DATA_DIR"])
+        self.url = f"http://127.0.0.1:{env['REALNAME_GATEWAY_PORT']}"
+        self.proc = subprocess.Popen([str(ROOT / "realname"), *args], env=env, cwd=ROOT,
+                                     stdout=log.open("wb"), stderr=subprocess.STDOUT)
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        def ready() -> bool:
+            assert self.proc.poll() is None, self.output()
+            try:
+                return requests.get(f"{self.url}/healthz", timeout=10).status_code == 200
+            except requests.RequestException:
+                return False
+        eventually(ready, timeout=timeout, interval=0.3)
+
+    def interrupt(self) -> int:
+        self.proc.send_signal(signal.SIGINT)
+        return self.proc.wait(timeout=60)
+
+    def output(self, tail: int = 5000) -> str:
+        text = self.log.read_text(errors="replace")
+        return text[-tail:] if tail else text
+
+
+def service_ports() -> dict[str, str]:
+    return {f"REALNAME_{s.upper()}_URL": f"http://127.0.0.1:{free_port()}"
+            for s in ("identity", "registry", "assignment", "attendance", "reporting")}
+
+
+def certificate_login(gateway: str, cert_pem: bytes, key_pem: bytes, kind: str | None = None) -> requests.Response:
+    nonce = requests.post(f"{gateway}/api/v1/auth/challenge", timeout=10).json()["nonce"]
+    signature = base64.b64encode(sign_nonce(key_pem, nonce.encode())).decode()
+    body = {"certificate": cert_pem.decode(), "nonce": nonce, "signature": signature,
+            **({"kind": kind} if kind else {})}
+    return requests.post(f"{gateway}/api/v1/auth/login/certificate", json=body, timeout=20,
+                         headers={"X-Correlation-ID": "e2e-login-1"})
