@@ -36,7 +36,7 @@ class BenchPlatform:
         # Every client of the benchmark comes from one address: the per-address write limit, which guards
         # a real deployment from one source flooding it, would measure itself instead of the registry.
         env = self.stack.env(REALNAME_GATEWAY_PORT=str(free_port()), REALNAME_RATE_LIMIT_WRITE="1000000/minute",
-                             REALNAME_RATE_LIMIT_LOGIN="100000/minute", REALNAME_LOG_LEVEL="warning",
+                             REALNAME_RATE_LIMIT_LOGIN="100000/minute",
                              **service_ports())
         self.launched = Launched(["up", "--distributed"], env, tmp / "launcher.log")
         self.pids: dict[str, int] = {}
@@ -45,8 +45,8 @@ class BenchPlatform:
         self.launched.wait_ready(timeout=180)
         for line in self.launched.output(tail=0).splitlines():
             if line.startswith("{") and '"process_started"' in line:
-                entry = json.loads(line)
-                self.pids[entry["process"]] = entry["pid"]
+                entry = json.loads(line)  # process: "<kind>.<index>", e.g. registry-web.0
+                self.pids.setdefault(entry["process"].rsplit(".", 1)[0], entry["pid"])
         self.gc = self.enterprise("general_contractor", 0)
         return self
 

@@ -12,6 +12,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -220,7 +221,7 @@ def _populate(world: World) -> None:
                    "username": lambda: "la.probe", "password": lambda: PASSWORD, "refresh_token": refresh_token,
                    "new_registration_number": lambda: f"MATRIX-{next(registration_numbers)}",
                    "gc_enterprise_id": lambda: ent["gc"], "sp_enterprise_id": lambda: ent["sp"],
-                   "gc_project": lambda: gc_project, "new_id_number": id_number}
+                   "gc_project": lambda: gc_project, "new_id_number": lambda: id_number(date(1985, 3, 15))}
 
     def delegation(project: str, victim: str) -> Callable[[], str]:
         def make() -> str:

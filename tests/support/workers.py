@@ -17,13 +17,16 @@ from realname_kit.timeutil import today_in_china
 from realname_registry.projects import learn_project
 
 _SEQUENCE = itertools.count(11)
+_IDS = itertools.count(1)
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
 
 
 def id_number(birth: date | None = None, *, male: bool = True, region: str = "310104") -> str:
-    seq = next(_SEQUENCE) % 500 * 2 + (1 if male else 0)
-    return make_id_number(region, birth or date(1985, 3, 15), seq)
+    """A valid ID number, a different one at each call (birth dates step on every 500 numbers)."""
+    k = next(_IDS)
+    birth = birth or date(1975, 1, 1) + timedelta(days=k // 500)
+    return make_id_number(region, birth, (k % 500) * 2 + (1 if male else 0))
 
 
 def wage_card(n: int = 0) -> str:
@@ -40,9 +43,8 @@ def worker_body(team_id: str | None, *, name: str | None = None, number: str | N
                 birth: date | None = None, male: bool = True, trade: str = "010", **employment: Any) -> dict[str, Any]:
     """A valid registration; each call a different person (unless ``number`` says whom)."""
     n = next(_SEQUENCE)
-    if birth is None and number is not None and number[6:14].isdigit():
-        birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    birth = birth or date(1975, 1, 1) + timedelta(days=n % 9000)
+    number = number or id_number(birth, male=male)
+    birth = birth or date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     today = today_in_china()
     terms = {"worker_type": "long_term", "contract_number": f"HT-{n:06d}", "contract_start": str(today),
              "contract_end": str(today + timedelta(days=700)), "wage_type": "monthly_base_plus_performance",
@@ -52,7 +54,7 @@ def worker_body(team_id: str | None, *, name: str | None = None, number: str | N
     given = GIVEN[n % len(GIVEN)] + GIVEN[(n * 7) % len(GIVEN)]
     return {"identity": {"name": name or SURNAMES[n % len(SURNAMES)] + given,
                          "sex": "male" if male else "female", "ethnicity": "01", "birth_date": str(birth),
-                         "address": "上海市徐汇区漕溪北路1号", "id_number": number or id_number(birth, male=male),
+                         "address": "上海市徐汇区漕溪北路1号", "id_number": number,
                          "issuing_authority": "上海市公安局徐汇分局", "valid_from": "2016-05-01",
                          "valid_to": "2036-05-01"},
             "phone": f"139{n:08d}", "employment": terms}

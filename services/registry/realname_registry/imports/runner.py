@@ -25,7 +25,7 @@ from realname_registry.imports.sealed import COPY_CONTEXT, open_json, seal_bytes
 from realname_registry.imports.staging import stage
 from realname_registry.models import OUTBOX, ImportJob, ImportRow
 
-CHUNK = 500
+CHUNK = 1000
 
 
 def import_handlers(settings: Settings) -> Mapping[str, Handler]:
@@ -73,14 +73,14 @@ def run_inline(db: Database, keyring: Keyring, job_id: str, today: date,
 
 def _finish(session: Session, keyring: Keyring, job: ImportJob) -> None:
     """The error copy of the failed rows (if any); then the file and the rows' contents are dropped."""
-    failed = session.scalars(select(ImportRow).where(ImportRow.job_id == job.id, ImportRow.outcome == "failed")
-                             .order_by(ImportRow.row_number))
-    copy = ErrorCopy(job.headers or [])
-    for row in failed:
-        payload = open_json(keyring, row.payload_enc) if row.payload_enc else {"values": []}
-        copy.add(SheetRow(row.row_number, tuple(payload["values"]), {}),
-                 [r["message_zh"] for r in row.reasons or []])
-    if copy.count:
+    failed = list(session.scalars(select(ImportRow).where(ImportRow.job_id == job.id, ImportRow.outcome == "failed")
+                                  .order_by(ImportRow.row_number)))
+    if failed:  # a write-only workbook must be saved once made: make it only when there is something to say
+        copy = ErrorCopy(job.headers or [])
+        for row in failed:
+            payload = open_json(keyring, row.payload_enc) if row.payload_enc else {"values": []}
+            copy.add(SheetRow(row.row_number, tuple(payload["values"]), {}),
+                     [r["message_zh"] for r in row.reasons or []])
         job.error_copy_enc = seal_bytes(keyring, copy.to_bytes(), COPY_CONTEXT)
     session.execute(update(ImportRow).where(ImportRow.job_id == job.id).values(payload_enc=None))
     job.content_enc, job.status, job.finished_at = None, "done", utcnow()

@@ -40,6 +40,7 @@ class TeamCache:
 
     employer_id: str
     teams: dict[str, Team] = field(default_factory=dict)
+    completions: dict[str, date | None] = field(default_factory=dict)  # by team: its project's (R6)
 
     def get(self, session: Session, team_id: str | None) -> Team | None:
         if team_id is None:
@@ -49,6 +50,13 @@ class TeamCache:
             assert found is not None
             self.teams[team_id] = found
         return self.teams[team_id]
+
+    def completion(self, session: Session, team: Team | None) -> date | None:
+        if team is None:
+            return None
+        if team.id not in self.completions:
+            self.completions[team.id] = project_completion(session, team)
+        return self.completions[team.id]
 
 
 def register_worker(db: Database, keyring: Keyring, caller: Caller, body: dict[str, Any], today: date) -> Registered:
@@ -77,7 +85,7 @@ def prepare(session: Session, keyring: Keyring, caller: Caller, body: dict[str, 
     body = {**body, "identity": identity_of(session, keyring, body, employer_id)}
     _employer_may_employ(caller, body)
     team = teams.get(session, body["employment"].get("team_id"))
-    findings = check_registration(body, today, project_completion(session, team))
+    findings = check_registration(body, today, teams.completion(session, team))
     invalid(findings)
     number = normalise(body["identity"]["id_number"], "id_number")
     return Prepared(body=body, number=number, number_index=ID_NUMBER.index(keyring, number), team=team,
