@@ -1,4 +1,4 @@
-"""A labour company's day through the gateway, in distributed mode: register, edit, search, import, resign.
+"""A labour company's day through the gateway, in both modes: register, edit, search, import, resign.
 
 The general contractor registers the project; the registry learns it from ``project.registered``; the
 labour company makes a team there, registers workers by form and by Excel, edits one with its ETag,
@@ -9,6 +9,7 @@ which a regulator then finds in the audit log.
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,10 +32,15 @@ LABOUR = ("91310000MA1FL0TX1B", "上海申城劳务有限公司")
 GC = ("9131000013221158XC", "上海建工集团")
 
 
-@pytest.fixture
-def platform(stack: Stack, tmp_path: Path) -> Iterator[Launched]:
-    env = stack.env(REALNAME_GATEWAY_PORT=str(free_port()), **service_ports())
-    launched = Launched(["up", "--distributed"], env, tmp_path / "launcher.log")
+@pytest.fixture(params=["distributed", "all-in-one"])
+def platform(request: pytest.FixtureRequest, stack: Stack, tmp_path: Path) -> Iterator[Launched]:
+    if request.param == "distributed":
+        env = stack.env(REALNAME_GATEWAY_PORT=str(free_port()), **service_ports())
+        launched = Launched(["up", "--distributed"], env, tmp_path / "launcher.log")
+    else:  # SQLite, FTS5 and the in-process bus: what `./realname up` runs by default
+        env = {k: v for k, v in os.environ.items() if not k.startswith("REALNAME_")}
+        env.update(REALNAME_DATA_DIR=str(tmp_path / "var"), REALNAME_GATEWAY_PORT=str(free_port()))
+        launched = Launched(["up"], env, tmp_path / "launcher.log")
     yield launched
     if launched.proc.poll() is None:
         launched.proc.kill()

@@ -33,7 +33,7 @@ def run_all_in_one(settings: Settings) -> None:
         else:
             upstreams[spec.name] = WsgiUpstream(create_service_app(spec, settings, db))
         relay = Relay(db, spec.outbox_table, bus.publisher(spec.name), topo.exchange_name(spec.name),
-                      batch_size=settings.relay_batch, idle_seconds=settings.relay_idle_seconds)
+                      batch_size=settings.relay_batch, idle_seconds=settings.relay_idle_seconds, sole=True)
         threads.append(threading.Thread(target=relay.run, args=(stop,), name=f"{spec.name}-relay", daemon=True))
     for thread in threads:
         thread.start()

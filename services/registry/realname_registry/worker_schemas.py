@@ -61,12 +61,20 @@ class WorkerIn(Schema):
     employment = fields.Nested(EmploymentIn, required=True)
 
 
+class IdentityPatch(IdentityIn):
+    """IdentityIn's fields, each optional (loaded with ``partial=True``)."""
+
+
+class EmploymentPatch(EmploymentIn):
+    """EmploymentIn's fields, each optional (loaded with ``partial=True``)."""
+
+
 class WorkerPatch(Schema):
     """Only the fields given change; the rest stay as they are."""
 
-    identity = fields.Nested(IdentityIn(partial=True))
+    identity = fields.Nested(IdentityPatch(partial=True))
     phone = fields.String(validate=validate.Length(min=1, max=30))
-    employment = fields.Nested(EmploymentIn(partial=True))
+    employment = fields.Nested(EmploymentPatch(partial=True))
 
 
 class FindingSchema(Schema):
@@ -206,7 +214,7 @@ class BatchResignationOut(Schema):
 
 class DefaultsOut(Schema):
     from_registration = fields.DateTime(allow_none=True)
-    employment = fields.Nested(EmploymentIn(partial=True))
+    employment = fields.Nested(EmploymentPatch(partial=True))
 
 
 class TeamIn(Schema):

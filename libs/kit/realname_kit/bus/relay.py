@@ -29,25 +29,45 @@ class Publisher(Protocol):
 
 class Relay:
     def __init__(self, db: Database, outbox: Any, publisher: Publisher, exchange: str, *,
-                 batch_size: int = 500, idle_seconds: float = 0.05) -> None:
+                 batch_size: int = 500, idle_seconds: float = 0.05, sole: bool = False) -> None:
+        """``sole``: the only relay of this outbox (all-in-one mode), which publishes between two short
+        transactions instead of inside one: the in-process bus hands the events to their handlers at
+        once, and a handler of the same service must be able to write to the same (SQLite) database."""
         self.db, self.table, self.publisher = db, outbox, publisher
         self.exchange, self.batch_size, self.idle_seconds = exchange, batch_size, idle_seconds
+        self.sole = sole
 
     def relay_once(self) -> int:
         """Publish one batch of pending rows. Returns how many were published."""
-        t = self.table
+        if self.sole:
+            return self._relay_alone()
         with self.db.transaction() as session:
-            rows = session.execute(
-                select(t.c.seq, t.c.id, t.c.type, t.c.correlation_id, t.c.payload)
-                .where(t.c.published_at.is_(None)).order_by(t.c.seq)
-                .limit(self.batch_size).with_for_update(skip_locked=True)
-            ).all()
+            rows = session.execute(self._pending().with_for_update(skip_locked=True)).all()
             if not rows:
                 return 0
             self.publisher.publish([self._message(r) for r in rows])
-            session.execute(update(t).where(t.c.seq.in_([r.seq for r in rows]))
-                            .values(published_at=utcnow()))
+            self._mark(session, rows)
         return len(rows)
+
+    def _relay_alone(self) -> int:
+        """A crash between publishing and marking republishes the batch; the inboxes drop the repeats."""
+        with self.db.transaction() as session:
+            rows = session.execute(self._pending()).all()
+        if not rows:
+            return 0
+        self.publisher.publish([self._message(r) for r in rows])
+        with self.db.transaction() as session:
+            self._mark(session, rows)
+        return len(rows)
+
+    def _pending(self) -> Any:
+        t = self.table
+        return (select(t.c.seq, t.c.id, t.c.type, t.c.correlation_id, t.c.payload)
+                .where(t.c.published_at.is_(None)).order_by(t.c.seq).limit(self.batch_size))
+
+    def _mark(self, session: Any, rows: Any) -> None:
+        t = self.table
+        session.execute(update(t).where(t.c.seq.in_([r.seq for r in rows])).values(published_at=utcnow()))
 
     def run(self, stop: threading.Event) -> None:
         backoff = 0.5

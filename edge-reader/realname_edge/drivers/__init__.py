@@ -1,0 +1,1 @@
+"""Card-reader drivers: one interface, chosen by name (see ``base.drivers_by_name``)."""
