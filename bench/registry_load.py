@@ -14,7 +14,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.registry_platform import BenchPlatform, Client, percentile
+from bench.registry_platform import BenchPlatform, percentile
+from tests.support.launched import ApiClient as Client
 from tests.support.workers import worker_body
 
 COMPANIES = 10

@@ -9,25 +9,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import requests
-
 from realname_codes.uscc import organisation_code_check_character, uscc_check_character
 from realname_gateway.certs.devca import issue
 from tests.support.infra import free_port
+from tests.support.launched import ApiClient as Client
 from tests.support.launched import Launched, certificate_login, service_ports
 from tests.support.stack import Stack, eventually
-
-
-class Client:
-    """One logged-in caller, with a connection of its own."""
-
-    def __init__(self, base: str, token: str | None) -> None:
-        self.base, self.token, self.session = base, token, requests.Session()
-        if token:
-            self.session.headers["Authorization"] = f"Bearer {token}"
-
-    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        return self.session.request(method, f"{self.base}{path}", timeout=60, **kwargs)
 
 
 class BenchPlatform:
@@ -67,11 +54,14 @@ class BenchPlatform:
         return Client(self.launched.url, response.json()["access_token"])
 
     def project_with_team(self, labour: Client) -> tuple[str, dict[str, Any]]:
-        project = self.gc.call("POST", "/api/v1/assignment/projects", json={
-            "name": "压测项目", "registration_number": f"BENCH-{uuid.uuid4().hex[:10].upper()}",
-            "address": "上海市浦东新区世纪大道1号", "planned_start": "2026-01-01", "planned_completion": "2028-12-31"})
-        project.raise_for_status()
-        project_id: str = project.json()["id"]
+        number = f"BENCH-{uuid.uuid4().hex[:10].upper()}"
+
+        def project() -> str | None:  # the contractor's first login reaches assignment through the bus
+            made = self.gc.call("POST", "/api/v1/assignment/projects", json={
+                "name": "压测项目", "registration_number": number, "address": "上海市浦东新区世纪大道1号",
+                "planned_start": "2026-01-01", "planned_completion": "2028-12-31"})
+            return str(made.json()["id"]) if made.status_code == 201 else None
+        project_id: str = eventually(project, timeout=30)
 
         def team() -> dict[str, Any] | None:
             made = labour.call("POST", "/api/v1/registry/teams", json={"project_id": project_id, "name": "压测班组"})

@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 from realname_gateway.certs.devca import issue
 from realname_kit.timeutil import today_in_china
 from tests.support.infra import free_port
-from tests.support.launched import ROOT, Launched, certificate_login, service_ports
+from tests.support.launched import ROOT, ApiClient, Launched, certificate_login, service_ports
 from tests.support.sheets import workbook
 from tests.support.stack import Stack, eventually
 from tests.support.workers import worker_body
@@ -47,32 +47,23 @@ def platform(request: pytest.FixtureRequest, stack: Stack, tmp_path: Path) -> It
         launched.proc.wait()
 
 
-class Session:
-    def __init__(self, base: str, token: str) -> None:
-        self.base, self.headers = base, {"Authorization": f"Bearer {token}"}
-
-    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        headers = {**self.headers, **kwargs.pop("headers", {})}
-        return requests.request(method, f"{self.base}{path}", headers=headers, timeout=60, **kwargs)
-
-
-def login(launched: Launched, uscc: str, name: str, kind: str) -> Session:
+def login(launched: Launched, uscc: str, name: str, kind: str) -> ApiClient:
     cert, key = issue(launched.data_dir / "dev-ca", uscc=uscc, enterprise_name=name, operator="李四")
     response = certificate_login(launched.url, cert, key, kind=kind)
     assert response.status_code == 200, response.text
-    return Session(launched.url, response.json()["access_token"])
+    return ApiClient(launched.url, response.json()["access_token"])
 
 
 def test_a_labour_company_registers_edits_searches_imports_and_resigns_workers(platform: Launched) -> None:
     platform.wait_ready(timeout=120)
     gc = login(platform, *GC, "general_contractor")
     labour = login(platform, *LABOUR, "labour")
-    project = gc.call("POST", "/api/v1/assignment/projects", json={
+    # the contractor's first login registered it; assignment learns that from the bus within moments
+    project = eventually(lambda: _created(gc.call("POST", "/api/v1/assignment/projects", json={
         "name": "徐汇滨江住宅", "registration_number": "BJ-E2E-001", "address": "上海市徐汇区龙腾大道1号",
-        "planned_start": "2026-01-01", "planned_completion": "2028-06-30"})
-    assert project.status_code == 201, project.text
+        "planned_start": "2026-01-01", "planned_completion": "2028-06-30"})), timeout=15)
     team = eventually(lambda: _created(labour.call("POST", "/api/v1/registry/teams", json={
-        "project_id": project.json()["id"], "name": "钢筋一班"})), timeout=15)
+        "project_id": project["id"], "name": "钢筋一班"})), timeout=15)
 
     body = worker_body(team["id"], name="欧阳娜")
     registered = labour.call("POST", "/api/v1/registry/workers", json=body)
@@ -91,7 +82,7 @@ def test_a_labour_company_registers_edits_searches_imports_and_resigns_workers(p
 
     bad = worker_body(None, number="310104198503151234")
     sheet = workbook([worker_body(None), bad, worker_body(None)], team_name="钢筋一班")
-    imported = labour.call("POST", "/api/v1/registry/imports", data={"project_id": project.json()["id"]},
+    imported = labour.call("POST", "/api/v1/registry/imports", data={"project_id": project["id"]},
                            files={"file": ("工人.xlsx", io.BytesIO(sheet))})
     assert imported.status_code == 201, imported.text
     assert (imported.json()["registered"], imported.json()["failed"]) == (2, 1)
@@ -116,7 +107,7 @@ def the_regulator_finds_the_resignation(launched: Launched, worker_id: str) -> N
     assert made.returncode == 0, made.stderr.decode()[-2000:]
     token = requests.post(f"{launched.url}/api/v1/auth/login/password", timeout=20,
                           json={"username": "inspector.wu", "password": "correct horse 42"}).json()["access_token"]
-    regulator = Session(launched.url, token)
+    regulator = ApiClient(launched.url, token)
     history = regulator.call("GET", f"/api/v1/registry/workers/{worker_id}/history").json()["items"]
     assert [h["action"] for h in history] == ["registered", "updated", "resigned"]  # R15
 

@@ -6,6 +6,7 @@ import base64
 import signal
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -54,3 +55,16 @@ def certificate_login(gateway: str, cert_pem: bytes, key_pem: bytes, kind: str |
             **({"kind": kind} if kind else {})}
     return requests.post(f"{gateway}/api/v1/auth/login/certificate", json=body, timeout=20,
                          headers={"X-Correlation-ID": "e2e-login-1"})
+
+
+class ApiClient:
+    """One caller of the platform's HTTP API (logged in, or anonymous), with a connection of its own."""
+
+    def __init__(self, base: str, token: str | None) -> None:
+        self.base, self.token, self.session = base, token, requests.Session()
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.session.request(method, f"{self.base}{path}", timeout=60, **kwargs)
+
