@@ -84,7 +84,7 @@ def appoint(session: Session, team: Team, worker_id: str) -> None:
     previous, team.leader_worker_id = team.leader_worker_id, worker_id
     team.version += 1
     session.flush()
-    OUTBOX.record(session, "team.leader_changed", team_leader_changed(team, previous, _members(session, team)))
+    OUTBOX.record(session, "team.leader_changed", team_leader_changed(team, previous, member_count(session, team)))
 
 
 def team_out(session: Session, team: Team) -> dict[str, Any]:
@@ -92,10 +92,11 @@ def team_out(session: Session, team: Team) -> dict[str, Any]:
         if team.leader_worker_id else None
     return {"id": team.id, "employer_id": team.employer_id, "project_id": team.project_id, "name": team.name,
             "leader_worker_id": team.leader_worker_id, "leader_name": leader.name if leader else None,
-            "needs_leader": team.leader_worker_id is None, "members": _members(session, team),
+            "needs_leader": team.leader_worker_id is None, "members": member_count(session, team),
             "created_at": team.created_at, "version": team.version}
 
 
-def _members(session: Session, team: Team) -> int:
+def member_count(session: Session, team: Team) -> int:
+    """The team's workers: those whose active employment names it."""
     return session.scalar(select(func.count()).select_from(Employment).where(
         Employment.team_id == team.id, Employment.status == "active")) or 0

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from realname_kit.audit import record_audit
@@ -19,6 +18,7 @@ from realname_kit.auth import Caller
 from realname_kit.problems import Problem
 from realname_kit.timeutil import utcnow
 from realname_registry.models import OUTBOX, Employment, EvidenceFile, Team, Worker
+from realname_registry.teams import member_count
 from realname_registry.workers.access import employer_of, visible
 from realname_registry.workers.events import employment_ended
 from realname_registry.workers.history import record_history
@@ -84,8 +84,7 @@ def _leave_team(session: Session, team: Team | None, worker: Worker) -> dict[str
         return None
     team.leader_worker_id = None
     team.version += 1
-    members = session.scalar(select(func.count()).select_from(Employment).where(
-        Employment.team_id == team.id, Employment.status == "active")) or 0
+    members = member_count(session, team)
     return {"team_id": team.id, "team_name": team.name, "members": members,
             "message": f"班组 {team.name} 的班组长已离职：请指定新的班组长",
             "action": f"POST /api/v1/registry/teams/{team.id}/leader"}
