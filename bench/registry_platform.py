@@ -18,13 +18,14 @@ from tests.support.stack import Stack, eventually
 
 
 class BenchPlatform:
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, **settings: str) -> None:
+        """``settings``: REALNAME_* variables of the benchmark's own for the launcher, over the ones below."""
         self.stack = Stack(tmp)
         # Every client of the benchmark comes from one address: the per-address write limit, which guards
         # a real deployment from one source flooding it, would measure itself instead of the registry.
-        env = self.stack.env(REALNAME_GATEWAY_PORT=str(free_port()), REALNAME_RATE_LIMIT_WRITE="1000000/minute",
-                             REALNAME_RATE_LIMIT_LOGIN="100000/minute",
-                             **service_ports())
+        env = self.stack.env(**{"REALNAME_GATEWAY_PORT": str(free_port()),
+                                "REALNAME_RATE_LIMIT_WRITE": "1000000/minute",
+                                "REALNAME_RATE_LIMIT_LOGIN": "100000/minute", **service_ports(), **settings})
         self.launched = Launched(["up", "--distributed"], env, tmp / "launcher.log")
         self.pids: dict[str, int] = {}
 

@@ -61,7 +61,8 @@ class CardReadPublisher:
                 confirmed: list[str] = []
                 try:
                     self._publish(batch, confirmed)
-                except (pika.exceptions.AMQPError, OSError) as exc:
+                # AMQPConnectorException: a broker that took the TCP connection and never answered the handshake.
+                except (pika.exceptions.AMQPError, pika.exceptions.AMQPConnectorException, OSError) as exc:
                     log.warning("card reads stay spooled, the broker is not reachable: %r", exc)
                     self._disconnect()
                     return sent + len(confirmed)
@@ -78,8 +79,8 @@ class CardReadPublisher:
         channel = self._open_channel()
         for read in batch:
             # mandatory: a read no queue takes is refused (UnroutableError) rather than confirmed and lost
-            channel.basic_publish(self.exchange, ROUTING_KEY, self.envelope(read), _properties(read),
-                                  mandatory=True)
+            channel.basic_publish(self.exchange, ROUTING_KEY, self.envelope(read),
+                                  _properties(read, self._params.credentials.username), mandatory=True)
             confirmed.append(read.read_id)
 
     def envelope(self, read: SpooledRead) -> bytes:
@@ -120,6 +121,8 @@ def _parameters(url: str, employer_id: str, timeout: float) -> pika.URLParameter
     return params
 
 
-def _properties(read: SpooledRead) -> Any:
+def _properties(read: SpooledRead, user_id: str) -> Any:
+    # user_id: the broker refuses a message whose user_id is not the connection's user, so the identity
+    # service can trust it to name the reader account (and through it the employer) that sent the read.
     return pika.BasicProperties(delivery_mode=pika.DeliveryMode.Persistent, message_id=read.read_id,
-                                type=EVENT_TYPE, app_id=SOURCE, content_type="application/json")
+                                type=EVENT_TYPE, app_id=SOURCE, content_type="application/json", user_id=user_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import queue
 import subprocess
 import sys
@@ -36,15 +37,17 @@ def _first_line(stream: IO[str] | None, timeout: float) -> str:
 
 @pytest.fixture
 def simulator(tmp_path: Path) -> Iterator[Callable[..., HttpIdentityAuthority]]:
-    """Start ``python -m realname_identity.authority_sim`` with a calendar file and options; stop it afterwards."""
+    """Start ``python -m realname_identity.authority_sim`` with a calendar file and settings; stop it afterwards."""
     processes: list[subprocess.Popen[str]] = []
 
-    def start(calendar: str, *options: str) -> HttpIdentityAuthority:
+    def start(calendar: str, **settings: str) -> HttpIdentityAuthority:
         calendar_file = tmp_path / f"calendar-{len(processes)}.toml"
         calendar_file.write_text(calendar, encoding="utf-8")
-        process = subprocess.Popen([sys.executable, "-m", "realname_identity.authority_sim", "--port", "0",
-                                    "--calendar", str(calendar_file), *options],
-                                   stdout=subprocess.PIPE, text=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("REALNAME_AUTHORITY_SIM_")}
+        env["REALNAME_AUTHORITY_SIM_CALENDAR_FILE"] = str(calendar_file)
+        env.update({f"REALNAME_AUTHORITY_SIM_{k.upper()}": v for k, v in settings.items()})
+        process = subprocess.Popen([sys.executable, "-m", "realname_identity.authority_sim", "--port", "0"],
+                                   stdout=subprocess.PIPE, text=True, env=env)
         processes.append(process)
         line = _first_line(process.stdout, timeout=30)
         assert line.startswith("identity authority simulator on http://"), line
@@ -77,10 +80,16 @@ def test_a_calendar_file_closes_the_simulator_process(simulator):
     assert closed.value.reopens_at is None
 
 
-def test_the_failure_options_make_the_simulator_process_fail(simulator, tmp_path: Path):
+def test_the_failure_settings_make_the_simulator_process_fail(simulator, tmp_path: Path):
     people = tmp_path / "people.json"
     people.write_text(json.dumps(PACKAGED[:1], ensure_ascii=False), encoding="utf-8")
-    authority = simulator('mode = "always_open"\n', "--data", str(people), "--error-rate", "1", "--seed", "1")
+    authority = simulator('mode = "always_open"\n', data_file=str(people), error_rate="1", seed="1")
     with pytest.raises(AuthorityUnavailable) as failed:
         authority.verify(_request(PACKAGED[0]))
     assert failed.value.reason == "server_error"
+
+
+def test_the_mode_setting_overrides_the_calendar(simulator):
+    with pytest.raises(AuthorityClosed):
+        simulator('mode = "always_open"\n', mode="closed_now").verify(_request(PACKAGED[0]))
+

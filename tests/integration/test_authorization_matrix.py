@@ -36,6 +36,7 @@ from realname_kit.web import create_service_app
 from realname_launcher.platform import ensure_development_secrets
 from realname_registry.models import Enterprise
 from realname_registry.projects import learn_project
+from tests.support.cards import card_of, person
 from tests.support.platform import Platform, bearer
 from tests.support.sheets import workbook
 from tests.support.stack import Stack
@@ -162,6 +163,8 @@ def _populate(world: World) -> None:
         "planned_start": "2026-03-01", "planned_completion": "2027-12-31"}), 201)["id"]
 
     registry = _registry_objects(world, token, gc_project)
+    for name, objects in _identity_objects(world, token).items():
+        registry[name].update(objects)
     for_all = {"team": registry["lab_a"]["team_id"], "own_worker": registry["lab_a"]["worker_id"]}
     gc_side = {"own": {"enterprise_id": ent["gc"], "project_id": "P-1"},
                "foreign": {"enterprise_id": ent["sp"], "project_id": "P-9", "account_id": acc["la_clerk"],
@@ -255,6 +258,17 @@ def _registry_objects(world: World, token: dict[str, str], gc_project: str) -> d
                               data={"file": (io.BytesIO(bad_row), "w.xlsx"), "project_id": gc_project}), 201)
         assert job["failed"] == 1
         objects[name] = {"team_id": team, "worker_id": worker, "evidence_id": evidence, "import_id": job["id"]}
+    return objects
+
+
+def _identity_objects(world: World, token: dict[str, str]) -> dict[str, dict[str, str]]:
+    """A card read and a reader account of each labour company."""
+    objects = {}
+    for n, name in enumerate(("lab_a", "lab_b")):
+        headers = bearer(token[name])
+        read = _ok(world.client.post("/api/v1/identity/card-reads", headers=headers, json=card_of(person(n))), 201)
+        account = _ok(world.client.post("/api/v1/identity/reader-accounts", headers=headers), 201)
+        objects[name] = {"read_id": read["id"], "username": account["username"]}
     return objects
 
 

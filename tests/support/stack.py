@@ -14,6 +14,7 @@ from typing import Any
 from kombu import Connection
 from sqlalchemy import text
 
+from realname_identity.broker_accounts import RabbitManagement
 from realname_kit.bus.topology import QUEUES, Topology
 from realname_kit.db import Database, drop_database
 from realname_kit.migrate import upgrade
@@ -97,6 +98,17 @@ class Stack:
             drop_database(self.settings.database_url_for(service))
         with Connection(self.amqp) as conn:
             self.topology.delete(conn)
+        remove_broker_users(self.amqp, self.settings.bus_prefix)
+
+
+def remove_broker_users(amqp: str, prefix: str) -> None:
+    """The broker accounts a test run made (edge-readers' accounts carry the bus prefix)."""
+    if not prefix:
+        raise ValueError("without a prefix this would remove every broker account")
+    management = RabbitManagement.for_amqp(amqp)
+    for name in management.usernames():
+        if name.startswith(prefix):
+            management.remove(name)
 
 
 def eventually(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:

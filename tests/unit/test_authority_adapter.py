@@ -26,6 +26,7 @@ from realname_identity.authority import (
     VerificationRequest,
     explain,
 )
+from realname_edge.drivers.simulator import SAMPLE_IDENTITIES
 from realname_identity.authority_sim.app import create_app
 from realname_identity.authority_sim.calendar import AuthorityCalendar
 from realname_identity.authority_sim.failures import Dice, Failures
@@ -232,9 +233,9 @@ def test_probabilities_that_add_up_to_more_than_one_are_refused():
         Failures(slow_probability=0.6, error_probability=0.6)
 
 
-def test_the_packaged_register_lists_about_twenty_valid_people_of_every_status():
+def test_the_packaged_register_lists_about_thirty_valid_people_of_every_status():
     register = Register.load(DEFAULT_DATA_FILE)
-    assert 18 <= len(register.people) <= 25
+    assert 25 <= len(register.people) <= 35
     assert {p.status for p in register.people.values()} == {"match", "reported_fake", "expired"}
     assert [n for n in register.people if id_number_problem(n, date(2025, 6, 11))] == []
 
@@ -253,3 +254,10 @@ def test_a_closure_tells_when_the_authority_reopens_in_china_time_and_that_the_r
     closed = AuthorityClosed(datetime(2025, 6, 16, 0, tzinfo=UTC))
     assert "2025-06-16 08:00 China time" in closed.explanation.message
     assert "kept" in closed.explanation.message and "已保存" in closed.explanation.message_zh
+
+
+def test_the_packaged_register_knows_the_edge_simulators_sample_people_so_a_demo_read_is_verified():
+    register = Register.load(DEFAULT_DATA_FILE)
+    samples = json.loads(SAMPLE_IDENTITIES.read_text(encoding="utf-8"))
+    people = [s for s in samples if "id_number" in s]
+    assert people and all(register.people[s["id_number"]].name == s["name"] for s in people)

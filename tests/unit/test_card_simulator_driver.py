@@ -108,5 +108,5 @@ def test_reading_before_open_is_reader_not_found() -> None:
 
 def test_drivers_are_chosen_by_name() -> None:
     drivers = drivers_by_name()
-    assert set(drivers) == {"sam-serial", "simulator"}
+    assert set(drivers) == {"sam-serial", "pcsc", "simulator"}
     assert "identities.json" in drivers["simulator"]("").describe()

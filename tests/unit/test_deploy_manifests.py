@@ -5,7 +5,9 @@ process, an outbox relay, a consumer exactly when the service has queues, and it
 gateway with its own migrations and outbox relay; health checks on every web process; the gateway's
 secrets (token-signing key pair, login CAs) in the gateway's web containers alone, the personal-data
 keyring in the web and consumer containers of every service that stores personal data (and nowhere
-else), the services verifying tokens through its JWKS; and only ``REALNAME_*`` settings that exist.
+else), the services verifying tokens through its JWKS; the identity consumer asking the real identity
+authority and the identity web process the broker's management API, never the development simulator;
+and only ``REALNAME_*`` settings that exist.
 """
 
 from __future__ import annotations
@@ -49,6 +51,10 @@ SECRET_FILES = (SIGNING_KEY_FILE, "REALNAME_AUTH_PUBLIC_KEY_FILE", "REALNAME_DAT
 DATA_KEYS_FILE = "REALNAME_DATA_KEYS_FILE"
 GATEWAY_ONLY_FILES = tuple(f for f in GATEWAY_FILES if f != DATA_KEYS_FILE)
 DATA_KEYS_SECRET = "data-keys"  # compose: the secret; Kubernetes: the volume of Secret realname-data-keys
+AUTHORITY_URL = "REALNAME_IDENTITY_AUTHORITY_URL"
+MANAGEMENT_URL = "REALNAME_AMQP_MANAGEMENT_URL"
+SIMULATOR_MODULE = "realname_identity.authority_sim"
+URLS_SECRET = "realname-urls"  # Kubernetes: the installation's endpoints, created beside the manifests
 
 
 def web_command(app: str, port: int) -> list[str]:
@@ -93,14 +99,15 @@ def holds_personal_data(name: str) -> bool:
     return role_of(name) in ("web", "consumer") and bool(load_spec(service_of(name)).protected)
 
 
-def test_the_processes_handling_personal_data_are_the_gateway_and_the_registrys_web_and_consumer() -> None:
+def test_the_processes_handling_personal_data_are_the_gateway_and_the_identity_and_registry_web_and_consumer() -> None:
     keyed = {name for name in expected_processes() | expected_migrations() if holds_personal_data(name)}
-    assert keyed == {"gateway", "registry-web", "registry-consumer"}
+    assert keyed == {"gateway", "registry-web", "registry-consumer", "identity-web", "identity-consumer"}
 
 
 def test_the_expected_processes_are_the_launchers() -> None:
     """Every process kind of ``realname up --distributed`` is deployed, with the same command."""
-    kinds = process_kinds(Settings.from_env({}), {})
+    # Deployments use the real identity authority: the launcher as configured for one, without its simulator.
+    kinds = process_kinds(Settings.from_env({"REALNAME_AUTHORITY_SIM": "off"}), {})
     expected = expected_processes()
     assert {"gateway" if k.name == "gateway-web" else k.name for k in kinds} == set(expected)
     for kind in kinds:
@@ -113,6 +120,14 @@ def test_the_expected_processes_are_the_launchers() -> None:
             assert kind.argv[1:3] == ("-m", "realname_kit.cli"), name  # the module of realname-svc
             assert ["realname-svc", *kind.argv[3:]] == expected[name], name
     assert tuple(spec.name for spec in all_specs()) == DATABASES
+
+
+def test_the_launcher_adds_only_the_authority_simulator_for_development() -> None:
+    deployed = process_kinds(Settings.from_env({"REALNAME_AUTHORITY_SIM": "off"}), {})
+    development = process_kinds(Settings.from_env({}), {})
+    simulators = [(k.name, k.service, k.argv[1:]) for k in development if k.role == "simulator"]
+    assert simulators == [("authority-sim", "identity", ("-m", SIMULATOR_MODULE))]
+    assert [k for k in development if k.role != "simulator"] == deployed
 
 
 def test_the_jwks_url_is_the_gateways_route() -> None:
@@ -246,6 +261,24 @@ def test_compose_keys_and_login_cas_reach_the_gateway_alone(compose: dict[str, A
         env = compose_env(svc)
         assert not set(GATEWAY_ONLY_FILES) & set(env), name
         assert (DATA_KEYS_FILE in env) == holds_personal_data(name), name
+
+
+def test_compose_asks_the_identity_authority_from_the_identity_consumer_alone(compose: dict[str, Any]) -> None:
+    """Its URL is the compose user's to give: compose refuses to start without one rather than guess."""
+    services = realname_services(compose)
+    assert {name for name, svc in services.items() if AUTHORITY_URL in compose_env(svc)} == {"identity-consumer"}
+    url = compose_env(services["identity-consumer"])[AUTHORITY_URL]
+    assert re.fullmatch(r"\$\{IDENTITY_AUTHORITY_URL:\?[^}]+\}", url), url
+
+
+def test_compose_gives_the_identity_web_the_brokers_management_api(compose: dict[str, Any]) -> None:
+    """The broker's own management plugin, reached as the broker's administrator (the AMQP URL's account)."""
+    services = realname_services(compose)
+    assert {name for name, svc in services.items() if MANAGEMENT_URL in compose_env(svc)} == {"identity-web"}
+    env = compose_env(services["identity-web"])
+    account = env["REALNAME_AMQP_URL"].removeprefix("amqp://").rsplit("@", 1)[0]
+    assert env[MANAGEMENT_URL] == f"http://{account}@rabbitmq:15672"
+    assert compose["services"]["rabbitmq"]["image"].endswith("-management")
 
 
 # --- kubernetes ---------------------------------------------------------------------------------------
@@ -437,6 +470,42 @@ def test_k8s_gateway_reaches_every_service_web(k8s: list[dict[str, Any]]) -> Non
         assert env[f"REALNAME_{service.upper()}_URL"] == f"http://{service}-web:{SERVICE_PORTS[service]}"
 
 
+def secret_ref(env: dict[str, Any], setting: str) -> tuple[str, str]:
+    ref = env[setting]["secretKeyRef"]
+    return ref["name"], ref["key"]
+
+
+def deployments_given(k8s: list[dict[str, Any]], setting: str) -> set[str]:
+    config_maps = of_kind(k8s, "ConfigMap")
+    return {name for name, deployment in of_kind(k8s, "Deployment").items()
+            if any(setting in container_env(c, config_maps) for c in containers_of(deployment))}
+
+
+def test_k8s_asks_the_identity_authority_from_the_identity_consumer_alone(k8s: list[dict[str, Any]]) -> None:
+    assert deployments_given(k8s, AUTHORITY_URL) == {"identity-consumer"}
+    consumer = main_container(of_kind(k8s, "Deployment")["identity-consumer"])
+    env = container_env(consumer, of_kind(k8s, "ConfigMap"))
+    assert secret_ref(env, AUTHORITY_URL) == (URLS_SECRET, "identity-authority-url")
+
+
+def test_k8s_gives_the_identity_web_the_brokers_management_api(k8s: list[dict[str, Any]]) -> None:
+    assert deployments_given(k8s, MANAGEMENT_URL) == {"identity-web"}
+    web = main_container(of_kind(k8s, "Deployment")["identity-web"])
+    env = container_env(web, of_kind(k8s, "ConfigMap"))
+    assert secret_ref(env, MANAGEMENT_URL) == (URLS_SECRET, "amqp-management-url")
+
+
+def test_k8s_every_key_read_from_the_urls_secret_is_one_the_kustomization_says_to_create(
+        k8s: list[dict[str, Any]]) -> None:
+    keys = {item["valueFrom"]["secretKeyRef"]["key"]
+            for deployment in of_kind(k8s, "Deployment").values() for container in containers_of(deployment)
+            for item in container.get("env", [])
+            if item.get("valueFrom", {}).get("secretKeyRef", {}).get("name") == URLS_SECRET}
+    described = set(re.findall(r"--from-literal=([a-z-]+)=", KUSTOMIZATION.read_text()))
+    assert {"database-url", "amqp-url", "identity-authority-url", "amqp-management-url"} <= keys
+    assert keys == described
+
+
 def test_kustomization_lists_every_manifest() -> None:
     kustomization = yaml.safe_load(KUSTOMIZATION.read_text())
     assert kustomization["namespace"] == "realname"
@@ -458,6 +527,18 @@ def env_names_in(compose: dict[str, Any], k8s: list[dict[str, Any]]) -> Iterator
             for container in containers_of(doc):
                 for item in container.get("env", []):
                     yield f"Deployment {doc['metadata']['name']}", item["name"]
+
+
+def test_no_deployment_runs_the_authority_simulator(compose: dict[str, Any], k8s: list[dict[str, Any]]) -> None:
+    """The simulator stands in for the authority in development; deployed, every process has it off."""
+    config_maps = of_kind(k8s, "ConfigMap")
+    processes = [(f"compose {name}", svc.get("command", []), compose_env(svc))
+                 for name, svc in realname_services(compose).items()]
+    processes += [(f"Deployment {name} {c['name']}", command_of(c), container_env(c, config_maps))
+                  for name, deployment in of_kind(k8s, "Deployment").items() for c in containers_of(deployment)]
+    for where, command, env in processes:
+        assert SIMULATOR_MODULE not in " ".join(command), where
+        assert env.get("REALNAME_AUTHORITY_SIM") == "off", where
 
 
 def test_every_realname_variable_is_a_real_setting(compose: dict[str, Any], k8s: list[dict[str, Any]]) -> None:

@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from realname_codes.banks import BANKS
+from realname_codes.findings import Finding
 from realname_codes.trades import TRADES
 from realname_registry.rules.employment_terms import check_employment
-from realname_registry.rules.findings import Finding
 
 TODAY = date(2025, 6, 15)
 CARD = "6222020200112233446"  # passes Luhn

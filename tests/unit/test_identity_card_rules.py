@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from realname_codes.id_numbers import make_id_number
-from realname_registry.rules.identity_card import check_identity
+from realname_codes.identity_card import check_identity
 
 TODAY = date(2025, 6, 15)
 BORN = date(1980, 5, 17)

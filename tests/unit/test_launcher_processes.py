@@ -8,7 +8,8 @@ from realname_kit.bus.topology import QUEUES, queues_of
 from realname_kit.settings import SERVICE_PORTS, SERVICES, Settings
 from realname_launcher.processes import ProcessKind, copies, parse_scale, process_kinds
 
-SETTINGS = Settings.from_env({})
+# The platform's own processes; the authority's simulator (on by default, for development) is looked at apart.
+SETTINGS = Settings.from_env({"REALNAME_AUTHORITY_SIM": "off"})
 KINDS = process_kinds(SETTINGS, {})
 KNOWN = {k.name for k in KINDS}
 
@@ -97,7 +98,7 @@ def test_no_scale_is_an_empty_scale() -> None:
     assert parse_scale([], KNOWN) == {}
 
 
-@pytest.mark.parametrize("item", ["nobody-consumer=2", "identity-consumer=2", "assignment=2", "=2"])
+@pytest.mark.parametrize("item", ["nobody-consumer=2", "gateway-consumer=2", "assignment=2", "=2"])
 def test_a_scale_of_an_unknown_kind_is_refused_listing_the_known_ones(item: str) -> None:
     with pytest.raises(ValueError, match="no process kind") as refused:
         parse_scale([item], KNOWN)
@@ -117,3 +118,11 @@ def test_a_count_that_is_not_a_whole_number_of_at_least_one_is_refused(item: str
 def test_a_count_in_superscript_digits_is_refused_with_the_scale_message() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         parse_scale(["assignment-consumer=³"], KNOWN)
+
+
+def test_the_authority_simulator_starts_first_when_on_and_not_at_all_when_off() -> None:
+    with_simulator = process_kinds(Settings.from_env({}), {})
+    assert with_simulator[0].name == "authority-sim" and with_simulator[0].role == "simulator"
+    assert with_simulator[0].argv[-2:] == ("-m", "realname_identity.authority_sim")
+    assert with_simulator[1:] == KINDS
+    assert copies(with_simulator[0], {"authority-sim": 3}) == 1

@@ -134,11 +134,12 @@ def test_every_exchange_is_declared_once_per_publisher_plus_the_dead_letter_exch
     assert names == [f"t1.{p}.events" for p in PUBLISHERS] + ["t1.dead-letters"]
 
 
-def test_every_queue_comes_with_its_dead_letter_queue() -> None:
+def test_every_queue_comes_with_its_dead_letter_queue_and_its_wait_queues() -> None:
     names = [q.name for q in Topology(prefix="t1.").all_queues()]
     expected = []
     for spec in QUEUES:
-        expected += [f"t1.{spec.consumer}.{spec.purpose}", f"t1.{spec.consumer}.{spec.purpose}.dead"]
+        name = f"t1.{spec.consumer}.{spec.purpose}"
+        expected += [name, f"{name}.dead", *(f"{name}.wait-{w}s" for w in spec.waits)]
     assert names == expected
 
 

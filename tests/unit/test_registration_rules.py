@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from realname_codes.findings import Finding
 from realname_codes.id_numbers import make_id_number
 from realname_codes.invalid import Invalid
-from realname_registry.rules.findings import Finding
 from realname_registry.rules.registration import check_registration, errors, warnings
 
 TODAY = date(2025, 6, 15)

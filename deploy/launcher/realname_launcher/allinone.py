@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from waitress.server import create_server
 
 from realname_gateway.app import create_app as create_gateway
 from realname_gateway.upstream import WsgiUpstream
+from realname_identity.authority_sim.serve import build_from_settings, make_server
 from realname_kit.bus.inprocess import InProcessBus
 from realname_kit.bus.relay import Relay
 from realname_kit.db import Database
@@ -22,7 +24,8 @@ def run_all_in_one(settings: Settings) -> None:
     topo = topology(settings)
     bus = InProcessBus(topo, settings.data_dir / "dead-letters.jsonl")
     stop = threading.Event()
-    threads, upstreams, dbs = [], {}, []
+    threads = [threading.Thread(target=bus.run_waiting, args=(stop,), name="bus-waiting", daemon=True)]
+    upstreams, dbs = {}, []
     gateway_db: Database | None = None
     for spec in specs:
         db = Database(settings.database_url_for(spec.name))
@@ -35,6 +38,9 @@ def run_all_in_one(settings: Settings) -> None:
         relay = Relay(db, spec.outbox_table, bus.publisher(spec.name), topo.exchange_name(spec.name),
                       batch_size=settings.relay_batch, idle_seconds=settings.relay_idle_seconds, sole=True)
         threads.append(threading.Thread(target=relay.run, args=(stop,), name=f"{spec.name}-relay", daemon=True))
+    simulator = _authority_simulator(settings)
+    if simulator is not None:
+        threads.append(threading.Thread(target=simulator.run, name="authority-sim", daemon=True))
     for thread in threads:
         thread.start()
     server = create_server(create_gateway(settings, upstreams, gateway_db), host=settings.gateway_host,
@@ -49,9 +55,21 @@ def run_all_in_one(settings: Settings) -> None:
     finally:
         log.info("platform_stopping")
         server.close()
+        if simulator is not None:
+            simulator.close()
         stop.set()
         for thread in threads:
             thread.join(timeout=10)
         for db in dbs:
             db.dispose()
         print("realname stopped.", flush=True)
+
+
+def _authority_simulator(settings: Settings) -> Any:
+    """The identity authority's simulator on its port, when configured (the default for development)."""
+    if settings.value("REALNAME_AUTHORITY_SIM") != "on":
+        return None
+    app, port = build_from_settings(settings)
+    server = make_server(app, "127.0.0.1", port)
+    log.info("authority_simulator_up", url=f"http://127.0.0.1:{server.effective_port}")
+    return server

@@ -14,7 +14,7 @@ from realname_kit.settings import SERVICES, Settings
 class ProcessKind:
     name: str                 # e.g. "registry-web", the key of --scale
     service: str
-    role: str                 # web, consumer, relay
+    role: str                 # web, consumer, relay; simulator: a stand-in for a system we do not own
     argv: tuple[str, ...]
 
 
@@ -26,6 +26,10 @@ def web_argv(target: str, bind: str, workers: int) -> tuple[str, ...]:
 def process_kinds(settings: Settings, scale: dict[str, int]) -> list[ProcessKind]:
     """Every process kind, in start order. ``<service>-web=N`` sets gunicorn workers, not processes."""
     kinds = []
+    if settings.value("REALNAME_AUTHORITY_SIM") == "on":
+        # First: the identity consumer asks it as soon as card reads arrive.
+        kinds.append(ProcessKind("authority-sim", "identity", "simulator",
+                                 (sys.executable, "-m", "realname_identity.authority_sim")))
     for service in SERVICES:
         port = urlsplit(settings.service_url(service)).port
         workers = scale.get(f"{service}-web", settings.web_workers)
@@ -46,7 +50,7 @@ def process_kinds(settings: Settings, scale: dict[str, int]) -> list[ProcessKind
 
 
 def copies(kind: ProcessKind, scale: dict[str, int]) -> int:
-    return 1 if kind.role == "web" else scale.get(kind.name, 1)
+    return 1 if kind.role in ("web", "simulator") else scale.get(kind.name, 1)
 
 
 def parse_scale(items: list[str], known: set[str]) -> dict[str, int]:

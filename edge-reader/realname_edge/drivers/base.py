@@ -27,7 +27,7 @@ class CardReaderDriver(Protocol):
 
 
 # A factory takes the driver's target: a serial port for "sam-serial", a samples file ("" = the bundled one)
-# for "simulator".
+# for "simulator", part of the reader's name ("" = the first reader) for "pcsc".
 DriverFactory = Callable[[str], CardReaderDriver]
 
 
@@ -44,5 +44,12 @@ def _simulator(target: str) -> CardReaderDriver:
     return SimulatorDriver(target or None)
 
 
+def _pcsc(target: str) -> CardReaderDriver:
+    # Imported on use: pyscard needs the PC/SC library, which only machines with such a reader have.
+    from realname_edge.drivers.pcsc import PcscDriver
+
+    return PcscDriver(target)
+
+
 def drivers_by_name() -> dict[str, DriverFactory]:
-    return {"sam-serial": _sam_serial, "simulator": _simulator}
+    return {"sam-serial": _sam_serial, "simulator": _simulator, "pcsc": _pcsc}

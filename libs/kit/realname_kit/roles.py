@@ -8,6 +8,7 @@ SPECIALTY = "specialty"
 GENERAL_CONTRACTOR = "general_contractor"
 ENTERPRISE_ROLES = frozenset({LABOUR, SPECIALTY, GENERAL_CONTRACTOR})
 USING_ENTERPRISE_ROLES = frozenset({SPECIALTY, GENERAL_CONTRACTOR})  # they confirm entry (R19)
+EMPLOYERS = (LABOUR, GENERAL_CONTRACTOR)  # they hold labour contracts; a GC employs its own site staff (R13)
 
 STAFF = "staff"                     # an account an enterprise created for one of its people
 PROJECT_MANAGER = "project_manager"  # a staff account holding a project's functions (R32)

@@ -13,7 +13,7 @@ from realname_kit.auth import allow, current_caller
 from realname_kit.openapi import Blueprint
 from realname_kit.pagination import PageArgs, keyset_page, page_schema
 from realname_kit.problems import Problem
-from realname_kit.roles import REGULATOR
+from realname_kit.roles import EMPLOYERS, REGULATOR
 from realname_kit.web import service_context
 from realname_registry.context import request_keyring, today
 from realname_registry.excel import template_workbook
@@ -21,7 +21,6 @@ from realname_registry.imports.jobs import job_out, start_import, visible_job
 from realname_registry.imports.runner import run_inline
 from realname_registry.imports.sealed import COPY_CONTEXT, open_bytes
 from realname_registry.models import ImportJob
-from realname_registry.workers.access import EMPLOYERS
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 INLINE_BYTES = 64 * 1024  # a file this small (a few hundred rows) is imported before the answer

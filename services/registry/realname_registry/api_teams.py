@@ -14,12 +14,11 @@ from realname_codes.trades import HIGH_RISK_TRADES, TRADES
 from realname_kit.auth import AUTHENTICATED, allow, current_caller
 from realname_kit.openapi import Blueprint
 from realname_kit.problems import Problem
-from realname_kit.roles import REGULATOR, SERVICE
+from realname_kit.roles import EMPLOYERS, REGULATOR, SERVICE
 from realname_kit.web import service_context
 from realname_registry.evidence import store_evidence, visible_evidence
 from realname_registry.teams import create_team, list_teams, name_leader, team_out, visible_team
 from realname_registry.worker_schemas import CodeOut, EvidenceOut, LeaderIn, TeamArgs, TeamIn, TeamOut, TeamPage
-from realname_registry.workers.access import EMPLOYERS
 
 teams = Blueprint("teams", __name__, url_prefix="/api/v1/registry",
                   description="Teams, evidence files, and the code tables of the registration form.")

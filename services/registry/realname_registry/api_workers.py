@@ -11,7 +11,7 @@ from realname_kit.audit import record_audit
 from realname_kit.auth import allow, current_caller
 from realname_kit.openapi import Blueprint
 from realname_kit.problems import Problem
-from realname_kit.roles import REGULATOR, SERVICE
+from realname_kit.roles import EMPLOYERS, REGULATOR, SERVICE
 from realname_kit.web import service_context
 from realname_registry.context import request_keyring, today
 from realname_registry.models import ID_NUMBER, OUTBOX, PHONE, WAGE_CARD
@@ -30,7 +30,7 @@ from realname_registry.worker_schemas import (
     WorkerPatch,
     WorkerSearchArgs,
 )
-from realname_registry.workers.access import EMPLOYERS, employer_of, reads_all, visible
+from realname_registry.workers.access import employer_of, reads_all, visible
 from realname_registry.workers.defaults import registration_defaults
 from realname_registry.workers.editing import edit_worker, etag
 from realname_registry.workers.history import history_page

@@ -4,25 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app
-
-from realname_kit.privacy import Keyring
-from realname_kit.settings import Settings
+from realname_kit.privacy import request_keyring, shared_keyring
 from realname_kit.timeutil import today_in_china
 
-_KEYRINGS: dict[str, Keyring] = {}
-
-
-def keyring_for(settings: Settings) -> Keyring:
-    """One keyring per keyring file, loaded once per process (consumers and web workers alike)."""
-    path = str(settings.data_keys_file)
-    if path not in _KEYRINGS:
-        _KEYRINGS[path] = Keyring.from_settings(settings)
-    return _KEYRINGS[path]
-
-
-def request_keyring() -> Keyring:
-    return keyring_for(current_app.extensions["realname"].settings)
+keyring_for = shared_keyring
+__all__ = ["keyring_for", "request_keyring", "today"]
 
 
 def today() -> date:

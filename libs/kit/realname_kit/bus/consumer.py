@@ -31,7 +31,8 @@ class AmqpConsumer:
         self.batch_size = max(1, prefetch // 2)
         self.max_wait = max_wait
         self.queues = {topology.queue_name(spec): topology.queue(spec) for spec, _ in subscriptions}
-        self.dead_letter_queues = [topology.dead_letter_queue(spec) for spec, _ in subscriptions]
+        # Besides the queues consumed: their dead-letter and wait queues, declared with them.
+        self.companion_queues = [q for spec, _ in subscriptions for q in topology.queues_for(spec)[1:]]
         self.processors = {p.queue: p for _, p in subscriptions}
         self.buffer: dict[str, list[Message]] = {name: [] for name in self.processors}
 
@@ -97,7 +98,7 @@ class AmqpConsumer:
         channel = conn.default_channel
         for exchange in self.topology.all_exchanges():
             exchange(channel).declare()
-        for queue in [*self.queues.values(), *self.dead_letter_queues]:
+        for queue in [*self.queues.values(), *self.companion_queues]:
             queue(channel).declare()
 
     def _collect(self, queue: str, message: Message) -> None:
@@ -108,7 +109,8 @@ class AmqpConsumer:
         for queue, batch in self.buffer.items():
             if not batch:
                 continue
-            deliveries = [Delivery(m.body if isinstance(m.body, bytes) else m.body.encode(), m) for m in batch]
+            deliveries = [Delivery(m.body if isinstance(m.body, bytes) else m.body.encode(), m,
+                                   sender=(m.properties or {}).get("user_id")) for m in batch]
             for outcome in self.processors[queue].process(deliveries, stop, keepalive=conn.heartbeat_check):
                 if outcome.dead_reason is not None:
                     self._dead_letter(dead_letters, queue, outcome.delivery.tag, outcome.dead_reason)

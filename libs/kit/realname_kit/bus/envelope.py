@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,9 +24,13 @@ class Envelope:
     correlation_id: str | None = None
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     occurred_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    # Not part of the JSON: the broker account that published the message, as the broker vouches for it
+    # (AMQP ``user_id``, which RabbitMQ refuses to pass on when it differs from the publishing connection's
+    # user). None when the transport does not say (the in-process bus, a publisher that did not set it).
+    sender: str | None = field(default=None, compare=False)
 
     def to_json(self) -> bytes:
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":")).encode()
+        return json.dumps({f: getattr(self, f) for f in _FIELDS}, ensure_ascii=False, separators=(",", ":")).encode()
 
     @classmethod
     def from_json(cls, body: bytes | str) -> Envelope:

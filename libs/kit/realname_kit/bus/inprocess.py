@@ -2,7 +2,8 @@
 
 The relay marks outbox rows published only once every subscriber has handled them (or dead-lettered
 them to a file), so a crash of the one process loses nothing: the rows are relayed again at start
-and the inbox drops what was already handled.
+and the inbox drops what was already handled. A delayed event (wait routing key) waits in the
+``WaitingRoom`` file instead, and ``run_waiting`` delivers it when it is due.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pathlib import Path
 
 from realname_kit.bus.confirming_publisher import OutgoingMessage
 from realname_kit.bus.processing import Delivery, MessageProcessor
-from realname_kit.bus.topology import QueueSpec, Topology
+from realname_kit.bus.topology import QueueSpec, Topology, waiting
+from realname_kit.bus.waiting_room import WaitingRoom
 from realname_kit.logs import get_logger
 from realname_kit.timeutil import utcnow
 
@@ -22,10 +24,11 @@ log = get_logger(__name__)
 
 
 class InProcessBus:
-    def __init__(self, topology: Topology, dead_letter_file: Path) -> None:
+    def __init__(self, topology: Topology, dead_letter_file: Path, waiting_file: Path | None = None) -> None:
         self.topology = topology
         self.subscriptions: list[tuple[QueueSpec, MessageProcessor]] = []
         self.dead_letter_file = dead_letter_file
+        self.waiting_room = WaitingRoom(waiting_file or dead_letter_file.with_name("bus-waiting.sqlite"))
         self._lock = threading.Lock()
 
     def register(self, subscriptions: Sequence[tuple[QueueSpec, MessageProcessor]]) -> None:
@@ -35,12 +38,33 @@ class InProcessBus:
         return InProcessPublisher(self, publisher_service)
 
     def deliver(self, publisher_service: str, messages: Sequence[OutgoingMessage]) -> None:
+        now: list[OutgoingMessage] = []
+        for message in messages:
+            wait = waiting(message.routing_key)
+            if wait is None:
+                now.append(message)
+            else:
+                self.waiting_room.wait(publisher_service, wait[0], message.body, wait[1])
+        self._hand_over(publisher_service, [(m.routing_key, m.body) for m in now], delayed=False)
+
+    def run_waiting(self, stop: threading.Event, interval: float = 0.2) -> None:
+        """Deliver the delayed events as they fall due, until ``stop``."""
+        while not stop.wait(interval):
+            while due := self.waiting_room.due():
+                for event in due:
+                    self._hand_over(event.publisher, [(event.event_type, event.body)], delayed=True)
+                self.waiting_room.done(due)
+        self.waiting_room.close()
+
+    def _hand_over(self, publisher_service: str, messages: Sequence[tuple[str, bytes]], *, delayed: bool) -> None:
         for spec, processor in self.subscriptions:
-            wanted = [m for m in messages if any(b.publisher == publisher_service and b.event_type == m.type
-                                                 for b in spec.bindings)]
+            if delayed and not spec.waits:
+                continue  # as on the broker: only a queue with wait queues gets the delayed copy
+            wanted = [body for event_type, body in messages
+                      if any(b.publisher == publisher_service and b.event_type == event_type for b in spec.bindings)]
             if not wanted:
                 continue
-            for outcome in processor.process([Delivery(m.body, m) for m in wanted]):
+            for outcome in processor.process([Delivery(body) for body in wanted]):
                 if outcome.dead_reason is not None:
                     self._dead_letter(processor.queue, outcome.delivery.body, outcome.dead_reason)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Table, insert, select
@@ -52,6 +52,7 @@ class Stopped(Exception):
 class Delivery:
     body: bytes
     tag: object = None
+    sender: str | None = None  # the broker account that published it (AMQP user_id), when the broker says
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,7 @@ class MessageProcessor:
         outcomes: list[Outcome] = []
         for delivery in batch:
             try:
-                envelope = Envelope.from_json(delivery.body)
+                envelope = replace(Envelope.from_json(delivery.body), sender=delivery.sender)
             except MalformedEnvelope as exc:
                 outcomes.append(Outcome(delivery, f"malformed_envelope: {exc}"))
                 continue

@@ -3,16 +3,24 @@
 One durable topic exchange per publishing service (``<service>.events``, routing key = event type);
 one quorum queue per consuming service and purpose (``<service>.<purpose>``) with a delivery limit and
 a dead-letter queue (``<queue>.dead``) behind the shared ``dead-letters`` exchange.
+
+Delayed delivery (a retry later, through the broker rather than a sleeping thread): a queue that lists
+``waits`` gets one wait queue per delay (``<queue>.wait-<n>s``) without consumers, whose messages expire
+after ``n`` seconds into the queue itself. An event is sent there by publishing it with the routing key
+``<event type>.wait-<n>s`` (``Outbox.record(..., wait_seconds=…)`` picks the tier).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from kombu import Connection, Exchange, Queue, binding
 
-PUBLISHERS = ("identity", "registry", "assignment", "attendance", "gateway")
+# "edge": the card readers at employers' offices, each publishing card.read with its own broker account.
+PUBLISHERS = ("identity", "registry", "assignment", "attendance", "gateway", "edge")
+_WAIT = re.compile(r"^(?P<event>.+)\.wait-(?P<seconds>[0-9]+)s$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +34,7 @@ class QueueSpec:
     consumer: str
     purpose: str
     bindings: tuple[Binding, ...]
+    waits: tuple[int, ...] = ()  # seconds: the delays at which its events may be delivered again
 
     @property
     def event_types(self) -> frozenset[str]:
@@ -41,9 +50,36 @@ QUEUES: tuple[QueueSpec, ...] = (
               (Binding("identity", "identity.verified"), Binding("identity", "identity.rejected"))),
     # Large Excel imports run as jobs, one message each, picked up by the registry's own consumer (R10).
     QueueSpec("registry", "imports", (Binding("registry", "import.requested"),)),
+    # Card reads from the edge-readers (R1), and their verification, retried later while the authority is
+    # closed or failing (R3): 2 s for a blip, up to 30 minutes across a weekend.
+    QueueSpec("identity", "card-reads", (Binding("edge", "card.read"),)),
+    QueueSpec("identity", "verifications", (Binding("identity", "identity.verification_due"),),
+              waits=(2, 10, 60, 300, 1800)),
     # The audit log (realname_kit.audit): every publisher records its audited acts as audit.recorded.
     QueueSpec("reporting", "audit", tuple(Binding(p, "audit.recorded") for p in PUBLISHERS)),
 )
+
+
+def wait_routing_key(event_type: str, seconds: int) -> str:
+    return f"{event_type}.wait-{seconds}s"
+
+
+def waiting(routing_key: str) -> tuple[str, int] | None:
+    """``(event type, seconds)`` of a wait routing key; None for a plain event type."""
+    match = _WAIT.match(routing_key)
+    return (match["event"], int(match["seconds"])) if match else None
+
+
+def wait_tier(publisher: str, event_type: str, seconds: float) -> int:
+    """The wait queue tier for a delay of ``seconds``: the longest tier not longer than it (at least the shortest).
+
+    A delay longer than the longest tier takes several hops; the handler sees that the event is not due yet
+    and sends it round again.
+    """
+    tiers = sorted({w for spec in subscribers(publisher, event_type) for w in spec.waits})
+    if not tiers:
+        raise ValueError(f"no queue takes {event_type} from {publisher} later: give its QueueSpec waits")
+    return max([t for t in tiers if t <= seconds], default=tiers[0])
 
 
 def queues_of(consumer: str) -> tuple[QueueSpec, ...]:
@@ -96,6 +132,28 @@ class Topology:
             },
         )
 
+    def wait_queue(self, spec: QueueSpec, seconds: int) -> Queue:
+        """Holds the queue's delayed events ``seconds``, then dead-letters them into the queue (default exchange)."""
+        target = self.queue_name(spec)
+        return Queue(
+            f"{target}.wait-{seconds}s",
+            bindings=[binding(self.exchange(b.publisher), routing_key=wait_routing_key(b.event_type, seconds))
+                      for b in spec.bindings],
+            durable=True,
+            queue_arguments={
+                "x-queue-type": "quorum",
+                "x-message-ttl": seconds * 1000,
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": target,
+                "x-dead-letter-strategy": "at-least-once",
+                "x-overflow": "reject-publish",
+            },
+        )
+
+    def queues_for(self, spec: QueueSpec) -> list[Queue]:
+        """The queue, its dead-letter queue and its wait queues."""
+        return [self.queue(spec), self.dead_letter_queue(spec), *(self.wait_queue(spec, w) for w in spec.waits)]
+
     def dead_letter_queue(self, spec: QueueSpec) -> Queue:
         name = self.queue_name(spec)
         return Queue(f"{name}.dead", exchange=self.dead_letter_exchange(), routing_key=name, durable=True,
@@ -106,7 +164,7 @@ class Topology:
 
     def all_queues(self, consumer: str | None = None) -> list[Queue]:
         specs = QUEUES if consumer is None else queues_of(consumer)
-        return [q for s in specs for q in (self.queue(s), self.dead_letter_queue(s))]
+        return [q for s in specs for q in self.queues_for(s)]
 
     def declare(self, connection: Connection, consumer: str | None = None) -> None:
         """Declare the exchanges, and the queues of ``consumer`` (all when None). Idempotent."""

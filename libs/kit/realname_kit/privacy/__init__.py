@@ -10,6 +10,8 @@ from realname_kit.privacy.keyring import (
     add_key,
     ensure_keyring,
     key_id,
+    request_keyring,
+    shared_keyring,
 )
 from realname_kit.privacy.masking import mask_bank_card, mask_id_number, mask_phone
 from realname_kit.privacy.normalise import Kind, normalise
@@ -30,4 +32,6 @@ __all__ = [
     "mask_phone",
     "normalise",
     "rekey_rows",
+    "request_keyring",
+    "shared_keyring",
 ]

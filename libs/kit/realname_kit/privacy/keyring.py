@@ -227,3 +227,21 @@ def _b64decode_key(value: object, what: str) -> bytes:
         return base64.b64decode(value, validate=True)
     except binascii.Error:
         raise KeyringError(f"{what} is not valid base64") from None
+
+
+_SHARED: dict[str, Keyring] = {}
+
+
+def shared_keyring(settings: Settings) -> Keyring:
+    """One keyring per keyring file, loaded once per process (consumers and web workers alike)."""
+    path = str(settings.data_keys_file)
+    if path not in _SHARED:
+        _SHARED[path] = Keyring.from_settings(settings)
+    return _SHARED[path]
+
+
+def request_keyring() -> Keyring:
+    """The keyring of the service answering the current request."""
+    from flask import current_app  # a web-only helper: consumers never import flask for it
+
+    return shared_keyring(current_app.extensions["realname"].settings)

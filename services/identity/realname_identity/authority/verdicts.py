@@ -31,16 +31,16 @@ class Explanation:
 
 _VERDICTS = {
     Verdict.MATCH: Explanation(
-        "identity_confirmed", "The identity authority confirmed that the name and the ID number belong together.",
+        "verified", "The identity authority confirmed that the name and the ID number belong together.",
         "身份核验通过：姓名与身份证号码一致。"),
     Verdict.MISMATCH: Explanation(
-        "identity_mismatch",
+        "mismatch",
         "The identity authority says this name and this ID number do not belong together. Check the name against "
         "the card (rare characters, the middle dot in ethnic names); if it is right, the card is not the worker's own.",
         "身份核验未通过：姓名与身份证号码不一致。请对照身份证核对姓名（包括生僻字和少数民族姓名中的间隔点）；"
         "如姓名无误，该证件不是工人本人的。"),
     Verdict.REPORTED_FAKE: Explanation(
-        "identity_reported_fake",
+        "reported_fake",
         "The identity authority has this card on record as forged or reported lost or stolen. Do not register the "
         "worker with it: ask for their own valid card.",
         "核验机构登记该身份证为伪造或已挂失（丢失、被盗）证件。请勿用该证登记，请工人出示本人有效身份证。"),
@@ -50,7 +50,7 @@ _VERDICTS = {
         "Ask the worker for their current card and read it.",
         "核验机构记录该身份证已失效（已过期或已换领新证）。请工人出示现行有效的身份证并重新读卡。"),
     Verdict.NOT_FOUND: Explanation(
-        "identity_not_found",
+        "not_found",
         "The identity authority has no record of this ID number. Compare the number with the card digit by digit; "
         "a card whose number is unknown may be forged.",
         "核验机构查无此身份证号码。请对照身份证逐位核对号码；号码查无记录的证件可能是伪造的。"),

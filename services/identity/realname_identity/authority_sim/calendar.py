@@ -24,7 +24,7 @@ from typing import Any, Literal, cast
 from realname_kit.timeutil import CHINA
 
 Mode = Literal["normal", "always_open", "closed_now"]
-_MODES = ("normal", "always_open", "closed_now")
+MODES = ("normal", "always_open", "closed_now")
 _KEYS = {"mode", "opens", "closes", "closures", "workdays"}
 _HORIZON_DAYS = 400  # a closure longer than this has no reopening in sight
 
@@ -66,8 +66,8 @@ def load_calendar(path: Path, extra_closures: str = "") -> AuthorityCalendar:
     if not isinstance(raw, dict) or set(raw) - _KEYS:
         raise ValueError(f"{path.name}: a calendar is a table with only the keys {', '.join(sorted(_KEYS))}")
     mode = raw.get("mode", "normal")
-    if mode not in _MODES:
-        raise ValueError(f"{path.name}: mode must be one of {', '.join(_MODES)}, not {mode!r}")
+    if mode not in MODES:
+        raise ValueError(f"{path.name}: mode must be one of {', '.join(MODES)}, not {mode!r}")
     return AuthorityCalendar(closures=_dates(raw.get("closures", [])) | parse_dates(extra_closures),
                              workdays=_dates(raw.get("workdays", [])), mode=cast(Mode, mode),
                              opens=time.fromisoformat(raw.get("opens", "08:00")),

@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
+from realname_codes.dates import age_on, anniversary
+from realname_codes.findings import Finding
 from realname_codes.trades import HIGH_RISK_TRADES, MANAGEMENT_TRADE, TRADES
-from realname_registry.rules.dates import age_on, anniversary
-from realname_registry.rules.findings import Finding
 
 MINIMUM_AGE = 18
 MAXIMUM_AGE = {"male": 60, "female": 50}

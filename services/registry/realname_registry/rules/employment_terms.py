@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from realname_codes.findings import Finding, present, term_missing
 from realname_codes.trades import MANAGEMENT_TRADE, TRADES
-from realname_registry.rules.findings import Finding, present, term_missing
 from realname_registry.rules.wage_card import check_wage_card
 from realname_registry.rules.wages import check_wages
 

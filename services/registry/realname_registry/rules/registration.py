@@ -6,12 +6,12 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from realname_codes.findings import Finding, present
 from realname_codes.id_numbers import id_number_problem, parse_id_number
+from realname_codes.identity_card import check_identity
 from realname_codes.phones import mobile_problem
 from realname_registry.rules.age_limits import check_age
 from realname_registry.rules.employment_terms import check_employment
-from realname_registry.rules.findings import Finding, present
-from realname_registry.rules.identity_card import check_identity
 
 CONSTRUCTION = "construction"
 SITE_STAFF = "site_staff"  # R13: security, cleaners, registered by the general contractor

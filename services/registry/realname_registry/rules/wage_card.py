@@ -7,7 +7,7 @@ from typing import Any
 
 from realname_codes.bank_cards import luhn_valid, normalise_card_number, wage_card_problem
 from realname_codes.banks import BANKS, OTHER_BANK
-from realname_registry.rules.findings import Finding, present, term_missing
+from realname_codes.findings import Finding, present, term_missing
 
 
 def check_wage_card(employment: Mapping[str, Any]) -> list[Finding]:

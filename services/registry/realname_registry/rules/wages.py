@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from realname_registry.rules.findings import Finding, present, term_missing
+from realname_codes.findings import Finding, present, term_missing
 
 DAILY = "daily"
 MONTHLY = "monthly_base_plus_performance"

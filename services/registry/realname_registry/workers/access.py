@@ -7,10 +7,9 @@ from sqlalchemy.orm import Session
 
 from realname_kit.auth import Caller
 from realname_kit.problems import Problem
-from realname_kit.roles import GENERAL_CONTRACTOR, LABOUR, REGULATOR, SERVICE
+from realname_kit.roles import EMPLOYERS, REGULATOR, SERVICE
 from realname_registry.models import Employment, Team, Worker
 
-EMPLOYERS = (LABOUR, GENERAL_CONTRACTOR)  # R13: a general contractor employs its own site staff
 READERS = (REGULATOR, SERVICE)
 
 

@@ -15,12 +15,12 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from realname_codes.bank_cards import luhn_valid
+from realname_codes.findings import Finding
 from realname_kit.auth import Caller
 from realname_kit.privacy import Keyring, normalise
 from realname_kit.problems import Problem
 from realname_kit.timeutil import utcnow
 from realname_registry.models import OUTBOX, WAGE_CARD, Employment, HistoryEntry, Team, Worker
-from realname_registry.rules.findings import Finding
 from realname_registry.search import index_names
 from realname_registry.workers.events import worker_registered
 from realname_registry.workers.history import plain

@@ -8,9 +8,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from realname_codes.findings import Finding
 from realname_kit.problems import Problem
 from realname_registry.models import Employment, Enterprise, Project, Team, Worker
-from realname_registry.rules.findings import Finding
 
 
 def invalid(findings: Sequence[Finding]) -> None:

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from realname_registry.rules.dates import age_on, anniversary
-from realname_registry.rules.findings import Finding
+from realname_codes.dates import age_on, anniversary
+from realname_codes.findings import Finding
 
 # Validity by age at issue (居民身份证法 art. 5): under 16 five years, 16 to 25 ten, 26 to 45 twenty, 46+ long-term.
 _BAND_FLOORS = (0, 16, 26, 46)

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from realname_codes.card_validity import check_card_validity
 from realname_codes.ethnicities import ETHNICITIES
+from realname_codes.findings import Finding
 from realname_codes.id_numbers import id_number_problem, parse_id_number
-from realname_registry.rules.card_validity import check_card_validity
-from realname_registry.rules.findings import Finding
 
 _HAN = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 # Chinese characters or Latin letters, in parts joined by the middle dot of transcribed minority names.

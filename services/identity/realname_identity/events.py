@@ -1,0 +1,34 @@
+"""The events the identity service tells: ``identity.verified``, ``identity.rejected`` (R1-R3).
+
+Both carry the ID number: the registry matches reads to the workers it registered by it. The photo never
+travels in an event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from realname_identity.models import ID_NUMBER, CardRead
+from realname_kit.privacy import Keyring
+
+
+def verified(read: CardRead, keyring: Keyring) -> dict[str, Any]:
+    assert read.birth_date is not None and read.valid_from is not None and read.decided_at is not None
+    return {"read_id": read.id, "employer_id": read.employer_id, "id_number": _number(read, keyring),
+            "name": read.name, "sex": read.sex, "ethnicity": read.ethnicity,
+            "birth_date": read.birth_date.isoformat(), "address": read.address,
+            "issuing_authority": read.issuing_authority, "valid_from": read.valid_from.isoformat(),
+            "valid_to": read.valid_to.isoformat() if read.valid_to else None, "card_serial": read.card_serial,
+            "verified_at": read.decided_at.isoformat()}
+
+
+def rejected(read: CardRead, keyring: Keyring, message: str, message_zh: str) -> dict[str, Any]:
+    return {"read_id": read.id, "employer_id": read.employer_id, "id_number": _number(read, keyring),
+            "reason": read.reason, "message": message, "message_zh": message_zh,
+            "rejected_at": read.decided_at.isoformat() if read.decided_at else None}
+
+
+def _number(read: CardRead, keyring: Keyring) -> str:
+    number = ID_NUMBER.open(keyring, read.id_number_enc)
+    assert number is not None
+    return number

@@ -1,0 +1,76 @@
+"""The identity consumer: card reads from the edge-readers, and verifications falling due (R1-R3).
+
+``card.read`` comes from an employer's reader over its own broker account: the broker vouches for the account
+(AMQP ``user_id``), and the account says whose reads they are, whatever the payload claims. A read is stored,
+checked and put to the authority in the same batch; ``identity.verification_due`` brings back a read that
+waited for the authority, or a browser's read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from realname_identity.authority import HttpIdentityAuthority
+from realname_identity.models import CardRead, ReaderAccount
+from realname_identity.reads import IncomingRead, MalformedRead, accept_read, photo_bytes
+from realname_identity.verification import DUE_EVENT, Verifier
+from realname_kit.bus.envelope import Envelope
+from realname_kit.bus.processing import Handler, PoisonMessage, handles_batch
+from realname_kit.privacy import shared_keyring
+from realname_kit.problems import Problem
+from realname_kit.settings import Settings
+from realname_kit.timeutil import today_in_china, utcnow
+
+
+def identity_handlers(settings: Settings) -> Mapping[str, Handler]:
+    keyring = shared_keyring(settings)
+    authority = HttpIdentityAuthority(settings.value("REALNAME_IDENTITY_AUTHORITY_URL"),
+                                      float(settings.value("REALNAME_IDENTITY_AUTHORITY_TIMEOUT")))
+    verifier = Verifier(authority, keyring, int(settings.value("REALNAME_IDENTITY_AUTHORITY_CONCURRENCY")))
+
+    def take_card_reads(session: Session, batch: list[Envelope]) -> None:
+        now = utcnow()
+        accepted = [_accept(session, verifier, envelope, now) for envelope in batch]
+        # Only a new read goes to the authority here: a known one is already on its way.
+        verifier.verify(session, [read for read, new in accepted if new and read.status == "pending"], now)
+
+    def verify_due_reads(session: Session, batch: list[Envelope]) -> None:
+        wanted = {str(e.data.get("read_id")): e.data.get("attempts") for e in batch}
+        reads = session.scalars(select(CardRead).where(CardRead.id.in_(wanted))).all()
+        # An event of an earlier attempt (a duplicate chain) is stale: the read has moved on since.
+        current = [r for r in reads if wanted[r.id] in (None, r.attempts)]
+        verifier.verify(session, current, utcnow())
+
+    return {"card.read": handles_batch(take_card_reads), DUE_EVENT: handles_batch(verify_due_reads)}
+
+
+def _accept(session: Session, verifier: Verifier, envelope: Envelope, now: datetime) -> tuple[CardRead, bool]:
+    employer_id = _employer_of(session, envelope)
+    data = envelope.data
+    try:
+        read_at = datetime.fromisoformat(envelope.occurred_at)
+        incoming = IncomingRead(read_id=str(data["read_id"]), employer_id=employer_id, source="edge",
+                                sender=str(envelope.sender), read_at=read_at if read_at.tzinfo else now,
+                                card=data, photo=photo_bytes(data.get("photo")))
+        return accept_read(session, verifier.keyring, incoming, today_in_china(), now)
+    except (KeyError, ValueError, MalformedRead) as exc:
+        raise PoisonMessage(f"card.read {envelope.id} is not a card read: {exc}") from exc
+    except Problem as exc:
+        raise PoisonMessage(f"card.read {envelope.id}: {exc.reason}") from exc
+
+
+def _employer_of(session: Session, envelope: Envelope) -> str:
+    """The employer whose reader account published the read (the payload's claim is not trusted)."""
+    if not envelope.sender:
+        raise PoisonMessage("card.read without the publishing account (user_id): refused")
+    account = session.get(ReaderAccount, envelope.sender)
+    if account is None or account.revoked_at is not None:
+        raise PoisonMessage(f"card.read from {envelope.sender!r}, which is no active reader account")
+    claimed = envelope.data.get("employer_id")
+    if claimed is not None and claimed != account.employer_id:
+        raise PoisonMessage(f"card.read from {envelope.sender!r} claims another employer's read")
+    return account.employer_id

@@ -1,0 +1,76 @@
+"""Giving an employer's edge-readers broker accounts of their own, and taking them back."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from realname_identity.broker_accounts import BrokerAccounts, BrokerAdminUnavailable
+from realname_identity.models import OUTBOX, ReaderAccount
+from realname_kit.audit import record_audit
+from realname_kit.auth import Caller
+from realname_kit.problems import Problem
+from realname_kit.timeutil import utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    account: ReaderAccount
+    password: str
+    amqp_url: str
+
+
+def open_account(session: Session, broker: BrokerAccounts, caller: Caller, amqp_url: str,
+                 exchange: str, *, prefix: str = "") -> NewAccount:
+    """A new account for one reader PC: the password is shown now and never again.
+
+    ``prefix``: the bus prefix, so that the accounts of one installation (or test run) can be told apart.
+    """
+    assert caller.enterprise_id is not None
+    username = f"{prefix}edge-{caller.enterprise_id[:8]}-{secrets.token_hex(4)}"
+    password = secrets.token_urlsafe(24)
+    account = ReaderAccount(username=username, employer_id=caller.enterprise_id, created_at=utcnow(),
+                            created_by=caller.subject or caller.enterprise_id)
+    session.add(account)
+    session.flush()
+    _broker(lambda: broker.create(username, password, exchange))  # last: a failure rolls the row back
+    record_audit(session, OUTBOX, action="account.created", actor=caller, subject=username,
+                 details={"kind": "edge_reader"})
+    return NewAccount(account, password, _reader_url(amqp_url, username, password))
+
+
+def close_account(session: Session, broker: BrokerAccounts, caller: Caller, username: str) -> None:
+    account = session.get(ReaderAccount, username, with_for_update=True)
+    if account is None or not caller.acts_for(account.employer_id):
+        raise Problem(404, "reader_account_not_found", "No reader account of yours has this name")
+    if account.revoked_at is not None:
+        return
+    account.revoked_at = utcnow()
+    _broker(lambda: broker.remove(username))
+    record_audit(session, OUTBOX, action="account.disabled", actor=caller, subject=username,
+                 details={"kind": "edge_reader"})
+
+
+def accounts_of(session: Session, employer_id: str) -> list[ReaderAccount]:
+    return list(session.scalars(select(ReaderAccount).where(ReaderAccount.employer_id == employer_id)
+                                .order_by(ReaderAccount.created_at)))
+
+
+def _broker(act: Callable[[], None]) -> None:
+    try:
+        act()
+    except BrokerAdminUnavailable as exc:
+        raise Problem(503, "broker_admin_unavailable", "The message broker could not change reader accounts now",
+                      "Try again in a minute; if it keeps failing, the operators should check that RabbitMQ's "
+                      "management plugin is enabled.") from exc
+
+
+def _reader_url(amqp_url: str, username: str, password: str) -> str:
+    parts = urlsplit(amqp_url)
+    host = f"{parts.hostname or '127.0.0.1'}:{parts.port or 5672}"
+    return f"{parts.scheme or 'amqp'}://{quote(username, safe='')}:{quote(password, safe='')}@{host}{parts.path or '/'}"

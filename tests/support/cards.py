@@ -1,0 +1,36 @@
+"""Card reads for tests: people the authority's simulator knows, and what their cards say."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from werkzeug.test import TestResponse
+
+from realname_codes.id_numbers import parse_id_number
+from tests.support.workers import id_number
+
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+_GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平"
+
+
+def person(n: int, status: str = "match") -> dict[str, str]:
+    """A person of the authority's register: a valid number (born 1975-1986), a name, a status."""
+    return {"id_number": id_number(), "name": _SURNAMES[n % 20] + _GIVEN[(n // 20) % 20] + _GIVEN[(n // 400) % 20],
+            "status": status}
+
+
+def card_of(someone: dict[str, str], **changes: Any) -> dict[str, Any]:
+    """The fields of their card as a reader returns them (issued 2016, valid 20 years), with ``changes``."""
+    number = parse_id_number(someone["id_number"], date(2026, 1, 1))
+    card = {"name": someone["name"], "sex": number.sex, "ethnicity": "01",
+            "birth_date": number.birth_date.isoformat(), "address": "上海市徐汇区漕溪北路1号",
+            "id_number": someone["id_number"], "issuing_authority": "上海市公安局徐汇分局",
+            "valid_from": "2016-05-01", "valid_to": "2036-05-01"}
+    card.update(changes)
+    return card
+
+
+def json_of(response: TestResponse) -> Any:
+    """The JSON body of a test client's response (typed for mypy: werkzeug says it may be None)."""
+    return response.json

@@ -1,0 +1,140 @@
+"""What each answer of the identity authority does to a pending read, with a fake authority (R1-R3)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from realname_identity.authority import (
+    AuthorityClosed,
+    AuthorityError,
+    AuthorityUnavailable,
+    Verdict,
+    VerificationRequest,
+)
+from realname_identity.models import Base, CardRead, outbox
+from realname_identity.reads import IncomingRead, accept_read
+from realname_identity.verification import Verifier
+from realname_kit.db import Database
+from realname_kit.privacy import Keyring, ensure_keyring
+from tests.support.cards import card_of, person
+
+NOW = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)  # a Saturday, 10:00 in China
+
+
+@dataclass
+class FakeAuthority:
+    answers: list[Verdict | AuthorityError]
+    asked: list[VerificationRequest] = field(default_factory=list)
+
+    def verify(self, request: VerificationRequest) -> Verdict:
+        self.asked.append(request)
+        answer = self.answers.pop(0)
+        if isinstance(answer, AuthorityError):
+            raise answer
+        return answer
+
+
+@dataclass
+class World:
+    db: Database
+    keyring: Keyring
+    authority: FakeAuthority
+
+    def pending_read(self, session: Session) -> CardRead:
+        incoming = IncomingRead(read_id="read-1", employer_id="employer-1", source="browser", sender="clerk",
+                                read_at=NOW, card=card_of(person(1)))
+        read, _ = accept_read(session, self.keyring, incoming, date(2026, 11, 21), NOW)
+        return read
+
+    def verify(self, now: datetime = NOW) -> CardRead:
+        verifier = Verifier(self.authority, self.keyring, concurrency=2, jitter=lambda seconds: 0.0)
+        with self.db.transaction() as session:
+            read = session.scalars(select(CardRead)).one()
+            verifier.verify(session, [read], now)
+            session.expunge(read)
+        verifier.close()
+        return read
+
+    def routing_keys(self) -> list[str]:
+        with self.db.transaction() as session:
+            return [r.type for r in session.execute(select(outbox.c.type).order_by(outbox.c.seq))]
+
+    def last_event(self) -> dict[str, object]:
+        with self.db.transaction() as session:
+            payload = session.execute(select(outbox.c.payload).order_by(outbox.c.seq.desc())).scalar_one()
+        return dict(json.loads(payload)["data"])
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    db = Database(f"sqlite:///{tmp_path / 'identity.db'}")
+    Base.metadata.create_all(db.engine)
+    ensure_keyring(tmp_path / "keys.json")
+    found = World(db, Keyring.load(tmp_path / "keys.json"), FakeAuthority([]))
+    with db.transaction() as session:
+        found.pending_read(session)
+    yield found
+    db.dispose()
+
+
+def test_a_match_verifies_the_read_and_announces_it_with_the_number(world: World) -> None:
+    world.authority.answers = [Verdict.MATCH]
+    read = world.verify()
+    assert (read.status, read.attempts, read.decided_at) == ("verified", 1, NOW)
+    assert world.routing_keys() == ["identity.verified"]
+    assert world.last_event()["id_number"] == world.authority.asked[0].id_number
+    assert world.authority.asked[0].request_id == "read-1"  # the authority may be asked again with the same key
+
+
+@pytest.mark.parametrize(("verdict", "reason"), [(Verdict.MISMATCH, "mismatch"), (Verdict.NOT_FOUND, "not_found"),
+                                                 (Verdict.REPORTED_FAKE, "reported_fake"),
+                                                 (Verdict.EXPIRED, "card_expired")])
+def test_any_other_verdict_rejects_the_read_with_its_reason(world: World, verdict: Verdict, reason: str) -> None:
+    world.authority.answers = [verdict]
+    read = world.verify()
+    assert (read.status, read.reason) == ("rejected", reason)
+    assert world.routing_keys() == ["identity.rejected"]
+    assert world.last_event()["message_zh"]
+
+
+def test_a_closed_authority_keeps_the_read_pending_until_the_announced_reopening_r3(world: World) -> None:
+    monday = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)  # 08:00 in China
+    world.authority.answers = [AuthorityClosed(monday)]
+    read = world.verify()
+    assert (read.status, read.last_error, read.next_attempt_at) == ("pending", "authority_closed", monday)
+    # Two days away: the longest wait queue, and the rest of the way in further hops.
+    assert world.routing_keys() == ["identity.verification_due.wait-1800s"]
+
+
+def test_a_failing_authority_is_asked_again_with_doubling_back_off(world: World) -> None:
+    world.authority.answers = [AuthorityUnavailable("timeout"), AuthorityUnavailable("server_error")]
+    first = world.verify()
+    assert (first.last_error, first.next_attempt_at) == ("timeout", NOW + timedelta(seconds=2))
+    second = world.verify(NOW + timedelta(seconds=2))
+    assert (second.last_error, second.attempts) == ("server_error", 2)
+    assert second.next_attempt_at == NOW + timedelta(seconds=2 + 4)
+    assert world.routing_keys() == ["identity.verification_due.wait-2s", "identity.verification_due.wait-2s"]
+
+
+def test_a_read_not_due_yet_goes_round_again_without_asking_the_authority(world: World) -> None:
+    world.authority.answers = [AuthorityUnavailable("unreachable")]
+    world.verify()
+    for _ in range(3):
+        world.verify(NOW + timedelta(milliseconds=500))
+    assert len(world.authority.asked) == 1
+    assert world.routing_keys()[-1] == "identity.verification_due.wait-2s"
+
+
+def test_a_settled_read_is_left_alone(world: World) -> None:
+    world.authority.answers = [Verdict.MATCH]
+    world.verify()
+    world.verify()
+    assert len(world.authority.asked) == 1 and world.routing_keys() == ["identity.verified"]
