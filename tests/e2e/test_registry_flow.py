@@ -39,7 +39,8 @@ def platform(request: pytest.FixtureRequest, stack: Stack, tmp_path: Path) -> It
         launched = Launched(["up", "--distributed"], env, tmp_path / "launcher.log")
     else:  # SQLite, FTS5 and the in-process bus: what `./realname up` runs by default
         env = {k: v for k, v in os.environ.items() if not k.startswith("REALNAME_")}
-        env.update(REALNAME_DATA_DIR=str(tmp_path / "var"), REALNAME_GATEWAY_PORT=str(free_port()))
+        env.update(REALNAME_DATA_DIR=str(tmp_path / "var"), REALNAME_GATEWAY_PORT=str(free_port()),
+                   REALNAME_AUTHORITY_SIM_PORT=str(free_port()))
         launched = Launched(["up"], env, tmp_path / "launcher.log")
     yield launched
     if launched.proc.poll() is None:

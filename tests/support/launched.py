@@ -44,8 +44,10 @@ class Launched:
 
 
 def service_ports() -> dict[str, str]:
-    return {f"REALNAME_{s.upper()}_URL": f"http://127.0.0.1:{free_port()}"
-            for s in ("identity", "registry", "assignment", "attendance", "reporting")}
+    """Free ports for every service and the authority's simulator (runs never meet on a port)."""
+    ports = {f"REALNAME_{s.upper()}_URL": f"http://127.0.0.1:{free_port()}"
+             for s in ("identity", "registry", "assignment", "attendance", "reporting")}
+    return {**ports, "REALNAME_AUTHORITY_SIM_PORT": str(free_port())}
 
 
 def certificate_login(gateway: str, cert_pem: bytes, key_pem: bytes, kind: str | None = None) -> requests.Response:

@@ -70,6 +70,11 @@ def _authority_simulator(settings: Settings) -> Any:
     if settings.value("REALNAME_AUTHORITY_SIM") != "on":
         return None
     app, port = build_from_settings(settings)
-    server = make_server(app, "127.0.0.1", port)
+    try:
+        server = make_server(app, "127.0.0.1", port)
+    except OSError as exc:  # the port is taken: the platform still runs, reads wait as pending (R3)
+        log.warning("authority_simulator_not_started", port=port, error=str(exc),
+                    advice="set REALNAME_AUTHORITY_SIM_PORT to a free port")
+        return None
     log.info("authority_simulator_up", url=f"http://127.0.0.1:{server.effective_port}")
     return server

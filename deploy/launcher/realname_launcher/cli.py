@@ -47,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         env.setdefault("REALNAME_AMQP_URL", LOCAL_AMQP)
         env.setdefault("REALNAME_DATABASE_URL", LOCAL_POSTGRES)
         env.setdefault("REALNAME_REDIS_URL", LOCAL_REDIS)
+    if env.get("REALNAME_AUTHORITY_SIM", "on") == "on" and not env.get("REALNAME_IDENTITY_AUTHORITY_URL"):
+        # The identity service asks the simulator this launcher starts, wherever its port is.
+        port = env.get("REALNAME_AUTHORITY_SIM_PORT") or "8110"
+        env["REALNAME_IDENTITY_AUTHORITY_URL"] = f"http://127.0.0.1:{port}"
     settings = Settings.from_env(env)
     configure_logging(settings.log_level, settings.log_format, process="launcher")
     if args.command == "admin":

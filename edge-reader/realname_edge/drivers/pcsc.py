@@ -21,7 +21,7 @@ from smartcard.CardMonitoring import CardMonitor, CardMonitoringThread, CardObse
 from smartcard.Exceptions import SmartcardException
 from smartcard.pcsc.PCSCExceptions import BaseSCardException
 from smartcard.pcsc.PCSCReader import PCSCReader
-from smartcard.scard import SCardCancel
+from smartcard.scard import SCARD_E_NO_SERVICE, SCARD_E_SERVICE_STOPPED, SCardCancel
 from smartcard.System import readers
 
 from realname_edge.card import CardRecord
@@ -54,7 +54,9 @@ def list_pcsc_readers() -> list[str]:
     try:
         return [str(reader) for reader in readers()]
     except _PCSC_ERRORS as exc:
-        raise ReaderNotFound(f"no PC/SC service: pcscd is not running ({exc})") from exc
+        if getattr(exc, "hresult", None) in (SCARD_E_NO_SERVICE, SCARD_E_SERVICE_STOPPED):
+            raise ReaderNotFound(f"no PC/SC service: pcscd is not running ({exc})") from exc
+        raise ReaderNotFound(f"pcscd could not list its readers ({exc})") from exc
 
 
 class PcscDriver:
@@ -67,6 +69,7 @@ class PcscDriver:
         self._connection: Any = None
 
     def open(self) -> None:
+        self.close()  # opened again: the first observer must not linger
         names = list_pcsc_readers()
         self.reader = _pick(names, self.target)
         self._cards = _CardsPutOn()
@@ -205,8 +208,8 @@ class _ReaderObserver(CardObserver):  # type: ignore[misc]  # pyscard has no typ
 def _watch(observer: _ReaderObserver) -> None:
     with _MONITOR_LOCK:
         thread = CardMonitoringThread.instance
-        if thread is not None and not thread.is_alive():
-            _forget_monitor()  # it ended when pcscd went away: a new one is needed
+        if thread is None or not thread.is_alive():
+            _forget_monitor()  # none yet, or it ended when pcscd went away: a new one is started
         CardMonitor().addObserver(observer)
 
 
