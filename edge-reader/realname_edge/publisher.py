@@ -16,6 +16,7 @@ from typing import Any
 
 import pika
 import pika.exceptions
+from pika.adapters.utils.connection_workflow import AMQPConnectorException
 
 from realname_edge.card import CardRecord
 from realname_edge.spool import CardSpool, SpooledRead
@@ -62,7 +63,7 @@ class CardReadPublisher:
                 try:
                     self._publish(batch, confirmed)
                 # AMQPConnectorException: a broker that took the TCP connection and never answered the handshake.
-                except (pika.exceptions.AMQPError, pika.exceptions.AMQPConnectorException, OSError) as exc:
+                except (pika.exceptions.AMQPError, AMQPConnectorException, OSError) as exc:
                     log.warning("card reads stay spooled, the broker is not reachable: %r", exc)
                     self._disconnect()
                     return sent + len(confirmed)

@@ -179,3 +179,12 @@ def test_a_read_no_queue_would_take_is_not_counted_as_sent_and_stays_spooled(
         broker.channel.exchange_delete(unbound)
 
     assert [read.read_id for read in spool.pending(10)] == [read_id]
+
+
+def test_a_broker_that_takes_the_connection_and_never_answers_leaves_the_read_spooled(
+        broker: Broker, spool: CardSpool, proxy: FaultProxy) -> None:
+    proxy.hold_downstream(True)  # the TCP connection opens; the AMQP handshake never comes back
+    with CardReadPublisher(url_to(proxy.port), broker.exchange, EMPLOYER, spool, confirm_timeout=1) as publisher:
+        read_id = publisher.record_read(next(cards()))
+        assert publisher.publish_pending() == 0
+    assert [read.read_id for read in spool.pending(10)] == [read_id]

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
+from smartcard.CardMonitoring import CardMonitoringThread
+from smartcard.scard import SCardCancel
 
 from realname_codes.id_numbers import make_id_number
 from realname_edge.card import CardRecord
@@ -180,6 +182,21 @@ def test_a_card_on_another_reader_is_left_to_that_readers_driver(driver: PcscDri
             assert other.read_card(timeout=10) == OTHER_CARD
     finally:
         other.close()
+
+
+def test_a_read_starts_the_card_monitor_again_when_it_has_ended(driver: PcscDriver) -> None:
+    # pyscard's monitor thread ends for good when pcscd goes away; here it is ended the way that does.
+    monitor = CardMonitoringThread.instance
+    monitor.stop()
+    deadline = time.monotonic() + 5
+    while monitor.is_alive() and time.monotonic() < deadline:
+        if monitor.cardrequest is not None:
+            SCardCancel(monitor.cardrequest.pcsccardrequest.hcontext)
+        monitor.join(0.05)
+    assert not monitor.is_alive()
+    with VpcdCard(CARD):
+        assert driver.read_card(timeout=10) == CARD
+    assert CardMonitoringThread.instance is not monitor
 
 
 def test_a_reader_name_matching_no_reader_is_not_found_and_the_readers_are_named(pcscd: list[str]) -> None:

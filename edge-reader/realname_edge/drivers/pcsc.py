@@ -5,8 +5,9 @@ put on, connects, reads the card's physical serial with GET UID (``FF CA 00 00 0
 already registered, then the identity record through the reader's command set (``pcsc_mappings``). A reader
 whose SAM is not exposed through PC/SC gives only the serial: that read is refused as UnsupportedModel, naming it.
 
-pyscard's monitor is one thread for the whole process that it never stops; the last driver to close stops it
-(cancelling its wait on pcscd), so a closed driver leaves no thread behind.
+pyscard's monitor is one thread for the whole process that it never stops, and that ends for good when pcscd
+goes away. A read starts a new one where it ended; the last driver to close stops it (cancelling its wait on
+pcscd), so a closed driver leaves no thread behind.
 """
 
 from __future__ import annotations
@@ -90,6 +91,9 @@ class PcscDriver:
     def read_card(self, timeout: float) -> CardRecord:
         if self._observer is None or self.reader is None:
             raise ReaderNotFound("the PC/SC driver is not open")
+        if not _monitoring():
+            self._check_reader()  # with pcscd gone a new monitor would end at once: say so instead
+            _keep_watching()
         if not self._cards.take(timeout):
             self._check_reader()
             raise NoCard(f"no card put on {self.reader} within {timeout:g} s")
@@ -99,8 +103,8 @@ class PcscDriver:
             try:
                 record = self._application.read_identity(transmit)
             except IdentityApplicationAbsent as exc:
-                raise UnsupportedModel(f"this reader does not expose the identity application ({exc}); "
-                                       f"it read only the card serial {serial or 'none'}") from exc
+                raise UnsupportedModel(f"this reader does not expose {exc.application}: {exc}; "
+                                       f"it read only the card serial {serial or '(none)'}") from exc
             return replace(record, card_serial=serial)
         finally:
             self._release()
@@ -207,15 +211,36 @@ class _ReaderObserver(CardObserver):  # type: ignore[misc]  # pyscard has no typ
 
 def _watch(observer: _ReaderObserver) -> None:
     with _MONITOR_LOCK:
-        thread = CardMonitoringThread.instance
-        if thread is None or not thread.is_alive():
-            _forget_monitor()  # none yet, or it ended when pcscd went away: a new one is started
+        _revive_monitor()
         CardMonitor().addObserver(observer)
+
+
+def _monitoring() -> bool:
+    thread = CardMonitoringThread.instance
+    return thread is not None and bool(thread.is_alive())
+
+
+def _keep_watching() -> None:
+    with _MONITOR_LOCK:
+        _revive_monitor()
+
+
+def _revive_monitor() -> None:
+    """A monitor thread where there is none, or where it ended (pcscd went away), for the same observers."""
+    if _monitoring():
+        return
+    observers = list(CardMonitor.instance.obs) if CardMonitor.instance is not None else []
+    _stop_monitor()
+    monitor = CardMonitor()
+    for observer in observers:
+        monitor.addObserver(observer)
 
 
 def _unwatch(observer: _ReaderObserver) -> None:
     with _MONITOR_LOCK:
-        monitor = CardMonitor()
+        monitor = CardMonitor.instance
+        if monitor is None:
+            return
         with contextlib.suppress(ValueError):
             monitor.deleteObserver(observer)
         if monitor.countObservers() == 0:
@@ -233,16 +258,12 @@ def _stop_monitor() -> None:
         if thread.cardrequest is not None:
             with contextlib.suppress(*_PCSC_ERRORS):
                 thread.cardrequest.pcsccardrequest.release()
-    _forget_monitor()
+    # pyscard keeps the monitor and its thread as singletons; the next CardMonitor() starts them afresh.
+    CardMonitoringThread.instance = None
+    CardMonitor.instance = None
 
 
 def _cancel_wait(request: Any) -> None:
     context = request.pcsccardrequest.hcontext if request is not None else None
     if context is not None:
         SCardCancel(context)
-
-
-def _forget_monitor() -> None:
-    # pyscard keeps the monitor and its thread as singletons; the next driver to open starts them afresh.
-    CardMonitoringThread.instance = None
-    CardMonitor.instance = None

@@ -34,10 +34,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from realname_edge.card import PHOTO_LENGTH, CardRecord
-from realname_edge.errors import CardUnreadable
 
 # The SAM record's checks are the card's own rules, whichever way the card is read: reused, not copied.
-from realname_edge.sam.text_record import FOR_LIFE, WIDTHS, _date, _ethnicity, _id_number, _required, _sex
+from realname_edge.card_fields import FOR_LIFE, date_of, ethnicity_of, id_number_of, required_text, sex_of
+from realname_edge.errors import CardUnreadable
+from realname_edge.sam.text_record import WIDTHS
 
 Transmit = Callable[[list[int]], tuple[list[int], int, int]]
 
@@ -46,7 +47,7 @@ FILE_TAG = 0x70
 TAGS = {0x80: "name", 0x81: "sex", 0x82: "ethnicity", 0x83: "birth_date", 0x84: "address", 0x85: "id_number",
         0x86: "issuing_authority", 0x87: "valid_from", 0x88: "valid_to", 0x89: "photo"}
 TEXT_FIELDS = tuple(name for name in TAGS.values() if name != "photo")
-MAX_CHUNK = 0xE0  # below what every reader's buffer takes in one short APDU answer
+MAX_CHUNK = 0xE0  # an answer short enough for the smallest reader buffers
 MAX_FILE = 0x7FFF  # READ BINARY's offset has 15 bits
 SUCCESS = 0x9000
 END_OF_FILE = 0x6282
@@ -60,7 +61,7 @@ class IdentityApplicationAbsent(Exception):
 
     def __init__(self, application: str, status: int) -> None:
         self.application, self.status = application, status
-        super().__init__(f"SELECT of {application} answered {status:04X}, {ABSENT.get(status, 'refused')}")
+        super().__init__(f"SELECT answered {status:04X} ({ABSENT.get(status, 'refused')})")
 
 
 class IdentityApplication(Protocol):
@@ -179,10 +180,10 @@ def decode_identity_file(content: bytes) -> CardRecord:
     if len(values["photo"]) != PHOTO_LENGTH:
         raise CardUnreadable(f"{len(values['photo'])} bytes, not {PHOTO_LENGTH}", field="photo")
     return CardRecord(
-        name=_required(text, "name"), sex=_sex(text["sex"]), ethnicity=_ethnicity(text["ethnicity"]),
-        birth_date=_date(text, "birth_date"), address=_required(text, "address"), id_number=_id_number(text),
-        issuing_authority=_required(text, "issuing_authority"), valid_from=_date(text, "valid_from"),
-        valid_to=None if text["valid_to"] == FOR_LIFE else _date(text, "valid_to"), photo=values["photo"])
+        name=required_text(text, "name"), sex=sex_of(text["sex"]), ethnicity=ethnicity_of(text["ethnicity"]),
+        birth_date=date_of(text, "birth_date"), address=required_text(text, "address"), id_number=id_number_of(text),
+        issuing_authority=required_text(text, "issuing_authority"), valid_from=date_of(text, "valid_from"),
+        valid_to=None if text["valid_to"] == FOR_LIFE else date_of(text, "valid_to"), photo=values["photo"])
 
 
 def _fields(body: bytes) -> dict[str, bytes]:

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date
-from typing import Literal
-
-from realname_codes.ethnicities import ETHNICITIES
 from realname_edge.card import PHOTO_LENGTH, CardRecord
+from realname_edge.card_fields import FOR_LIFE, date_of, ethnicity_of, id_number_of, required_text, sex_of
 from realname_edge.errors import CardUnreadable
 
 TEXT_LENGTH = 256
-FOR_LIFE = "长期"  # the validity end of cards issued to people over 46
 
 # (field, bytes) in the order the record holds them; 36 reserved bytes close it.
 LAYOUT = (("name", 30), ("sex", 2), ("ethnicity", 4), ("birth_date", 16), ("address", 70), ("id_number", 36),
           ("issuing_authority", 30), ("valid_from", 16), ("valid_to", 16), ("reserved", 36))
 WIDTHS = dict(LAYOUT)
-_SEX: dict[str, Literal["male", "female"]] = {"1": "male", "2": "female"}  # GB/T 2261.1
-_ID_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
-_DATE_SHAPE = re.compile(r"[0-9]{8}")
 
 
 def decode_base_message(data: bytes, card_serial: str | None = None) -> CardRecord:
@@ -43,10 +35,10 @@ def decode_text_record(raw: bytes, photo: bytes, card_serial: str | None = None)
         raise CardUnreadable(f"{len(raw)} bytes instead of {TEXT_LENGTH}", field="text_record")
     text = _split(raw)
     return CardRecord(
-        name=_required(text, "name"), sex=_sex(text["sex"]), ethnicity=_ethnicity(text["ethnicity"]),
-        birth_date=_date(text, "birth_date"), address=_required(text, "address"), id_number=_id_number(text),
-        issuing_authority=_required(text, "issuing_authority"), valid_from=_date(text, "valid_from"),
-        valid_to=None if text["valid_to"] == FOR_LIFE else _date(text, "valid_to"),
+        name=required_text(text, "name"), sex=sex_of(text["sex"]), ethnicity=ethnicity_of(text["ethnicity"]),
+        birth_date=date_of(text, "birth_date"), address=required_text(text, "address"), id_number=id_number_of(text),
+        issuing_authority=required_text(text, "issuing_authority"), valid_from=date_of(text, "valid_from"),
+        valid_to=None if text["valid_to"] == FOR_LIFE else date_of(text, "valid_to"),
         photo=photo, card_serial=card_serial)
 
 
@@ -77,40 +69,3 @@ def _split(raw: bytes) -> dict[str, str]:
         text[name] = value.rstrip(" ")
         offset += width
     return text
-
-
-def _required(text: dict[str, str], name: str) -> str:
-    value = text[name]
-    if not value or not value.isprintable():
-        raise CardUnreadable("empty or holds control characters", field=name)
-    return value
-
-
-def _sex(code: str) -> Literal["male", "female"]:
-    if code not in _SEX:
-        raise CardUnreadable(f"sex code {code!r} is neither 1 (male) nor 2 (female)", field="sex")
-    return _SEX[code]
-
-
-def _ethnicity(code: str) -> str:
-    if code not in ETHNICITIES:
-        raise CardUnreadable(f"{code!r} is not a GB 3304 ethnicity code", field="ethnicity")
-    return code
-
-
-def _date(text: dict[str, str], name: str) -> date:
-    value = text[name]
-    try:
-        if not _DATE_SHAPE.fullmatch(value):
-            raise ValueError(value)
-        return date(int(value[:4]), int(value[4:6]), int(value[6:]))
-    except ValueError as exc:
-        raise CardUnreadable(f"{value!r} is not a date (YYYYMMDD)", field=name) from exc
-
-
-def _id_number(text: dict[str, str]) -> str:
-    # Only the shape: a number with a wrong check character is refused downstream with its own reason (R2).
-    value = text["id_number"]
-    if not _ID_SHAPE.fullmatch(value):
-        raise CardUnreadable(f"{len(value)} characters that are not 17 digits and a digit or X", field="id_number")
-    return value
