@@ -20,7 +20,7 @@ from kombu import Connection, Queue, binding
 from realname_identity.app import create_app
 from realname_kit.bus.envelope import Envelope
 from tests.support.authority import MONDAY, SATURDAY, RunningAuthority
-from tests.support.cards import card_of, json_of, person
+from tests.support.cards import card_of, drain_envelopes, json_of, person
 from tests.support.stack import Stack, eventually
 from tests.support.tokens import bearer
 
@@ -49,12 +49,7 @@ class Identity:
         return dict(eventually(lambda: (s := self.status(read_id))["status"] != "pending" and s, timeout=timeout))
 
     def announced(self) -> list[Envelope]:
-        found = []
-        with Connection(self.stack.amqp) as conn:
-            queue = Queue(self.events)(conn.default_channel)
-            while (message := queue.get(no_ack=True)) is not None:
-                found.append(Envelope.from_json(message.body))
-        return found
+        return drain_envelopes(self.stack.amqp, self.events)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -22,13 +21,12 @@ import pytest
 from flask.testing import FlaskClient
 from kombu import Connection, Queue, binding
 
-from realname_edge.card import PHOTO_LENGTH, CardRecord
 from realname_edge.publisher import CardReadPublisher
 from realname_edge.spool import CardSpool
 from realname_identity.app import create_app
 from realname_kit.bus.envelope import Envelope
 from tests.support.authority import RunningAuthority
-from tests.support.cards import card_of, json_of, person
+from tests.support.cards import drain_envelopes, json_of, person, record_of
 from tests.support.faultproxy import FaultProxy
 from tests.support.stack import Stack, eventually
 from tests.support.tokens import bearer
@@ -55,12 +53,7 @@ class Edge:
         return self.stack.count("identity", "SELECT count(*) FROM card_reads WHERE status = 'verified'")
 
     def announced(self) -> list[Envelope]:
-        found = []
-        with Connection(self.stack.amqp) as conn:
-            queue = Queue(self.events)(conn.default_channel)
-            while (message := queue.get(no_ack=True)) is not None:
-                found.append(Envelope.from_json(message.body))
-        return found
+        return drain_envelopes(self.stack.amqp, self.events)
 
 
 @pytest.fixture
@@ -85,14 +78,6 @@ def edge(stack: Stack, tmp_path: Path) -> Iterator[Edge]:
             Queue(events)(conn.default_channel).delete()
 
 
-def record(someone: dict[str, str]) -> CardRecord:
-    card = card_of(someone)
-    return CardRecord(name=card["name"], sex=card["sex"], ethnicity="01",
-                      birth_date=date.fromisoformat(card["birth_date"]), address=card["address"],
-                      id_number=card["id_number"], issuing_authority=card["issuing_authority"],
-                      valid_from=date(2016, 5, 1), valid_to=date(2036, 5, 1), photo=bytes(PHOTO_LENGTH))
-
-
 def via(url: str, port: int) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, f"{parts.netloc.rsplit(':', 1)[0]}:{port}", parts.path, "", ""))
@@ -104,7 +89,7 @@ def test_a_read_published_with_the_employers_reader_account_is_verified_as_the_e
     assert account["exchange"] == f"{edge.stack.prefix}.edge.events" and account["password"]
     with CardSpool(tmp_path / "spool.sqlite") as spool, \
             CardReadPublisher(account["amqp_url"], account["exchange"], edge.employer_id, spool) as publisher:
-        read_id = publisher.record_read(record(PEOPLE[0]))
+        read_id = publisher.record_read(record_of(PEOPLE[0]))
         assert spool.count() == 0
     eventually(edge.verified, timeout=30)
     read = json_of(edge.client.get(f"/api/v1/identity/card-reads/{read_id}", headers=edge.headers))
@@ -134,7 +119,7 @@ def test_a_read_claiming_another_employer_is_dead_lettered_and_stores_nothing(ed
     account = edge.open_account()
     with CardSpool(tmp_path / "spool.sqlite") as spool, \
             CardReadPublisher(account["amqp_url"], account["exchange"], str(uuid.uuid4()), spool) as publisher:
-        publisher.record_read(record(PEOPLE[1]))
+        publisher.record_read(record_of(PEOPLE[1]))
     dead = f"{edge.stack.prefix}.identity.card-reads.dead"
     eventually(lambda: edge.stack.queue_depth(dead) == 1, timeout=30)
     assert edge.stack.count("identity", "SELECT count(*) FROM card_reads") == 0
@@ -164,7 +149,7 @@ def test_a_thousand_reads_through_cut_connections_are_all_verified_once(edge: Ed
         cutter = threading.Thread(target=cut_at_random, daemon=True)
         cutter.start()
         try:
-            read_ids = [publisher.record_read(record(someone)) for someone in PEOPLE]
+            read_ids = [publisher.record_read(record_of(someone)) for someone in PEOPLE]
         finally:
             stop.set()
             cutter.join()

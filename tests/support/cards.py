@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from kombu import Connection, Queue
 from werkzeug.test import TestResponse
 
-from realname_codes.id_numbers import parse_id_number
+from realname_codes.id_numbers import make_id_number, parse_id_number
+from realname_edge.card import PHOTO_LENGTH, CardRecord
+from realname_kit.bus.envelope import Envelope
 from tests.support.workers import id_number
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -34,3 +37,29 @@ def card_of(someone: dict[str, str], **changes: Any) -> dict[str, Any]:
 def json_of(response: TestResponse) -> Any:
     """The JSON body of a test client's response (typed for mypy: werkzeug says it may be None)."""
     return response.json
+
+
+def record_of(someone: dict[str, str]) -> CardRecord:
+    """What an edge-reader makes of their card (a blank 1,024-byte photo)."""
+    card = card_of(someone)
+    return CardRecord(name=card["name"], sex=card["sex"], ethnicity="01",
+                      birth_date=date.fromisoformat(card["birth_date"]), address=card["address"],
+                      id_number=card["id_number"], issuing_authority=card["issuing_authority"],
+                      valid_from=date(2016, 5, 1), valid_to=date(2036, 5, 1), photo=bytes(PHOTO_LENGTH))
+
+
+SAMPLE_BORN = date(1990, 6, 1)
+SAMPLE_CARD = CardRecord(name="王测试", sex="male", ethnicity="01", birth_date=SAMPLE_BORN,
+                         address="四川省成都市锦江区测试巷3号", id_number=make_id_number("510104", SAMPLE_BORN, 315),
+                         issuing_authority="成都市公安局锦江区分局", valid_from=date(2018, 1, 20),
+                         valid_to=date(2038, 1, 20), photo=b"\x00" * PHOTO_LENGTH)
+
+
+def drain_envelopes(amqp: str, queue_name: str) -> list[Envelope]:
+    """Every envelope waiting in a queue of the test's own, taken off it."""
+    found = []
+    with Connection(amqp) as conn:
+        queue = Queue(queue_name)(conn.default_channel)
+        while (message := queue.get(no_ack=True)) is not None:
+            found.append(Envelope.from_json(message.body))
+    return found

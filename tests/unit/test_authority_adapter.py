@@ -17,6 +17,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from realname_codes.id_numbers import id_number_problem, make_id_number
+from realname_edge.drivers.simulator import SAMPLE_IDENTITIES
 from realname_identity.authority import (
     AuthorityClosed,
     AuthorityUnavailable,
@@ -26,7 +27,6 @@ from realname_identity.authority import (
     VerificationRequest,
     explain,
 )
-from realname_edge.drivers.simulator import SAMPLE_IDENTITIES
 from realname_identity.authority_sim.app import create_app
 from realname_identity.authority_sim.calendar import AuthorityCalendar
 from realname_identity.authority_sim.failures import Dice, Failures

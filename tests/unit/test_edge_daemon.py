@@ -6,7 +6,6 @@ import logging
 import threading
 import time
 from dataclasses import replace
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -24,11 +23,9 @@ from realname_edge.errors import (
     ReaderNotFound,
     UnsupportedModel,
 )
+from tests.support.cards import SAMPLE_BORN, SAMPLE_CARD
 
-BORN = date(1990, 6, 1)
-CARD = CardRecord(name="王测试", sex="male", ethnicity="01", birth_date=BORN, address="四川省成都市锦江区测试巷3号",
-                  id_number=make_id_number("510104", BORN, 315), issuing_authority="成都市公安局锦江区分局",
-                  valid_from=date(2018, 1, 20), valid_to=date(2038, 1, 20), photo=b"\x00" * 1024)
+BORN, CARD = SAMPLE_BORN, SAMPLE_CARD
 OTHER = replace(CARD, name="李示例", sex="female", id_number=make_id_number("510104", BORN, 316))
 CONFIG = EdgeConfig(driver="simulator", target="", amqp_url="amqp://employer-7:pw@broker/edge",
                     employer_id="employer-7", exchange="edge.events", spool_path=Path("spool.sqlite"),

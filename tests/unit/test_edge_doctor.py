@@ -7,7 +7,6 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,6 @@ import pika.exceptions
 import pytest
 from pika.adapters.utils.connection_workflow import AMQPConnectorStackTimeout
 
-from realname_codes.id_numbers import make_id_number
 from realname_edge.card import CardRecord
 from realname_edge.config import EdgeConfig
 from realname_edge.doctor import (
@@ -40,11 +38,9 @@ from realname_edge.errors import (
     ReaderNotFound,
     UnsupportedModel,
 )
+from tests.support.cards import SAMPLE_BORN, SAMPLE_CARD
 
-BORN = date(1990, 6, 1)
-CARD = CardRecord(name="王测试", sex="male", ethnicity="01", birth_date=BORN, address="四川省成都市锦江区测试巷3号",
-                  id_number=make_id_number("510104", BORN, 315), issuing_authority="成都市公安局锦江区分局",
-                  valid_from=date(2018, 1, 20), valid_to=date(2038, 1, 20), photo=b"\x00" * 1024)
+BORN, CARD = SAMPLE_BORN, SAMPLE_CARD
 URL = "amqp://employer-7:s3cret-pw@broker.example:5672/edge"
 CONFIG = EdgeConfig(driver="simulator", target="", amqp_url=URL, employer_id="employer-7", exchange="edge.events",
                     spool_path=Path("spool.sqlite"), read_timeout=5, retry_seconds=10)
