@@ -91,7 +91,7 @@ def test_a_read_published_with_the_employers_reader_account_is_verified_as_the_e
             CardReadPublisher(account["amqp_url"], account["exchange"], edge.employer_id, spool) as publisher:
         read_id = publisher.record_read(record_of(PEOPLE[0]))
         assert spool.count() == 0
-    eventually(edge.verified, timeout=30)
+    eventually(edge.verified, timeout=60)
     read = json_of(edge.client.get(f"/api/v1/identity/card-reads/{read_id}", headers=edge.headers))
     assert (read["status"], read["source"], read["employer_id"]) == ("verified", "edge", edge.employer_id)
     assert read["has_photo"] is True
