@@ -10,6 +10,7 @@ import base64
 import io
 import itertools
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,6 +23,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from realname_assignment.models import Party
+from realname_assignment.workers import worker_handlers
 from realname_codes.uscc import organisation_code_check_character, uscc_check_character
 from realname_gateway.app import create_app as create_gateway
 from realname_gateway.auth.accounts import create_account
@@ -32,6 +34,7 @@ from realname_kit.bus.envelope import Envelope
 from realname_kit.roles import ADMIN, REGULATOR
 from realname_kit.service import load_spec
 from realname_kit.settings import SERVICES, Settings
+from realname_kit.timeutil import utcnow
 from realname_kit.web import create_service_app
 from realname_launcher.platform import ensure_development_secrets
 from realname_registry.models import Enterprise
@@ -235,6 +238,60 @@ def _populate(world: World) -> None:
         return make
 
     world.delegation_on = {"P-1": delegation("P-1", acc["gc_victim"]), "P-9": delegation("P-9", acc["sp_victim"])}
+    world.fresh.update(_assignment_objects(world, token, ent, gc_project, registry["lab_a"]["worker_id"]))
+
+
+def _assignment_objects(world: World, token: dict[str, str], ent: dict[str, str], gc_project: str,
+                        la_worker: str) -> dict[str, Callable[[], str]]:
+    """gc_project's chain (gc awarded lab_a a labour and sp a specialty subcontract), an assignment of lab_a's
+    worker, and objects made anew for each call: a contract to complete, a project to complete, an assignment."""
+    client, db = world.client, world.platform.stack.db("assignment")
+    codes, numbers = _credit_codes(30_000_000), itertools.count(1)
+
+    def learn_worker(worker_id: str) -> str:  # as the registry's worker.registered would tell it
+        with db.transaction() as session:
+            worker_handlers["worker.registered"](session, Envelope(type="worker.registered", source="registry", data={
+                "worker_id": worker_id, "employment_id": str(uuid.uuid4()), "employer_id": ent["lab_a"],
+                "name": "矩阵工人", "identity_status": "verified", "category": "construction", "trade_code": "020",
+                "team_id": None, "registered_at": "2026-11-01T08:00:00+00:00"}))
+        return worker_id
+
+    def award(uscc: str, kind: str) -> str:
+        contract: str = _ok(client.post(f"/api/v1/assignment/projects/{gc_project}/contracts", headers=bearer(
+            token["gc"]), json={"contractor_uscc": uscc, "kind": kind}), 201)["id"]
+        return contract
+
+    def new_labour_uscc() -> str:
+        uscc = next(codes)
+        with db.transaction() as session:
+            session.add(Party(enterprise_id=str(uuid.uuid4()), name="矩阵劳务", uscc=uscc, kind="labour",
+                              unit_type="006", registered_at=utcnow()))
+        return uscc
+
+    def new_assignment() -> str:
+        body = {"contract_id": la_contract, "worker_ids": [learn_worker(str(uuid.uuid4()))]}
+        made: str = _ok(client.post("/api/v1/assignment/assignments", headers=bearer(token["lab_a"]), json=body),
+                        200)["items"][0]["assignment_id"]
+        return made
+
+    def new_project() -> str:
+        project: str = _ok(client.post("/api/v1/assignment/projects", headers=bearer(token["gc"]), json={
+            "name": "矩阵完工项目", "registration_number": f"MATRIX-DONE-{next(numbers)}", "address": "上海市1号",
+            "planned_start": "2026-03-01", "planned_completion": "2027-12-31"}), 201)["id"]
+        return project
+
+    la_contract, sp_contract = award(LABOUR_A[0], "labour"), award(_uscc_of(world, ent["sp"]), "specialty")
+    learn_worker(la_worker)
+    la_assignment = new_assignment()
+    return {"la_contract": lambda: la_contract, "sp_contract": lambda: sp_contract, "la_worker": lambda: la_worker,
+            "la_assignment": lambda: la_assignment, "new_la_assignment": new_assignment,
+            "new_labour_uscc": new_labour_uscc, "new_contract": lambda: award(new_labour_uscc(), "labour"),
+            "new_project": new_project}
+
+
+def _uscc_of(world: World, enterprise_id: str) -> str:
+    with world.platform.stack.db("assignment").transaction() as session:
+        return session.scalars(select(Party.uscc).where(Party.enterprise_id == enterprise_id)).one()
 
 
 def _registry_objects(world: World, token: dict[str, str], gc_project: str) -> dict[str, dict[str, str]]:

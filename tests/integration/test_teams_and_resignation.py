@@ -137,6 +137,14 @@ def test_a_back_dated_resignation_needs_a_reason_and_evidence_r25(world: World) 
     assert len(audit) == 1
 
 
+def test_an_evidence_id_that_names_no_file_of_yours_is_refused_and_nothing_ends(world: World) -> None:
+    worker = world.register(world.team("木工七班")["id"])
+    response = world.employer.post(f"{WORKERS}/{worker['id']}/resignation",
+                                   json={"date": str(today_in_china()), "evidence_id": str(uuid.uuid4())})
+    assert response.status_code == 422 and response.get_json()["reason"] == "evidence_unknown"
+    assert not [e for e in world.events("employment.ended") if e["worker_id"] == worker["id"]]
+
+
 def test_a_resignation_in_the_future_is_refused(world: World) -> None:
     worker = world.register(world.team("木工六班")["id"])
     tomorrow = str(today_in_china() + timedelta(days=1))

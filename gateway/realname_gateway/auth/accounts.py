@@ -21,6 +21,19 @@ PHONE_CONTEXT = "gateway.accounts.phone"  # as declared in realname_gateway.serv
 
 def create_account(ctx: AuthContext, caller: Caller | None, *, username: str, display_name: str, password: str,
                    kind: str = STAFF, enterprise_id: str | None = None, phone: str | None = None) -> Account:
+    account = new_account(ctx, caller, username=username, display_name=display_name, password=password, kind=kind,
+                          enterprise_id=enterprise_id, phone=phone)
+    try:
+        with ctx.db.transaction() as session:
+            add_account(session, caller, account)
+    except IntegrityError:
+        raise username_taken() from None
+    return account
+
+
+def new_account(ctx: AuthContext, caller: Caller | None, *, username: str, display_name: str, password: str,
+                kind: str = STAFF, enterprise_id: str | None = None, phone: str | None = None) -> Account:
+    """The account, not yet stored: hashing (slow on purpose) is done before any transaction holds locks."""
     if kind not in (STAFF, REGULATOR, ADMIN):
         raise ValueError(kind)
     account = Account(username=username, kind=kind, enterprise_id=enterprise_id, display_name=display_name,
@@ -28,16 +41,20 @@ def create_account(ctx: AuthContext, caller: Caller | None, *, username: str, di
     if phone:
         account.phone_enc = ctx.keyring.encrypt(phone, context=PHONE_CONTEXT)
         account.phone_bidx = ctx.keyring.blind_index(phone, field=PHONE_CONTEXT, kind="phone")
-    try:
-        with ctx.db.transaction() as session:
-            session.add(account)
-            session.flush()
-            record_audit(session, OUTBOX, action="account.created", actor=caller, subject=account.id,
-                         details={"kind": kind, "enterprise_id": enterprise_id})
-    except IntegrityError:
-        raise Problem(409, "username_taken", "This user name is taken", "Choose another.",
-                      field="username") from None
     return account
+
+
+def add_account(session: Session, caller: Caller | None, account: Account) -> Account:
+    """Store a new account with its audit record in the caller's transaction; a taken name raises IntegrityError."""
+    session.add(account)
+    session.flush()
+    record_audit(session, OUTBOX, action="account.created", actor=caller, subject=account.id,
+                 details={"kind": account.kind, "enterprise_id": account.enterprise_id})
+    return account
+
+
+def username_taken() -> Problem:
+    return Problem(409, "username_taken", "This user name is taken", "Choose another.", field="username")
 
 
 def accounts_of(ctx: AuthContext, caller: Caller) -> list[Account]:

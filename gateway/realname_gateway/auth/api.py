@@ -6,7 +6,7 @@ from typing import Any
 
 from flask.views import MethodView
 
-from realname_gateway.auth import accounts, delegation, login
+from realname_gateway.auth import accounts, delegation, login, project_accounts
 from realname_gateway.auth.context import auth_context, client_address
 from realname_gateway.auth.schemas import (
     AccountIn,
@@ -160,8 +160,25 @@ class OneAccount(MethodView):
 @auth.arguments(ManagerIn)
 @auth.response(200, ManagerOut)
 def appoint_manager(body: dict[str, Any], project_id: str) -> Any:
-    """Appoint one of your staff as your project manager on a project (R32)."""
-    return delegation.appoint_manager(auth_context(), _enterprise_caller(), project_id, body["account_id"])
+    """Appoint your project manager on a project (R32): one of your staff, or a new project account.
+
+    `account_id` appoints an existing staff account of yours; `account` creates the staff account (the project
+    account, 项目账号) and appoints it in one transaction, with an audit record for each.
+
+    Naturally idempotent, so no `Idempotency-Key` header is needed: the same call again (the same user name of
+    your enterprise, the same project) answers the same account and appointment and creates nothing; it never
+    changes the existing account's password. A user name held by another enterprise is 409 `username_taken`.
+    """
+    caller = _enterprise_caller()
+    if ("account_id" in body) == ("account" in body):
+        raise Problem(422, "account_id_or_account", "Name either an existing account or a new one",
+                      "Send `account_id` or `account`, not both and not neither.", field="account_id")
+    if "account" in body:
+        account, manager = project_accounts.appoint_new_account(auth_context(), caller, project_id, **body["account"])
+    else:
+        account, manager = delegation.appoint_manager(auth_context(), caller, project_id, body["account_id"])
+    return {"project_id": manager.project_id, "enterprise_id": manager.enterprise_id,
+            "account_id": manager.account_id, "appointed_at": manager.appointed_at, "account": _account_out(account)}
 
 
 @auth.route("/projects/<project_id>/delegations")

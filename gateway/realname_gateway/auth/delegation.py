@@ -16,22 +16,36 @@ from realname_kit.roles import PROJECT_FUNCTIONS, STAFF, USING_ENTERPRISE_ROLES
 from realname_kit.timeutil import utcnow
 
 
-def appoint_manager(ctx: AuthContext, caller: Caller, project_id: str, account_id: str) -> ProjectManager:
+def appoint_manager(ctx: AuthContext, caller: Caller, project_id: str,
+                    account_id: str) -> tuple[Account, ProjectManager]:
     """The using enterprise names which of its staff manages its part of a project."""
-    if caller.kind != "enterprise" or not caller.roles & USING_ENTERPRISE_ROLES:
+    enterprise_id = using_enterprise(caller)
+    with ctx.db.transaction() as session:
+        return appoint(session, caller, enterprise_id, project_id, account_id)
+
+
+def using_enterprise(caller: Caller) -> str:
+    """The caller's enterprise, if it is one that appoints project managers."""
+    if caller.kind != "enterprise" or not caller.roles & USING_ENTERPRISE_ROLES or caller.enterprise_id is None:
         raise Problem(403, "forbidden", "Only a general contractor or specialty subcontractor appoints project "
                       "managers")
-    assert caller.enterprise_id is not None
-    with ctx.db.transaction() as session:
-        _staff_of(session, caller.enterprise_id, account_id)
-        manager = session.get(ProjectManager, (project_id, caller.enterprise_id))
-        if manager is None:
-            manager = ProjectManager(project_id=project_id, enterprise_id=caller.enterprise_id)
-            session.add(manager)
-        manager.account_id, manager.appointed_at = account_id, utcnow()
-        record_audit(session, OUTBOX, action="delegation.manager_appointed", actor=caller, subject=account_id,
-                     details={"project_id": project_id})
-        return manager
+    return caller.enterprise_id
+
+
+def appoint(session: Session, caller: Caller, enterprise_id: str, project_id: str, account_id: str, *,
+            field: str = "account_id") -> tuple[Account, ProjectManager]:
+    """Appoint within the caller's transaction; appointing the manager already in place changes nothing (R33)."""
+    account = _staff_of(session, enterprise_id, account_id, field=field)
+    manager = session.get(ProjectManager, (project_id, enterprise_id))
+    if manager is not None and manager.account_id == account_id:
+        return account, manager
+    if manager is None:
+        manager = ProjectManager(project_id=project_id, enterprise_id=enterprise_id)
+        session.add(manager)
+    manager.account_id, manager.appointed_at = account_id, utcnow()
+    record_audit(session, OUTBOX, action="delegation.manager_appointed", actor=caller, subject=account_id,
+                 details={"project_id": project_id})
+    return account, manager
 
 
 def delegate(ctx: AuthContext, caller: Caller, project_id: str, account_id: str,
@@ -90,9 +104,8 @@ def _managing(session: Session, caller: Caller, project_id: str) -> ProjectManag
     return manager
 
 
-def _staff_of(session: Session, enterprise_id: str, account_id: str) -> Account:
+def _staff_of(session: Session, enterprise_id: str, account_id: str, *, field: str = "account_id") -> Account:
     account = session.get(Account, account_id)
     if account is None or account.enterprise_id != enterprise_id or account.kind != STAFF or account.disabled:
-        raise Problem(422, "account_not_staff", "The account is not active staff of your enterprise",
-                      field="account_id")
+        raise Problem(422, "account_not_staff", "The account is not active staff of your enterprise", field=field)
     return account

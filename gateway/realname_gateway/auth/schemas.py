@@ -91,7 +91,12 @@ class AccountPatch(Schema):
 
 
 class ManagerIn(Schema):
-    account_id = fields.String(required=True, validate=validate.Length(max=36))
+    # Exactly one of the two: the endpoint answers 422 `account_id_or_account` otherwise.
+    account_id = fields.String(validate=validate.Length(max=36),
+                               metadata={"description": "An existing staff account of yours. Not with `account`."})
+    account = fields.Nested(AccountIn,
+                            metadata={"description": "A new staff account of yours, made and appointed in one step "
+                                                     "(the project account, 项目账号). Not with `account_id`."})
 
 
 class ManagerOut(Schema):
@@ -99,6 +104,7 @@ class ManagerOut(Schema):
     enterprise_id = fields.String()
     account_id = fields.String()
     appointed_at = fields.DateTime()
+    account = fields.Nested(AccountOut, metadata={"description": "The appointed account."})
 
 
 class DelegationIn(Schema):

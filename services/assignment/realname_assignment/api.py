@@ -7,10 +7,12 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
+from realname_assignment.models import IDEMPOTENCY
 from realname_assignment.parties import get_party, list_parties
 from realname_assignment.projects import get_project, list_projects, register_project
 from realname_assignment.schemas import ProjectArgs, ProjectIn, ProjectPage, ProjectSchema
 from realname_kit.auth import AUTHENTICATED, allow, current_caller
+from realname_kit.idempotency import run_once
 from realname_kit.openapi import Blueprint
 from realname_kit.pagination import PageArgs, page_schema
 from realname_kit.roles import ADMIN, GENERAL_CONTRACTOR, REGULATOR, SERVICE
@@ -66,8 +68,13 @@ class Projects(MethodView):
                                             "`general_contractor_required`, `general_contractor_unknown`, "
                                             "`not_a_general_contractor`, or invalid fields.")
     def post(self, body: dict[str, Any]) -> Any:
-        """Register a project (a general contractor its own; an operator or a service names the contractor)."""
-        return register_project(service_context().db, current_caller(), **body)
+        """Register a project (a general contractor its own; an operator or a service names the contractor).
+
+        With an `Idempotency-Key`, a retry gets the first answer; without, it gets 409 `project_exists`.
+        """
+        caller = current_caller()
+        return run_once(service_context().db, IDEMPOTENCY,
+                        lambda session: (201, ProjectSchema().dump(register_project(session, caller, **body))))
 
     @allow(AUTHENTICATED)  # the list narrows to what the caller may read: empty for most callers
     @projects.arguments(ProjectArgs, location="query")

@@ -65,6 +65,6 @@ def general_contractor_for(caller: Caller, given: str | None) -> str:
 def may_read(caller: Caller, general_contractor_id: str) -> bool:
     """Who sees a project: its general contractor and that enterprise's accounts, and the readers of all.
 
-    Subcontractors see the projects whose contract chains they take part in once chains exist (R21).
+    Subcontractors see the projects whose contract chains they take part in: ``projects.takes_part`` (R21).
     """
     return bool(caller.roles & READERS) or caller.acts_for(general_contractor_id)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import false, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session
 
-from realname_assignment.models import OUTBOX, Party, Project
+from realname_assignment.contract_rules import GENERAL, OWN_TIER
+from realname_assignment.models import OUTBOX, Contract, Party, Project
 from realname_assignment.project_rules import (
+    ACTIVE,
     READERS,
     general_contractor_for,
     may_read,
@@ -29,10 +30,14 @@ PROJECT_REGISTERED = "project.registered"
 _BIGINT = 2**63  # a cursor position outside PostgreSQL's bigint would fail in the database, not here
 
 
-def register_project(db: Database, caller: Caller, *, name: str, registration_number: str, address: str,
+def register_project(session: Session, caller: Caller, *, name: str, registration_number: str, address: str,
                      planned_start: date, planned_completion: date,
                      general_contractor_id: str | None = None) -> Project:
-    """Register a project once per registration number (a retry finds the first one: 409 with it)."""
+    """Register a project once per registration number (a retry finds the first one: 409 with it).
+
+    Two registrations of one number at the same moment meet at the unique index: the loser runs again
+    (``run_once``) and is answered 409 with the winner's project.
+    """
     contractor = general_contractor_for(caller, general_contractor_id)
     number = normalise_registration_number(registration_number)
     why = registration_number_problem(number)
@@ -43,26 +48,21 @@ def register_project(db: Database, caller: Caller, *, name: str, registration_nu
     if why:
         raise Problem(422, "planned_dates_reversed", "The planned completion is before the planned start", why,
                       field="planned_completion")
-    try:
-        with db.transaction() as session:
-            _require_general_contractor(session, contractor)
-            existing = _by_number(session, number)
-            if existing is not None:
-                raise _already(existing, caller)
-            project = Project(name=name, registration_number=number, address=address, planned_start=planned_start,
-                              planned_completion=planned_completion, general_contractor_id=contractor)
-            session.add(project)
-            session.flush()
-            OUTBOX.record(session, PROJECT_REGISTERED, project_event(project))
-            record_audit(session, OUTBOX, action=PROJECT_REGISTERED, actor=caller, subject=project.id,
-                         details={"registration_number": number, "general_contractor_id": contractor})
-            return project
-    except IntegrityError:  # a concurrent request with the same number won the race
-        with db.transaction() as session:
-            winner = _by_number(session, number)
-        if winner is None:
-            raise
-        raise _already(winner, caller) from None
+    _require_general_contractor(session, contractor)
+    existing = _by_number(session, number)
+    if existing is not None:
+        raise _already(existing, caller)
+    project = Project(name=name, registration_number=number, address=address, planned_start=planned_start,
+                      planned_completion=planned_completion, general_contractor_id=contractor)
+    session.add(project)
+    session.flush()
+    # R13: the general contractor's own contract on its project, through which it assigns its site staff
+    session.add(Contract(project_id=project.id, tier=OWN_TIER, kind=GENERAL, awarded_by=contractor,
+                         contractor_id=contractor, status=ACTIVE))
+    OUTBOX.record(session, PROJECT_REGISTERED, project_event(project))
+    record_audit(session, OUTBOX, action=PROJECT_REGISTERED, actor=caller, subject=project.id,
+                 details={"registration_number": number, "general_contractor_id": contractor})
+    return project
 
 
 def project_event(p: Project) -> dict[str, Any]:
@@ -81,7 +81,9 @@ def list_projects(db: Database, caller: Caller, limit: int, cursor: str | None,
     query = select(Project)
     if not caller.roles & READERS:
         own = caller.enterprise_id
-        query = query.where(Project.general_contractor_id == own if own else false())
+        # R21: its own projects, and those whose contract chain it takes part in
+        part_of = select(Contract.project_id).where(or_(Contract.contractor_id == own, Contract.awarded_by == own))
+        query = query.where(or_(Project.general_contractor_id == own, Project.id.in_(part_of)) if own else false())
     if registration_number:
         query = query.where(Project.registration_number == normalise_registration_number(registration_number))
     with db.transaction() as session:
@@ -92,9 +94,21 @@ def get_project(db: Database, caller: Caller, project_id: str) -> Project:
     """One project, for whom ``may_read`` admits; anybody else gets 404, not a hint that it exists."""
     with db.transaction() as session:
         found = session.scalars(select(Project).where(Project.id == project_id)).first()
-    if found is None or not may_read(caller, found.general_contractor_id):
+        visible = found is not None and (may_read(caller, found.general_contractor_id)
+                                         or takes_part(session, caller, found.id))
+    if found is None or not visible:
         raise Problem(404, "project_not_found", "No project with this id is visible to you", project_id=project_id)
     return found
+
+
+def takes_part(session: Session, caller: Caller, project_id: str) -> bool:
+    """Whether the caller's enterprise holds or awarded a contract of the project (R21)."""
+    own = caller.enterprise_id
+    if own is None:
+        return False
+    linked = select(Contract.id).where(Contract.project_id == project_id,
+                                       or_(Contract.contractor_id == own, Contract.awarded_by == own)).limit(1)
+    return session.scalars(linked).first() is not None
 
 
 def _require_general_contractor(session: Session, enterprise_id: str) -> None:

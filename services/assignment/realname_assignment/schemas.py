@@ -47,8 +47,37 @@ class ProjectSchema(Schema):
     planned_start = fields.Date()
     planned_completion = fields.Date()
     general_contractor_id = fields.String()
-    status = fields.String(metadata={"description": "`active` (completion comes later)."})
+    status = fields.String(metadata={"description": "`active`, or `completed` (everyone on it has exited, R24)."})
     registered_at = fields.DateTime()
 
 
 ProjectPage = page_schema(ProjectSchema, "ProjectPage")
+
+
+class PartyRef(Schema):
+    """An enterprise named in an answer: its id and name."""
+
+    enterprise_id = fields.String()
+    name = fields.String(allow_none=True)
+
+
+class ContractorRef(PartyRef):
+    uscc = fields.String()
+
+
+class ContractSchema(Schema):
+    id = fields.String()
+    project_id = fields.String()
+    tier = fields.Integer(metadata={"description": "0: the project's own (its general contractor's site staff, "
+                                                   "R13); 1: awarded by the general contractor; 2: beneath a "
+                                                   "first-tier specialty subcontract."})
+    kind = fields.String(metadata={"description": "general (tier 0), specialty or labour."})
+    parent_id = fields.String(allow_none=True)
+    awarded_by = fields.Nested(PartyRef)
+    contractor = fields.Nested(ContractorRef)
+    name = fields.String(allow_none=True)
+    display_name = fields.String(metadata={"description": "Its name, or the project's name marked (R22)."})
+    name_missing = fields.Boolean()
+    status = fields.String(metadata={"description": "active or completed."})
+    created_at = fields.DateTime()
+    completed_at = fields.DateTime(allow_none=True)

@@ -1,4 +1,4 @@
-"""HTTP endpoints of workers: registration, reading, editing, history, resignation (R5–R15, R25)."""
+"""HTTP endpoints of workers: registration, reading, editing, history, resignation, death (R5–R15, R24, R25)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from realname_kit.audit import record_audit
 from realname_kit.auth import allow, current_caller
 from realname_kit.openapi import Blueprint
 from realname_kit.problems import Problem
-from realname_kit.roles import EMPLOYERS, REGULATOR, SERVICE
+from realname_kit.roles import ADMIN, EMPLOYERS, REGULATOR, SERVICE
 from realname_kit.web import service_context
 from realname_registry.context import request_keyring, today
 from realname_registry.models import ID_NUMBER, OUTBOX, PHONE, WAGE_CARD
@@ -19,6 +19,7 @@ from realname_registry.search import WorkerFilters, search_workers
 from realname_registry.worker_schemas import (
     BatchResignationIn,
     BatchResignationOut,
+    DeathIn,
     DefaultsOut,
     HistoryArgs,
     HistoryPage,
@@ -31,6 +32,7 @@ from realname_registry.worker_schemas import (
     WorkerSearchArgs,
 )
 from realname_registry.workers.access import employer_of, reads_all, visible
+from realname_registry.workers.death import record_death
 from realname_registry.workers.defaults import registration_defaults
 from realname_registry.workers.editing import edit_worker, etag
 from realname_registry.workers.history import history_page
@@ -156,6 +158,28 @@ class Resignation(MethodView):
         with service_context().db.transaction() as session:
             done = resign(session, current_caller(), worker_id, body, today())
             out = worker_out(keyring, done.worker, done.employment)
+        out["team_needs_leader"] = done.team_needs_leader
+        return out, 200, {"ETag": etag(done.worker)}
+
+
+@workers.route("/workers/<worker_id>/death")
+class Death(MethodView):
+    @allow(*EMPLOYERS, REGULATOR, ADMIN)
+    @workers.arguments(DeathIn)
+    @workers.response(200, WorkerOut)
+    @workers.alt_response(409, description="`employment_ended`: you no longer employ this worker.")
+    @workers.alt_response(422, description="`died_on_in_future`, `died_on_before_birth`, `evidence_unknown`, "
+                                           "`evidence_required` (a date before today, as R25).")
+    def post(self, body: dict[str, Any], worker_id: str) -> Any:
+        """Record a worker's death (R24): by their current employer, a regulator or an administrator.
+
+        The employment ends that day and the worker exits every project. Recorded once: a second call
+        answers the same record and changes nothing.
+        """
+        keyring = request_keyring()
+        with service_context().db.transaction() as session:
+            done = record_death(session, current_caller(), worker_id, body, today())
+            out = worker_out(keyring, done.worker, done.employment, done.team)
         out["team_needs_leader"] = done.team_needs_leader
         return out, 200, {"ETag": etag(done.worker)}
 

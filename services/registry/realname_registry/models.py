@@ -106,6 +106,7 @@ class Worker(Base):
     card_read_id: Mapped[str | None] = mapped_column(String(36))
     category: Mapped[str] = mapped_column(String(20))  # construction, site_staff (R13), management (R36)
     site_role: Mapped[str | None] = mapped_column(String(20))
+    deceased_on: Mapped[date | None] = mapped_column(Date)  # R24: recorded once; never registered again
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)  # the ETag: bumped by any change (R11)
@@ -172,7 +173,8 @@ class Employment(Base):
     registered_by: Mapped[str] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     ended_on: Mapped[date | None] = mapped_column(Date)
-    end_reason: Mapped[str | None] = mapped_column(String(500))
+    end_reason: Mapped[str | None] = mapped_column(String(500))  # as the employer or regulator wrote it
+    end_cause: Mapped[str | None] = mapped_column(String(20))  # resignation, death (R24): what ended it
     evidence_id: Mapped[str | None] = mapped_column(String(36), ForeignKey("evidence_files.id"))
 
 

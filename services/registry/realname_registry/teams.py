@@ -13,10 +13,11 @@ from realname_kit.auth import Caller
 from realname_kit.db import Database
 from realname_kit.pagination import keyset_page
 from realname_kit.problems import Problem
+from realname_kit.timeutil import utcnow
 from realname_registry.models import OUTBOX, Employment, Team, Worker
 from realname_registry.projects import known_project
 from realname_registry.workers.access import employer_of, reads_all
-from realname_registry.workers.events import team_leader_changed
+from realname_registry.workers.events import team_formed, team_leader_changed
 
 
 def create_team(db: Database, caller: Caller, project_id: str, name: str) -> Team:
@@ -28,9 +29,11 @@ def create_team(db: Database, caller: Caller, project_id: str, name: str) -> Tea
         with db.transaction() as session:
             known_project(session, project_id)
             _refuse_duplicate(session, employer_id, project_id, name)
-            team = Team(employer_id=employer_id, project_id=project_id, name=name)
+            team = Team(employer_id=employer_id, project_id=project_id, name=name, created_at=utcnow())
             session.add(team)
             session.flush()
+            # Written with the team: no team without its event, no event of a team rolled back.
+            OUTBOX.record(session, "team.formed", team_formed(team))
             return team
     except IntegrityError:  # the same name created at the same moment: the other one won
         with db.transaction() as session:

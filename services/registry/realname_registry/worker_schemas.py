@@ -110,6 +110,7 @@ class EmploymentOut(Schema):
     started_at = fields.DateTime()
     ended_on = fields.Date(allow_none=True)
     end_reason = fields.String(allow_none=True)
+    end_cause = fields.String(allow_none=True, metadata={"description": "resignation or death (R24)."})
     evidence_id = fields.String(allow_none=True)
 
 
@@ -130,6 +131,8 @@ class WorkerOut(Schema):
     identity_reason = fields.String(allow_none=True)
     category = fields.String()
     site_role = fields.String(allow_none=True)
+    deceased_on = fields.Date(allow_none=True, metadata={"description": "The day the worker died, once recorded "
+                                                                        "(R24)."})
     version = fields.Integer(metadata={"description": "Also the ETag; send it as If-Match to edit."})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -186,6 +189,13 @@ class ResignationIn(Schema):
     date = fields.Date(required=True, metadata={"description": "Today, or earlier with reason and evidence (R25)."})
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
     evidence_id = fields.String(load_default=None, allow_none=True, validate=_ID)
+
+
+class DeathIn(Schema):
+    died_on = fields.Date(required=True, metadata={"description": "Today, or earlier with an evidence file."})
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    evidence_id = fields.String(load_default=None, allow_none=True, validate=_ID,
+                                metadata={"description": "From POST /evidence: the death certificate."})
 
 
 class BatchResignationItem(ResignationIn):

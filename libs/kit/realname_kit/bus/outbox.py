@@ -32,6 +32,8 @@ class Outbox:
         The row's ``type`` is the routing key the relay publishes with: the event type, or for a delayed
         event its wait routing key (the envelope inside keeps the plain event type).
         """
+        if not items:
+            return []  # an empty parameter list would insert one row of defaults, not none
         envelopes = [Envelope(type=event_type, source=self.source, data=data, version=version,
                               correlation_id=correlation_id()) for data in items]
         routing_key = event_type

@@ -45,6 +45,14 @@ QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec("assignment", "enterprises", (Binding("registry", "enterprise.registered"),)),
     QueueSpec("reporting", "enterprises", (Binding("registry", "enterprise.registered"),)),
     QueueSpec("registry", "projects", (Binding("assignment", "project.registered"),)),
+    # Whom an employer may assign, and who exits when their employment ends (R18, R24).
+    QueueSpec("assignment", "workers", (Binding("registry", "worker.registered"), Binding("registry", "worker.updated"),
+                                        Binding("registry", "employment.ended"), Binding("registry", "worker.died"),
+                                        Binding("registry", "team.formed"))),
+    # A completed subcontract or project exits everyone under it (R24): the service's own events, so that the
+    # completion answers at once and the exits follow in batches.
+    QueueSpec("assignment", "completions", (Binding("assignment", "contract.completed"),
+                                            Binding("assignment", "project.completed"))),
     # Verified card reads fill registrations in; manual registrations wait for their verification (R1, R3).
     QueueSpec("registry", "identity",
               (Binding("identity", "identity.verified"), Binding("identity", "identity.rejected"))),

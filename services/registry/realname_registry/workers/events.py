@@ -27,11 +27,26 @@ def worker_updated(worker: Worker, fields: Sequence[str], employment: Employment
     return data
 
 
-def employment_ended(worker: Worker, employment: Employment, *, late: bool) -> dict[str, Any]:
+def employment_ended(worker: Worker, employment: Employment, *, late: bool,
+                     cause: str = "resignation") -> dict[str, Any]:
+    """``cause``: resignation or death (R24); assignment exits the worker from their projects either way."""
     assert employment.ended_on is not None
     return {"worker_id": worker.id, "employment_id": employment.id, "employer_id": employment.employer_id,
-            "ended_on": employment.ended_on.isoformat(), "cause": "resignation", "late_entry": late,
+            "ended_on": employment.ended_on.isoformat(), "cause": cause, "late_entry": late,
             "team_id": employment.team_id}
+
+
+def worker_died(worker: Worker, employment: Employment | None) -> dict[str, Any]:
+    """The person died (R24); ``employment``: the one it ended, if they were employed."""
+    assert worker.deceased_on is not None
+    return {"worker_id": worker.id, "employment_id": employment.id if employment else None,
+            "employer_id": employment.employer_id if employment else None,
+            "died_on": worker.deceased_on.isoformat()}
+
+
+def team_formed(team: Team) -> dict[str, Any]:
+    return {"team_id": team.id, "employer_id": team.employer_id, "project_id": team.project_id,
+            "name": team.name, "leader_id": team.leader_worker_id, "created_at": team.created_at.isoformat()}
 
 
 def team_leader_changed(team: Team, previous: str | None, members: int) -> dict[str, Any]:

@@ -84,6 +84,11 @@ def _refusal(session: Session, p: Prepared, worker: Worker | None, *, employed: 
                        "Each worker appears once: remove the repeated row.")
     if worker is None:
         return None
+    if worker.deceased_on is not None:  # R24: a death is final; registering the person again is a mistake
+        return Problem(409, "worker_deceased", "This person is recorded as deceased",
+                       f"Their death was recorded for {worker.deceased_on}: check the ID number against the card.",
+                       field="identity.id_number", deceased_on=worker.deceased_on.isoformat(),
+                       message_zh=f"此人已于 {worker.deceased_on} 登记为死亡，不能再登记：请核对身份证号码。")
     if worker.id in employed:
         return already_employed(session, worker, employed[worker.id], employer_id)
     identity = p.body["identity"]

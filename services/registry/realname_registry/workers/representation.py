@@ -19,7 +19,8 @@ def worker_out(keyring: Keyring, worker: Worker, employment: Employment | None,
         "issuing_authority": worker.issuing_authority, "card_valid_from": worker.card_valid_from,
         "card_valid_to": worker.card_valid_to, "identity_status": worker.identity_status,
         "identity_reason": worker.identity_reason, "category": worker.category, "site_role": worker.site_role,
-        "version": worker.version, "created_at": worker.created_at, "updated_at": worker.updated_at,
+        "deceased_on": worker.deceased_on, "version": worker.version, "created_at": worker.created_at,
+        "updated_at": worker.updated_at,
         "employment": employment_out(keyring, employment, team) if employment is not None else None,
     }
 
@@ -36,5 +37,5 @@ def employment_out(keyring: Keyring, e: Employment, team: Team | None) -> dict[s
         "trade_name": TRADES.get(e.trade_code or ""), "team_id": e.team_id,
         "team_name": team.name if team else None, "project_id": team.project_id if team else None,
         "started_at": e.started_at, "ended_on": e.ended_on, "end_reason": e.end_reason,
-        "evidence_id": e.evidence_id,
+        "end_cause": e.end_cause, "evidence_id": e.evidence_id,
     }

@@ -37,6 +37,10 @@ def resign(session: Session, caller: Caller, worker_id: str, request: dict[str, 
     if employment is None:
         raise Problem(404, "worker_not_found", "No worker of yours has this id", worker_id=worker_id)
     on, reason, evidence_id = request["date"], request.get("reason"), request.get("evidence_id")
+    if worker.deceased_on is not None:  # R24: death ended the contract; there is nothing left to resign from
+        raise Problem(409, "worker_deceased", "This worker is recorded as deceased",
+                      f"The death was recorded for {worker.deceased_on}.",
+                      deceased_on=worker.deceased_on.isoformat())
     if employment.status == "ended":
         if employment.ended_on == on:
             return Resigned(worker, employment, None)  # a retry: already done, exactly so
@@ -44,10 +48,10 @@ def resign(session: Session, caller: Caller, worker_id: str, request: dict[str, 
                       f"The resignation was recorded for {employment.ended_on}.", ended_on=employment.ended_on)
     _check_date(session, employer_id, employment, on=on, reason=reason, evidence_id=evidence_id, today=today)
     employment.status, employment.ended_on = "ended", on
-    employment.end_reason, employment.evidence_id = reason, evidence_id
+    employment.end_reason, employment.evidence_id, employment.end_cause = reason, evidence_id, "resignation"
     worker.version += 1
     worker.updated_at = utcnow()
-    needs_leader = _leave_team(session, team, worker)
+    needs_leader = leave_team(session, team, worker)
     record_history(session, worker, employment, "resigned", actor=caller.subject or "",
                    actor_enterprise_id=employer_id,
                    changes={"status": ["active", "ended"], "ended_on": [None, on], "end_reason": [None, reason]})
@@ -67,24 +71,29 @@ def _check_date(session: Session, employer_id: str, employment: Employment, *, o
     if on < employment.contract_start:
         raise Problem(422, "resignation_before_start", "The date is before the labour contract began",
                       f"The contract began on {employment.contract_start}.", field="date")
+    evidence = session.get(EvidenceFile, evidence_id) if evidence_id else None
+    if evidence_id and (evidence is None or evidence.employer_id != employer_id):
+        raise Problem(422, "evidence_unknown", "No evidence file of yours has this id",
+                      "Upload the file to /api/v1/registry/evidence first and give the id it answers.",
+                      field="evidence_id")
     if on < today:  # R25: a late entry needs a reason and evidence
         if not (reason and reason.strip()):
             raise Problem(422, "late_resignation_reason", "A date before today needs a reason",
                           "Say why the resignation is recorded late, and attach the evidence.", field="reason")
-        evidence = session.get(EvidenceFile, evidence_id) if evidence_id else None
-        if evidence is None or evidence.employer_id != employer_id:
+        if evidence is None:
             raise Problem(422, "late_resignation_evidence", "A date before today needs an evidence file",
                           "Upload the signed resignation (PDF or JPEG) to /api/v1/registry/evidence and give "
                           "its id.", field="evidence_id")
 
 
-def _leave_team(session: Session, team: Team | None, worker: Worker) -> dict[str, Any] | None:
-    """R17: a leader who resigns leaves the team leaderless, and the answer asks for a new one."""
+def leave_team(session: Session, team: Team | None, worker: Worker, *,
+               gone: str = "已离职") -> dict[str, Any] | None:
+    """R17: a leader who resigns (or dies) leaves the team leaderless, and the answer asks for a new one."""
     if team is None or team.leader_worker_id != worker.id:
         return None
     team.leader_worker_id = None
     team.version += 1
     members = member_count(session, team)
     return {"team_id": team.id, "team_name": team.name, "members": members,
-            "message": f"班组 {team.name} 的班组长已离职：请指定新的班组长",
+            "message": f"班组 {team.name} 的班组长{gone}：请指定新的班组长",
             "action": f"POST /api/v1/registry/teams/{team.id}/leader"}

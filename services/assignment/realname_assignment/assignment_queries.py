@@ -1,0 +1,105 @@
+"""Reading assignments: the employer's side (those it made) and the using enterprise's (those it decides).
+
+Regulators read all. An enterprise reads the assignments of its workers and those on contracts it awarded; its
+staff only on the projects where they hold ``assign_workers`` or ``confirm_entry`` (R32). Anyone else: 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from realname_assignment.assignment_rules import READ_ALL
+from realname_assignment.models import Assignment, Contract, KnownWorker
+from realname_kit.auth import Caller
+from realname_kit.pagination import decode_cursor, encode_cursor
+from realname_kit.problems import Problem
+from realname_kit.roles import ASSIGN_WORKERS, CONFIRM_ENTRY
+
+_BIGINT = 2**63
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentFilter:
+    project_id: str | None = None
+    contract_id: str | None = None
+    worker_id: str | None = None
+    employer_id: str | None = None
+    status: str | None = None
+    side: str | None = None  # employer | using: only those the caller made, or only those it decides
+
+
+def scope(caller: Caller, side: str | None = None) -> ColumnElement[bool]:
+    """The assignments (joined with their contract) the caller may read."""
+    if caller.roles & READ_ALL:
+        return true()
+    own = caller.enterprise_id
+    if own is None:
+        return false()
+    made = Assignment.employer_id == own
+    decides = Contract.awarded_by == own
+    if caller.kind != "enterprise":  # staff and project managers: per project, as delegated (R32)
+        made = and_(made, Assignment.project_id.in_(_projects(caller, ASSIGN_WORKERS)))
+        decides = and_(decides, Assignment.project_id.in_(_projects(caller, CONFIRM_ENTRY)))
+    if side == "employer":
+        return made
+    if side == "using":
+        return decides
+    return or_(made, decides)
+
+
+def _projects(caller: Caller, function: str) -> list[str]:
+    return [project for project, functions in caller.projects.items() if function in functions]
+
+
+def list_assignments(session: Session, caller: Caller, f: AssignmentFilter, limit: int,
+                     cursor: str | None) -> tuple[list[tuple[Assignment, str]], str | None]:
+    """A page of the assignments the caller may read, oldest first, each with the worker's name."""
+    statement = (select(Assignment, KnownWorker.name).join(Contract, Contract.id == Assignment.contract_id)
+                 .join(KnownWorker, KnownWorker.worker_id == Assignment.worker_id)
+                 .where(scope(caller, f.side)))
+    for column, value in ((Assignment.project_id, f.project_id), (Assignment.contract_id, f.contract_id),
+                          (Assignment.worker_id, f.worker_id), (Assignment.employer_id, f.employer_id),
+                          (Assignment.status, f.status)):
+        if value:
+            statement = statement.where(column == value)
+    after = _after(cursor)
+    if after is not None:
+        statement = statement.where(Assignment.seq > after)
+    rows = [(a, name) for a, name in session.execute(statement.order_by(Assignment.seq).limit(limit + 1))]
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor({"after": rows[-1][0].seq})
+
+
+def get_assignment(session: Session, caller: Caller, assignment_id: str) -> tuple[Assignment, str]:
+    row = session.execute(select(Assignment, KnownWorker.name).join(Contract, Contract.id == Assignment.contract_id)
+                          .join(KnownWorker, KnownWorker.worker_id == Assignment.worker_id)
+                          .where(Assignment.id == assignment_id, scope(caller))).first()
+    if row is None:
+        raise Problem(404, "assignment_not_found", "No assignment with this id is visible to you",
+                      assignment_id=assignment_id)
+    return row[0], row[1]
+
+
+def assignment_out(a: Assignment, worker_name: str) -> dict[str, Any]:
+    return {"id": a.id, "project_id": a.project_id, "contract_id": a.contract_id, "worker_id": a.worker_id,
+            "worker_name": worker_name, "employer_id": a.employer_id, "team_id": a.team_id, "status": a.status,
+            "requested_at": a.requested_at, "requested_by": a.requested_by, "decided_at": a.decided_at,
+            "decided_by": a.decided_by, "entry_at": a.entry_at, "rejection_reason": a.rejection_reason,
+            "exited_at": a.exited_at, "exit_cause": a.exit_cause, "version": a.version}
+
+
+def _after(cursor: str | None) -> int | None:
+    position = decode_cursor(cursor)
+    if position is None:
+        return None
+    after = position.get("after")
+    if type(after) is not int or not -_BIGINT <= after < _BIGINT:
+        raise Problem(400, "cursor_invalid", "The cursor is not one this list gave out",
+                      "Start again without a cursor.")
+    return after

@@ -1,0 +1,79 @@
+"""Exit (退场) from projects, never a manual act (R24): on a completed contract or project, an ended employment, death.
+
+Accepted assignments become ``exited`` and ``assignment.exited`` is recorded, on which the attendance service
+revokes the worker from the project's gates (R26); requested ones are withdrawn. Each runs as one statement per
+status, and a second run finds nothing left to exit: every cause is safe to handle twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy.orm import Session
+
+from realname_assignment.assignment_rules import (
+    ACCEPTED,
+    CONTRACT_COMPLETED,
+    EXIT_CAUSES,
+    EXITED,
+    PROJECT_COMPLETED,
+    REQUESTED,
+    WITHDRAWN,
+)
+from realname_assignment.models import OUTBOX, Assignment, Contract
+from realname_kit.bus.envelope import Envelope
+from realname_kit.bus.processing import Handler, PoisonMessage
+from realname_kit.timeutil import utcnow
+
+ASSIGNMENT_EXITED = "assignment.exited"
+ASSIGNMENT_WITHDRAWN = "assignment.withdrawn"
+
+
+def exit_assignments(session: Session, which: ColumnElement[bool], cause: str) -> tuple[int, int]:
+    """Exit the accepted assignments ``which`` selects and withdraw the requested ones; (exited, withdrawn)."""
+    if cause not in EXIT_CAUSES:
+        raise ValueError(f"not an exit cause: {cause}")
+    now = utcnow()
+    exited = _move(session, which, ACCEPTED, {"status": EXITED, "exited_at": now, "exit_cause": cause})
+    OUTBOX.record_many(session, ASSIGNMENT_EXITED, [
+        {**row, "cause": cause, "exited_at": now.isoformat()} for row in exited])
+    # A request nobody accepted yet never put the worker on the project: it is withdrawn, for the same cause.
+    withdrawn = _move(session, which, REQUESTED, {"status": WITHDRAWN, "exit_cause": cause})
+    OUTBOX.record_many(session, ASSIGNMENT_WITHDRAWN, [
+        {**row, "cause": cause, "withdrawn_at": now.isoformat()} for row in withdrawn])
+    return len(exited), len(withdrawn)
+
+
+def _move(session: Session, which: ColumnElement[bool], status: str, values: dict[str, Any]) -> list[dict[str, Any]]:
+    statement = (update(Assignment).where(which, Assignment.status == status)
+                 .values(**values, version=Assignment.version + 1)
+                 .returning(Assignment.id, Assignment.project_id, Assignment.worker_id, Assignment.employer_id)
+                 .execution_options(synchronize_session=False))
+    return [{"assignment_id": a, "project_id": p, "worker_id": w, "employer_id": e}
+            for a, p, w, e in session.execute(statement)]
+
+
+def contract_completed(session: Session, event: Envelope) -> None:
+    """``contract.completed``: everyone under the contract exits, and under the labour subcontracts beneath it."""
+    contract_id = _text(event, "contract_id")
+    cause = event.data.get("cause") or CONTRACT_COMPLETED
+    if cause not in (CONTRACT_COMPLETED, PROJECT_COMPLETED):
+        raise PoisonMessage(f"contract.completed with an unknown cause {cause!r}")
+    beneath = select(Contract.id).where(Contract.parent_id == contract_id).scalar_subquery()
+    exit_assignments(session, or_(Assignment.contract_id == contract_id, Assignment.contract_id.in_(beneath)), cause)
+
+
+def project_completed(session: Session, event: Envelope) -> None:
+    """``project.completed``: everyone on the project exits."""
+    exit_assignments(session, Assignment.project_id == _text(event, "project_id"), PROJECT_COMPLETED)
+
+
+def _text(event: Envelope, key: str) -> str:
+    value = event.data.get(key)
+    if not isinstance(value, str) or not value:
+        raise PoisonMessage(f"{event.type} without a valid {key}")
+    return value
+
+
+exit_handlers: dict[str, Handler] = {"contract.completed": contract_completed, "project.completed": project_completed}
