@@ -48,11 +48,7 @@ def bench_import(platform: BenchPlatform, rows: int) -> dict[str, Any]:
     book.close()
     parse_seconds = time.perf_counter() - parse_started
     started = time.perf_counter()
-    job = labour.call("POST", "/api/v1/registry/imports", data={"project_id": project},
-                      files={"file": ("bench.xlsx", io.BytesIO(content))}).json()
-    while job["status"] not in ("done", "failed"):
-        time.sleep(0.2)
-        job = labour.call("GET", f"/api/v1/registry/imports/{job['id']}").json()
+    job = platform.import_workers(labour, project, [], team["name"], content=content)
     seconds = time.perf_counter() - started
     return {"rows": rows, "file_bytes": len(content), "status": job["status"], "registered": job["registered"],
             "failed": job["failed"], "seconds": round(seconds, 2), "rows_per_second": round(rows / seconds),

@@ -1,9 +1,13 @@
-"""The platform a registry benchmark runs against: ``./realname up --distributed`` on a prefix of its own."""
+"""The platform a benchmark runs against: ``./realname up --distributed`` on a prefix of its own."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import os
+import subprocess
+import time
 import uuid
 from pathlib import Path
 from types import TracebackType
@@ -12,8 +16,9 @@ from typing import Any
 from realname_codes.uscc import organisation_code_check_character, uscc_check_character
 from realname_gateway.certs.devca import issue
 from tests.support.infra import free_port
+from tests.support.launched import ROOT, Launched, certificate_login, service_ports
 from tests.support.launched import ApiClient as Client
-from tests.support.launched import Launched, certificate_login, service_ports
+from tests.support.sheets import workbook
 from tests.support.stack import Stack, eventually
 
 
@@ -44,30 +49,74 @@ class BenchPlatform:
             self.launched.interrupt()
         self.stack.teardown()
 
-    def enterprise(self, kind: str, n: int) -> Client:
-        body = f"B{uuid.uuid4().hex[:7].upper()}"  # hexadecimal: no I, O, S, V or Z, as credit codes need
-        org = organisation_code_check_character(body)
-        first17 = f"91310000{body}{org}"
-        cert, key = issue(self.launched.data_dir / "dev-ca", uscc=first17 + uscc_check_character(first17),
-                          enterprise_name=f"压测{kind}{n}有限公司", operator="压测员")
+    def enterprise(self, kind: str, n: int, *, uscc: str | None = None, operator: str = "压测员") -> Client:
+        """An enterprise logged in with a certificate: a new one, or another operator of ``uscc``'s."""
+        cert, key = issue(self.launched.data_dir / "dev-ca", uscc=uscc or new_uscc(),
+                          enterprise_name=f"压测{kind}{n}有限公司", operator=operator)
         response = certificate_login(self.launched.url, cert, key, kind=kind)
         response.raise_for_status()
         return Client(self.launched.url, response.json()["access_token"])
 
-    def project_with_team(self, labour: Client) -> tuple[str, dict[str, Any]]:
-        number = f"BENCH-{uuid.uuid4().hex[:10].upper()}"
+    def regulator(self, username: str = "bench.regulator") -> Client:
+        """A regulator's account, made with the operator's command, logged in with its password."""
+        password = uuid.uuid4().hex
+        subprocess.run([str(ROOT / "realname"), "admin", "create-regulator", "--username", username,
+                        "--display-name", "压测监督", "--password-stdin"], input=f"{password}\n".encode(),
+                       env=self.launched.env, cwd=ROOT, capture_output=True, timeout=120, check=True)
+        login = Client(self.launched.url, None).call("POST", "/api/v1/auth/login/password",
+                                                     json={"username": username, "password": password})
+        login.raise_for_status()
+        return Client(self.launched.url, login.json()["access_token"])
 
-        def project() -> str | None:  # the contractor's first login reaches assignment through the bus
-            made = self.gc.call("POST", "/api/v1/assignment/projects", json={
+    def project(self, gc: Client | None = None) -> str:
+        """A project of ``gc`` (the platform's general contractor by default), once its login reached assignment."""
+        number = f"BENCH-{uuid.uuid4().hex[:10].upper()}"
+        contractor = gc or self.gc
+
+        def made() -> str | None:
+            answer = contractor.call("POST", "/api/v1/assignment/projects", json={
                 "name": "压测项目", "registration_number": number, "address": "上海市浦东新区世纪大道1号",
                 "planned_start": "2026-01-01", "planned_completion": "2028-12-31"})
-            return str(made.json()["id"]) if made.status_code == 201 else None
-        project_id: str = eventually(project, timeout=30)
+            return str(answer.json()["id"]) if answer.status_code == 201 else None
+        project_id: str = eventually(made, timeout=30)
+        return project_id
 
-        def team() -> dict[str, Any] | None:
-            made = labour.call("POST", "/api/v1/registry/teams", json={"project_id": project_id, "name": "压测班组"})
-            return made.json() if made.status_code == 201 else None
-        return project_id, eventually(team, timeout=30)
+    def team(self, labour: Client, project_id: str, name: str = "压测班组") -> dict[str, Any]:
+        """A team of ``labour`` on the project, once the registry learned the project from the bus."""
+        def made() -> dict[str, Any] | None:
+            answer = labour.call("POST", "/api/v1/registry/teams", json={"project_id": project_id, "name": name})
+            return answer.json() if answer.status_code == 201 else None
+        team: dict[str, Any] = eventually(made, timeout=30)
+        return team
+
+    def project_with_team(self, labour: Client) -> tuple[str, dict[str, Any]]:
+        project_id = self.project()
+        return project_id, self.team(labour, project_id)
+
+    def import_workers(self, labour: Client, project_id: str, bodies: list[dict[str, Any]],
+                       team_name: str | None, content: bytes | None = None) -> dict[str, Any]:
+        """Register workers with an Excel import through the gateway; the job once ``done`` (or ``failed``)."""
+        content = content or workbook(bodies, team_name=team_name)
+        job: dict[str, Any] = labour.call("POST", "/api/v1/registry/imports", data={"project_id": project_id},
+                                          files={"file": ("bench.xlsx", io.BytesIO(content))}).json()
+        while job["status"] not in ("done", "failed"):
+            time.sleep(0.2)
+            job = labour.call("GET", f"/api/v1/registry/imports/{job['id']}").json()
+        return job
+
+
+def new_uscc() -> str:
+    """A valid unified social credit code, a different one at each call."""
+    body = f"B{uuid.uuid4().hex[:7].upper()}"  # hexadecimal: no I, O, S, V or Z, as credit codes need
+    first17 = f"91310000{body}{organisation_code_check_character(body)}"
+    return first17 + uscc_check_character(first17)
+
+
+def token_claims(client: Client) -> dict[str, Any]:
+    """The claims of a client's access token (not verified: the benchmark only reads its own token)."""
+    payload = (client.token or "..").split(".")[1]
+    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return claims
 
 
 def process_memory(pid: int) -> float:
