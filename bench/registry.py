@@ -48,7 +48,7 @@ def bench_import(platform: BenchPlatform, rows: int) -> dict[str, Any]:
     book.close()
     parse_seconds = time.perf_counter() - parse_started
     started = time.perf_counter()
-    job = platform.import_workers(labour, project, [], team["name"], content=content)
+    job = platform.import_sheet(labour, project, content)
     seconds = time.perf_counter() - started
     return {"rows": rows, "file_bytes": len(content), "status": job["status"], "registered": job["registered"],
             "failed": job["failed"], "seconds": round(seconds, 2), "rows_per_second": round(rows / seconds),

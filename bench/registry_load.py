@@ -32,17 +32,21 @@ class Tally:
     def timed(self, client: Client, method: str, path: str, **kwargs: Any) -> Any:
         started = time.perf_counter()
         response = client.call(method, path, **kwargs)
+        self.record(started, response.status_code)
+        return response
+
+    def record(self, started: float, status: int) -> None:
+        """One request answered ``status``, sent at ``started`` (``time.perf_counter()``)."""
         with self.lock:
             self.latencies.append((time.perf_counter() - started) * 1000)
-            self.statuses[response.status_code] += 1
-        return response
+            self.statuses[status] += 1
 
 
 def run_load(platform: BenchPlatform, clients: int, seconds: float) -> dict[str, Any]:
     companies = [platform.enterprise("labour", 100 + n) for n in range(COMPANIES)]
     teams = [platform.project_with_team(c)[1]["id"] for c in companies]
     pools: list[list[str]] = [[] for _ in companies]
-    baseline = _baseline(platform, clients, min(seconds, 10.0))
+    baseline = livez_baseline(platform, clients, min(seconds, 10.0))
     tally = Tally()
     deadline = time.monotonic() + seconds
     threads = [threading.Thread(target=_client, args=(companies[i % COMPANIES], teams[i % COMPANIES],
@@ -115,7 +119,7 @@ def _lost_edits(companies: list[Client], pools: list[list[str]], tally: Tally) -
     return lost
 
 
-def _baseline(platform: BenchPlatform, clients: int, seconds: float) -> dict[str, Any]:
+def livez_baseline(platform: BenchPlatform, clients: int, seconds: float) -> dict[str, Any]:
     """The gateway's ``/livez`` under the same clients: HTTP and the gateway's own work, no service behind."""
     tally = Tally()
     deadline = time.monotonic() + seconds

@@ -18,7 +18,6 @@ from realname_gateway.certs.devca import issue
 from tests.support.infra import free_port
 from tests.support.launched import ROOT, Launched, certificate_login, service_ports
 from tests.support.launched import ApiClient as Client
-from tests.support.sheets import workbook
 from tests.support.stack import Stack, eventually
 
 
@@ -93,10 +92,8 @@ class BenchPlatform:
         project_id = self.project()
         return project_id, self.team(labour, project_id)
 
-    def import_workers(self, labour: Client, project_id: str, bodies: list[dict[str, Any]],
-                       team_name: str | None, content: bytes | None = None) -> dict[str, Any]:
-        """Register workers with an Excel import through the gateway; the job once ``done`` (or ``failed``)."""
-        content = content or workbook(bodies, team_name=team_name)
+    def import_sheet(self, labour: Client, project_id: str, content: bytes) -> dict[str, Any]:
+        """Register the workers of an Excel file through the gateway; the import job once ``done`` (or ``failed``)."""
         job: dict[str, Any] = labour.call("POST", "/api/v1/registry/imports", data={"project_id": project_id},
                                           files={"file": ("bench.xlsx", io.BytesIO(content))}).json()
         while job["status"] not in ("done", "failed"):
