@@ -136,4 +136,5 @@ def livez_baseline(platform: BenchPlatform, clients: int, seconds: float) -> dic
         t.join()
     elapsed = time.perf_counter() - started
     return {"name": "gateway /livez, same clients", "throughput_per_second":
-            round(sum(tally.statuses.values()) / elapsed, 1), "p95_ms": percentile(tally.latencies, 0.95)}
+            round(sum(tally.statuses.values()) / elapsed, 1), "p50_ms": percentile(tally.latencies, 0.5),
+            "p95_ms": percentile(tally.latencies, 0.95), "p99_ms": percentile(tally.latencies, 0.99)}

@@ -43,6 +43,21 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     return decoded
 
 
+_BIGINT = 2**63  # a position outside PostgreSQL's bigint would fail in the database, not here
+
+
+def seq_after(cursor: str | None) -> int | None:
+    """The position of a cursor over a growing integer key (``seq``), or None without one; else 400."""
+    position = decode_cursor(cursor)
+    if position is None:
+        return None
+    after = position.get("after")
+    if type(after) is not int or not -_BIGINT <= after < _BIGINT:
+        raise Problem(400, "cursor_invalid", "The cursor is not one this list gave out",
+                      "Start again without a cursor.")
+    return after
+
+
 def keyset_page(session: Session, query: Select[T], key: InstrumentedAttribute[Any], limit: int,
                 cursor: str | None) -> tuple[list[T], str | None]:
     """One page of ``query`` ordered by the unique column ``key``, after the cursor's position."""

@@ -15,11 +15,9 @@ from sqlalchemy.orm import Session
 from realname_assignment.assignment_rules import READ_ALL
 from realname_assignment.models import Assignment, Contract, KnownWorker
 from realname_kit.auth import Caller
-from realname_kit.pagination import decode_cursor, encode_cursor
+from realname_kit.pagination import encode_cursor, seq_after
 from realname_kit.problems import Problem
 from realname_kit.roles import ASSIGN_WORKERS, CONFIRM_ENTRY
-
-_BIGINT = 2**63
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +64,7 @@ def list_assignments(session: Session, caller: Caller, f: AssignmentFilter, limi
                           (Assignment.status, f.status)):
         if value:
             statement = statement.where(column == value)
-    after = _after(cursor)
+    after = seq_after(cursor)
     if after is not None:
         statement = statement.where(Assignment.seq > after)
     rows = [(a, name) for a, name in session.execute(statement.order_by(Assignment.seq).limit(limit + 1))]
@@ -92,14 +90,3 @@ def assignment_out(a: Assignment, worker_name: str) -> dict[str, Any]:
             "requested_at": a.requested_at, "requested_by": a.requested_by, "decided_at": a.decided_at,
             "decided_by": a.decided_by, "entry_at": a.entry_at, "rejection_reason": a.rejection_reason,
             "exited_at": a.exited_at, "exit_cause": a.exit_cause, "version": a.version}
-
-
-def _after(cursor: str | None) -> int | None:
-    position = decode_cursor(cursor)
-    if position is None:
-        return None
-    after = position.get("after")
-    if type(after) is not int or not -_BIGINT <= after < _BIGINT:
-        raise Problem(400, "cursor_invalid", "The cursor is not one this list gave out",
-                      "Start again without a cursor.")
-    return after

@@ -38,13 +38,12 @@ from realname_assignment.schemas import ContractSchema
 from realname_kit.audit import record_audit
 from realname_kit.auth import Caller
 from realname_kit.db import Database
-from realname_kit.pagination import decode_cursor, keyset_page
+from realname_kit.pagination import keyset_page, seq_after
 from realname_kit.problems import Problem
 from realname_kit.timeutil import utcnow
 
 CONTRACT_AWARDED, CONTRACT_DONE, PROJECT_DONE = "contract.awarded", "contract.completed", "project.completed"
 HELD, AWARDED = "held", "awarded"  # GET /contracts?mine=: the contracts the caller holds, or has awarded
-_BIGINT = 2**63
 
 
 # --- awarding ------------------------------------------------------------------------------------------------
@@ -114,7 +113,7 @@ def contract_event(c: Contract) -> dict[str, Any]:
 def list_project_contracts(db: Database, caller: Caller, project_id: str, limit: int,
                            cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     """The part of a project's chain the caller may see (R21), in the order it was awarded."""
-    _check_cursor(cursor)
+    seq_after(cursor)
     with db.transaction() as session:
         project = _visible_project(session, caller, project_id)
         query = select(Contract).where(Contract.project_id == project.id)
@@ -133,7 +132,7 @@ def list_my_contracts(db: Database, caller: Caller, mine: str, limit: int, curso
                       project_id: str | None = None,
                       status: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """The contracts the caller's enterprise holds (what a labour company assigns through) or has awarded."""
-    _check_cursor(cursor)
+    seq_after(cursor)
     if caller.enterprise_id is None:
         return [], None
     column = Contract.contractor_id if mine == HELD else Contract.awarded_by
@@ -257,13 +256,3 @@ def _out(c: Contract, awarder: Party, contractor: Party, project_name: str) -> d
                            "uscc": contractor.uscc},
             "name": c.name, "display_name": shown, "name_missing": missing, "status": c.status,
             "created_at": c.created_at, "completed_at": c.completed_at}
-
-
-def _check_cursor(cursor: str | None) -> None:
-    position = decode_cursor(cursor)
-    if position is None:
-        return
-    after = position.get("after")
-    if type(after) is not int or not -_BIGINT <= after < _BIGINT:
-        raise Problem(400, "cursor_invalid", "The cursor is not one this list gave out",
-                      "Start again without a cursor.")

@@ -23,11 +23,10 @@ from realname_assignment.schemas import ProjectSchema
 from realname_kit.audit import record_audit
 from realname_kit.auth import Caller
 from realname_kit.db import Database
-from realname_kit.pagination import decode_cursor, keyset_page
+from realname_kit.pagination import keyset_page, seq_after
 from realname_kit.problems import Problem
 
 PROJECT_REGISTERED = "project.registered"
-_BIGINT = 2**63  # a cursor position outside PostgreSQL's bigint would fail in the database, not here
 
 
 def register_project(session: Session, caller: Caller, *, name: str, registration_number: str, address: str,
@@ -77,7 +76,7 @@ def project_event(p: Project) -> dict[str, Any]:
 def list_projects(db: Database, caller: Caller, limit: int, cursor: str | None,
                   registration_number: str | None = None) -> tuple[list[Project], str | None]:
     """The projects the caller may read (as ``get_project`` decides), oldest first."""
-    _check_cursor(cursor)
+    seq_after(cursor)
     query = select(Project)
     if not caller.roles & READERS:
         own = caller.enterprise_id
@@ -136,13 +135,3 @@ def _already(existing: Project, caller: Caller) -> Problem:
     return Problem(409, "project_exists", title,
                    "Another general contractor registered it. If the number is yours, ask the platform's operators.",
                    field="registration_number")
-
-
-def _check_cursor(cursor: str | None) -> None:
-    position = decode_cursor(cursor)
-    if position is None:
-        return
-    after = position.get("after")
-    if type(after) is not int or not -_BIGINT <= after < _BIGINT:
-        raise Problem(400, "cursor_invalid", "The cursor is not one this list gave out",
-                      "Start again without a cursor.")

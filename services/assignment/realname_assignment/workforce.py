@@ -17,7 +17,7 @@ from realname_assignment.contract_rules import display_name
 from realname_assignment.models import Assignment, Contract, KnownWorker, Party, Project
 from realname_assignment.visibility import sees_project, workforce_filter
 from realname_kit.auth import Caller
-from realname_kit.pagination import decode_cursor, encode_cursor
+from realname_kit.pagination import encode_cursor, seq_after
 from realname_kit.problems import Problem
 
 LIVE = ("requested", "accepted")
@@ -46,11 +46,8 @@ def workforce(session: Session, caller: Caller, project_id: str, query: Workforc
                           .outerjoin(employer, employer.enterprise_id == Assignment.employer_id)
                           .where(Assignment.project_id == project.id,
                                  workforce_filter(session, caller, project)), query)
-    position = decode_cursor(query.cursor)
-    if position is not None:
-        after = position.get("after")
-        if not isinstance(after, int):
-            raise Problem(400, "cursor_invalid", "The cursor is not one this list gave out")
+    after = seq_after(query.cursor)
+    if after is not None:
         statement = statement.where(Assignment.seq > after)
     rows = session.execute(statement.order_by(Assignment.seq).limit(query.limit + 1)).all()
     more = len(rows) > query.limit
