@@ -6,6 +6,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from sqlalchemy import text
 
 from realname_assignment.models import KnownWorker
 from tests.support.cards import json_of
@@ -200,3 +201,13 @@ def test_the_lists_show_the_employer_what_it_made_and_the_using_enterprise_what_
     assert names(LA) == ["甲"] and names(LB) == ["乙"]
     assert names(GC, side="using") == ["甲"] and names(SP, side="using") == ["乙"]
     assert names(LX) == []
+
+
+def test_an_idempotency_key_is_forgotten_after_a_day_and_then_starts_afresh(chain: Chain) -> None:
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    first = chain.assign(LA, "la", [chain.worker(LA, "甲")], headers=key)
+    with chain.stack.db("assignment").engine.begin() as conn:
+        conn.execute(text("UPDATE idempotency_keys SET created_at = created_at - interval '25 hours'"))
+    later = chain.assign(LA, "la", [chain.worker(LA, "乙")], headers=key)
+    assert "Idempotent-Replayed" not in later.headers and outcomes(later) == [("assigned", "")]
+    assert json_of(later) != json_of(first) and chain.count(LIVE) == 2

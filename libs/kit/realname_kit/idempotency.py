@@ -78,9 +78,9 @@ def run_once(db: Database, table: Table, operation: Operation, headers: dict[str
 
 
 def _claim(session: Session, table: Table, subject: str, key: str, fingerprint: str) -> None:
-    # An expired key is forgotten, so that the same key can start afresh a day later.
-    session.execute(delete(table).where(table.c.subject == subject, table.c.key == key,
-                                        table.c.created_at < utcnow() - KEEP_FOR))
+    # The caller's expired keys are forgotten here (the primary key's first column finds them), so the table holds
+    # about a day of each caller's writes, and the same key can start afresh a day later.
+    session.execute(delete(table).where(table.c.subject == subject, table.c.created_at < utcnow() - KEEP_FOR))
     session.execute(insert(table).values(subject=subject, key=key, fingerprint=fingerprint, status=0, body=""))
 
 
@@ -111,9 +111,3 @@ def _answer(status: int, body: Any, headers: dict[str, str] | None) -> Response:
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
-
-
-def purge_expired(session: Session, table: Table) -> int:
-    """Forget keys older than ``KEEP_FOR``: the number forgotten."""
-    result = session.execute(delete(table).where(table.c.created_at < utcnow() - KEEP_FOR))
-    return int(getattr(result, "rowcount", 0) or 0)
