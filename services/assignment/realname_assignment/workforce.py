@@ -8,10 +8,10 @@ pages in assignment order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from realname_assignment.contract_rules import display_name
 from realname_assignment.models import Assignment, Contract, KnownWorker, Party, Project
@@ -35,15 +35,21 @@ class WorkforceQuery:
     cursor: str | None = None
 
 
+_COLUMNS = (Assignment.seq, Assignment.id, Assignment.worker_id, Assignment.team_id, Assignment.employer_id,
+            Assignment.contract_id, Assignment.status, Assignment.requested_at, Assignment.entry_at,
+            Assignment.exited_at, Assignment.exit_cause, KnownWorker.name, KnownWorker.trade_code,
+            KnownWorker.identity_status)
+
+
 def workforce(session: Session, caller: Caller, project_id: str, query: WorkforceQuery) -> dict[str, Any]:
     project = session.scalars(select(Project).where(Project.id == project_id)).first()
     if project is None or not sees_project(session, caller, project):
         raise Problem(404, "project_not_found", "No project with this id is visible to you", project_id=project_id)
-    employer = aliased(Party)
-    statement = _filtered(select(Assignment, KnownWorker, Contract, employer.name)
+    # Plain columns, not entities: a page of 500 rows is read without building 1,500 objects. The contract chain
+    # and the employers are few: they are read once per page, not joined onto every row.
+    statement = _filtered(select(*_COLUMNS)
                           .join(KnownWorker, KnownWorker.worker_id == Assignment.worker_id)
                           .join(Contract, Contract.id == Assignment.contract_id)
-                          .outerjoin(employer, employer.enterprise_id == Assignment.employer_id)
                           .where(Assignment.project_id == project.id,
                                  workforce_filter(session, caller, project)), query)
     after = seq_after(query.cursor)
@@ -52,11 +58,14 @@ def workforce(session: Session, caller: Caller, project_id: str, query: Workforc
     rows = session.execute(statement.order_by(Assignment.seq).limit(query.limit + 1)).all()
     more = len(rows) > query.limit
     rows = rows[:query.limit]
-    return {"items": [_row(project, a, w, c, name) for a, w, c, name in rows],
-            "next_cursor": encode_cursor({"after": rows[-1][0].seq}) if more else None}
+    contracts = {c.id: c for c in session.scalars(select(Contract).where(Contract.project_id == project.id))}
+    employers = dict(session.execute(select(Party.enterprise_id, Party.name).where(
+        Party.enterprise_id.in_({r.employer_id for r in rows}))).all())
+    return {"items": [_row(project, r, contracts[r.contract_id], employers.get(r.employer_id)) for r in rows],
+            "next_cursor": encode_cursor({"after": rows[-1].seq}) if more else None}
 
 
-Row = Select[Assignment, KnownWorker, Contract, str]
+Row = Select[Unpack[tuple[Any, ...]]]
 
 
 def _filtered(statement: Row, query: WorkforceQuery) -> Row:
@@ -73,11 +82,11 @@ def _filtered(statement: Row, query: WorkforceQuery) -> Row:
     return statement
 
 
-def _row(project: Project, a: Assignment, w: KnownWorker, c: Contract, employer_name: str | None) -> dict[str, Any]:
+def _row(project: Project, r: Any, c: Contract, employer_name: str | None) -> dict[str, Any]:
     display, missing = display_name(c.name, project.name, c.tier)
-    return {"assignment_id": a.id, "worker_id": w.worker_id, "name": w.name, "trade_code": w.trade_code,
-            "identity_status": w.identity_status, "team_id": a.team_id,
-            "employer": {"enterprise_id": a.employer_id, "name": employer_name},
+    return {"assignment_id": r.id, "worker_id": r.worker_id, "name": r.name, "trade_code": r.trade_code,
+            "identity_status": r.identity_status, "team_id": r.team_id,
+            "employer": {"enterprise_id": r.employer_id, "name": employer_name},
             "contract": {"id": c.id, "tier": c.tier, "kind": c.kind, "display_name": display, "name_missing": missing},
-            "status": a.status, "requested_at": a.requested_at, "entry_at": a.entry_at, "exited_at": a.exited_at,
-            "exit_cause": a.exit_cause}
+            "status": r.status, "requested_at": r.requested_at, "entry_at": r.entry_at, "exited_at": r.exited_at,
+            "exit_cause": r.exit_cause}
