@@ -89,6 +89,10 @@ class KnownWorker(Base):
     """A worker as the registry announced them (worker.registered/updated, employment.ended): whom may be assigned."""
 
     __tablename__ = "workers"
+    # The workforce query's name search (R14, R21) on PostgreSQL (pg_trgm); on SQLite a plain index.
+    __table_args__ = (
+        Index("ix_workers_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}),
+    )
 
     worker_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     employer_id: Mapped[str | None] = mapped_column(String(36), index=True)  # None: no active employment

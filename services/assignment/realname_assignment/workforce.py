@@ -8,7 +8,7 @@ pages in assignment order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -65,7 +65,7 @@ def workforce(session: Session, caller: Caller, project_id: str, query: Workforc
             "next_cursor": encode_cursor({"after": rows[-1].seq}) if more else None}
 
 
-Row = Select[Unpack[tuple[Any, ...]]]
+Row = Select[*tuple[Any, ...]]
 
 
 def _filtered(statement: Row, query: WorkforceQuery) -> Row:
