@@ -13,7 +13,6 @@ import uuid
 from typing import Any
 
 import psycopg
-from sqlalchemy.engine import make_url
 
 from bench.assignment_chain import (
     API,
@@ -23,6 +22,8 @@ from bench.assignment_chain import (
     award,
     livez_round_trip,
     memory,
+    note,
+    raw_url,
     register_workers,
     spread,
 )
@@ -42,9 +43,10 @@ def run(platform: BenchPlatform, batches: int) -> dict[str, Any]:
     started = time.perf_counter()
     workers = register_workers(platform, labour, project_id, batches * BATCH)
     registered_seconds = time.perf_counter() - started
+    note(f"batch_accept: {len(workers)} workers known; {batches} batches")
     assign_ms, accept_ms, sql_ms, problems = [], [], [], []
     replay: dict[str, Any] = {}
-    with psycopg.connect(_raw_url(platform)) as raw:
+    with psycopg.connect(raw_url(platform), autocommit=True) as raw:
         for n in range(batches):
             started = time.perf_counter()
             made = assign(labour, contract_id, workers[n * BATCH:(n + 1) * BATCH])
@@ -97,8 +99,3 @@ def _rewrite(raw: psycopg.Connection[Any], ids: list[str]) -> float:
     if updated != len(ids):
         raise RuntimeError(f"the baseline UPDATE touched {updated} rows of {len(ids)}")
     return took
-
-
-def _raw_url(platform: BenchPlatform) -> str:
-    url = make_url(platform.stack.settings.database_url_for("assignment")).set(drivername="postgresql")
-    return url.render_as_string(hide_password=False)

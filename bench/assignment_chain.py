@@ -7,14 +7,18 @@ that by reading the assignment database, as the service itself would answer ``wo
 
 from __future__ import annotations
 
+import os
 import statistics
+import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
-from bench.registry_platform import BenchPlatform, process_memory, token_claims
+from bench.registry_platform import BenchPlatform, cpu_seconds, process_memory, token_claims
 from tests.support.launched import ApiClient as Client
 from tests.support.sheets import workbook
 from tests.support.stack import eventually
@@ -98,6 +102,37 @@ def memory(platform: BenchPlatform) -> dict[str, float]:
     return {name: process_memory(platform.pids[name]) for name in ("assignment-web", "assignment-consumer")}
 
 
+def cpu_used(platform: BenchPlatform) -> dict[str, float]:
+    """CPU seconds used so far by each process kind of the platform, by each PostgreSQL process on the machine
+    (``postgresql:<pid>``), by this process, and by the whole machine; two readings give a run's share."""
+    used = {kind: cpu_seconds(pid) for kind, pid in platform.pids.items()}
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        if _reads(comm) == "postgres":
+            used[f"postgresql:{comm.parent.name}"] = cpu_seconds(int(comm.parent.name), children=False)
+    ticks = [int(t) for t in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return {**used, "benchmark clients (this process)": cpu_seconds(os.getpid(), children=False),
+            "machine (all processes)": (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")}
+
+
+def cpu_share(before: dict[str, float], after: dict[str, float], seconds: float) -> dict[str, float]:
+    """Cores used on average between two readings by each process kind, busiest first (those over 0.01).
+
+    PostgreSQL's processes are summed; a backend that ended between the readings is missing from the sum."""
+    used: dict[str, float] = {}
+    for key, value in after.items():
+        kind = "postgresql (backends alive at the end)" if key.startswith("postgresql:") else key
+        used[kind] = used.get(kind, 0.0) + (value - before.get(key, 0.0)) / seconds
+    return {kind: round(cores, 2) for kind, cores in sorted(used.items(), key=lambda kv: -kv[1]) if cores > 0.01}
+
+
+def _reads(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return ""
+
+
 def livez_round_trip(platform: BenchPlatform, times: int = 50) -> dict[str, float]:
     """One client's ``/livez`` round trips through the gateway: what any call pays before the service's work."""
     client, took = Client(platform.launched.url, None), []
@@ -106,6 +141,17 @@ def livez_round_trip(platform: BenchPlatform, times: int = 50) -> dict[str, floa
         client.call("GET", "/livez").raise_for_status()
         took.append((time.perf_counter() - started) * 1000)
     return spread(took)
+
+
+def raw_url(platform: BenchPlatform) -> str:
+    """The assignment database's URL for psycopg itself (no SQLAlchemy)."""
+    url = make_url(platform.stack.settings.database_url_for("assignment")).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+def note(message: str) -> None:
+    """Progress on standard error (the JSON goes to standard output)."""
+    print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
 
 def as_json(response: Any) -> Any:

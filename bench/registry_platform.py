@@ -130,6 +130,18 @@ def process_memory(pid: int) -> float:
     return round(max(peaks, default=0.0), 1)
 
 
+def cpu_seconds(pid: int, *, children: bool = True) -> float:
+    """CPU time (user + system) a process and its children (gunicorn's workers) have used so far, in seconds."""
+    ticks = 0
+    for each in _tree(pid) if children else [pid]:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of proc(5), counted from 3
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _tree(pid: int) -> list[int]:
     found, pending = [], [pid]
     while pending:

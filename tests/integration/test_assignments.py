@@ -211,3 +211,15 @@ def test_an_idempotency_key_is_forgotten_after_a_day_and_then_starts_afresh(chai
     later = chain.assign(LA, "la", [chain.worker(LA, "乙")], headers=key)
     assert "Idempotent-Replayed" not in later.headers and outcomes(later) == [("assigned", "")]
     assert json_of(later) != json_of(first) and chain.count(LIVE) == 2
+
+
+def test_eight_clerks_assigning_overlapping_lists_at_once_all_get_answers_and_no_worker_twice_r20(
+        chain: Chain) -> None:
+    workers = [chain.worker(LA, f"工{n}") for n in range(30)]
+    lists = [workers[n:] + workers[:n] for n in range(0, 24, 3)]  # the same workers, in eight orders
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda ids: chain.assign(LA, "la", ids), lists))
+    assert {a.status_code for a in answers} == {200}
+    assigned = [i["worker_id"] for a in answers for i in json_of(a)["items"] if i["outcome"] == "assigned"]
+    assert sorted(assigned) == sorted(workers)  # each worker assigned by exactly one of the eight
+    assert chain.count(LIVE) == 30 and len(chain.events("assignment.requested")) == 30

@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from realname_assignment.assignment_rules import (
@@ -29,9 +31,10 @@ from realname_assignment.assignment_rules import (
     worker_refusal,
 )
 from realname_assignment.contract_rules import COMPLETED
-from realname_assignment.models import OUTBOX, Assignment, Contract, KnownTeam, KnownWorker, Project
+from realname_assignment.models import LIVE_INDEX_WHERE, OUTBOX, Assignment, Contract, KnownTeam, KnownWorker, Project
 from realname_kit.auth import Caller
 from realname_kit.problems import Problem
+from realname_kit.timeutil import utcnow
 
 ASSIGNMENT_REQUESTED, ASSIGNMENT_CHANGED = "assignment.requested", "assignment.changed"
 ASSIGNMENT_WITHDRAWN = "assignment.withdrawn"
@@ -75,11 +78,44 @@ def assign_workers(session: Session, caller: Caller, request: AssignRequest) -> 
                                status=REQUESTED, requested_by=caller.subject or "", version=1))
         items.append({"worker_id": worker_id, "outcome": ASSIGNED, "assignment_id": made[-1].id,
                       "status": REQUESTED, "team_id": made[-1].team_id})
-    session.add_all(made)
-    session.flush()
+    lost = _insert_new(session, made)
+    if lost:  # another request put these workers on the project meanwhile: answer from what it made (R20)
+        winners = {a.worker_id: a for a in session.scalars(select(Assignment).where(
+            Assignment.project_id == contract.project_id, Assignment.worker_id.in_(lost),
+            Assignment.status.in_(LIVE)))}
+        items = [_lost(item, winners, contract) if item["worker_id"] in lost else item for item in items]
+        made = [a for a in made if a.worker_id not in lost]
     OUTBOX.record_many(session, ASSIGNMENT_REQUESTED, [assignment_event(a) for a in made])
     return {"project_id": contract.project_id, "contract_id": contract.id, "items": items,
             "counts": dict(Counter(item["outcome"] for item in items))}
+
+
+def _lost(item: dict[str, Any], winners: dict[str, Assignment], contract: Contract) -> dict[str, Any]:
+    winner = winners.get(item["worker_id"])
+    if winner is not None:
+        return _already(winner, contract)
+    return _refused(item["worker_id"], "changed_meanwhile", "Another request assigned this worker at the same "
+                                                            "moment and it was decided since: send the list again.")
+
+
+def _insert_new(session: Session, made: list[Assignment]) -> set[str]:
+    """Insert the new assignments, skipping workers another request has just put on the project; those ids.
+
+    ``ON CONFLICT DO NOTHING`` on the partial unique index: concurrent overlapping lists never fail (R20, R33), and
+    rows go in worker order, so two overlapping lists wait for each other instead of deadlocking.
+    """
+    if not made:
+        return set()
+    dialect = session.get_bind().dialect.name
+    build = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    rows = [{"id": a.id, "project_id": a.project_id, "contract_id": a.contract_id, "worker_id": a.worker_id,
+             "employer_id": a.employer_id, "team_id": a.team_id, "status": a.status, "requested_by": a.requested_by,
+             "requested_at": utcnow(), "version": a.version} for a in sorted(made, key=lambda a: a.worker_id)]
+    statement = build(Assignment).on_conflict_do_nothing(
+        index_elements=[Assignment.project_id, Assignment.worker_id],
+        index_where=text(LIVE_INDEX_WHERE)).returning(Assignment.worker_id)
+    inserted = set(session.scalars(statement, rows))
+    return {a.worker_id for a in made} - inserted
 
 
 def usable_contract(session: Session, caller: Caller, contract_id: str) -> Contract:

@@ -58,6 +58,7 @@ class Project(Base):
 
 
 _SEQ = BigInteger().with_variant(Integer(), "sqlite")
+LIVE_INDEX_WHERE = "status IN ('requested', 'accepted')"  # one live assignment per worker and project (R20)
 
 
 class Contract(Base):
@@ -131,9 +132,9 @@ class Assignment(Base):
     __tablename__ = "assignments"
     __table_args__ = (
         Index("uq_assignments_live_worker_project", "project_id", "worker_id", unique=True,
-              postgresql_where=text("status IN ('requested', 'accepted')"),
-              sqlite_where=text("status IN ('requested', 'accepted')")),
+              postgresql_where=text(LIVE_INDEX_WHERE), sqlite_where=text(LIVE_INDEX_WHERE)),
         Index("ix_assignments_project_status", "project_id", "status", "seq"),
+        Index("ix_assignments_project_seq", "project_id", "seq"),  # a project's pages, whatever the statuses
     )
 
     seq: Mapped[int] = mapped_column(_SEQ, primary_key=True, autoincrement=True)
