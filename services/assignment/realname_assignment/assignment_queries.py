@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from realname_assignment.assignment_rules import READ_ALL
 from realname_assignment.models import Assignment, Contract, KnownWorker
+from realname_assignment.project_rules import READERS
 from realname_kit.auth import Caller
 from realname_kit.pagination import encode_cursor, seq_after
 from realname_kit.problems import Problem
@@ -32,7 +32,7 @@ class AssignmentFilter:
 
 def scope(caller: Caller, side: str | None = None) -> ColumnElement[bool]:
     """The assignments (joined with their contract) the caller may read."""
-    if caller.roles & READ_ALL:
+    if caller.roles & READERS:
         return true()
     own = caller.enterprise_id
     if own is None:

@@ -10,15 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from realname_assignment.contract_rules import CONTRACT_COMPLETED, PROJECT_COMPLETED
 from realname_kit.auth import Caller
 from realname_kit.problems import Problem
 from realname_kit.roles import (
-    ADMIN,
     ASSIGN_WORKERS,
     CONFIRM_ENTRY,
     EMPLOYERS,
-    REGULATOR,
-    SERVICE,
     USING_ENTERPRISE_ROLES,
 )
 
@@ -32,10 +30,8 @@ MAX_BATCH = 1_000  # R18, R19: a list of workers, or of decisions, in one call
 
 # Why a worker leaves a project (R24); a requested assignment is withdrawn for the same causes.
 EMPLOYMENT_ENDED, DECEASED = "employment_ended", "deceased"
-CONTRACT_COMPLETED, PROJECT_COMPLETED = "contract_completed", "project_completed"
 EXIT_CAUSES = (EMPLOYMENT_ENDED, DECEASED, CONTRACT_COMPLETED, PROJECT_COMPLETED)
 
-READ_ALL = frozenset({REGULATOR, ADMIN, SERVICE})
 
 
 class WorkerFacts(Protocol):

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from realname_assignment.project_rules import READERS
 from realname_kit.auth import Caller
 from realname_kit.problems import Problem
-from realname_kit.roles import ADMIN, REGULATOR, SERVICE
 
 GENERAL, SPECIALTY, LABOUR = "general", "specialty", "labour"
 CONTRACT_KINDS = (SPECIALTY, LABOUR)  # what is awarded; a project's own (GENERAL) contract comes with it
@@ -20,7 +20,6 @@ OWN_TIER, FIRST_TIER, SECOND_TIER = 0, 1, 2
 COMPLETED = "completed"
 CONTRACT_COMPLETED, PROJECT_COMPLETED = "contract_completed", "project_completed"  # causes of exit (R24)
 NAME_MISSING_MARKER = "（未填写合同名称）"  # R22: shown after the project's name when a contract has none
-WHOLE_CHAIN_READERS = frozenset({REGULATOR, ADMIN, SERVICE})
 
 
 class ProjectLike(Protocol):
@@ -160,7 +159,7 @@ def display_name(contract_name: str | None, project_name: str, tier: int = FIRST
 
 def sees_whole_chain(caller: Caller, project: ProjectLike) -> bool:
     """The general contractor (and its accounts) and the readers of everything see a project's whole chain."""
-    return bool(caller.roles & WHOLE_CHAIN_READERS) or caller.acts_for(project.general_contractor_id)
+    return bool(caller.roles & READERS) or caller.acts_for(project.general_contractor_id)
 
 
 def may_see(caller: Caller, project: ProjectLike, contract: ContractLike) -> bool:

@@ -14,13 +14,12 @@ from sqlalchemy.orm import Session
 
 from realname_assignment.assignment_rules import (
     ACCEPTED,
-    CONTRACT_COMPLETED,
     EXIT_CAUSES,
     EXITED,
-    PROJECT_COMPLETED,
     REQUESTED,
     WITHDRAWN,
 )
+from realname_assignment.contract_rules import CONTRACT_COMPLETED, PROJECT_COMPLETED
 from realname_assignment.models import OUTBOX, Assignment, Contract
 from realname_kit.bus.envelope import Envelope
 from realname_kit.bus.processing import Handler, PoisonMessage

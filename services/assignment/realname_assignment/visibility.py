@@ -11,27 +11,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from realname_assignment.models import Assignment, Contract, Project
+from realname_assignment.project_rules import READERS
 from realname_kit.auth import Caller
-from realname_kit.roles import ADMIN, REGULATOR, SERVICE, VIEW_WORKFORCE
+from realname_kit.roles import VIEW_WORKFORCE
 
-READ_ALL = frozenset({REGULATOR, ADMIN, SERVICE})
 ENTERED = ("accepted", "exited")  # an assignment its using enterprise has accepted (and perhaps since exited)
 
 
-def workforce_filter(session: Session, caller: Caller, project: Project) -> ColumnElement[bool]:
+def project_chain(session: Session, project: Project) -> list[Contract]:
+    """The project's contracts (a handful): read once per query, for both questions below."""
+    return list(session.scalars(select(Contract).where(Contract.project_id == project.id)))
+
+
+def workforce_filter(caller: Caller, project: Project, chain: Sequence[Contract]) -> ColumnElement[bool]:
     """The condition on this project's assignments that this caller may see; ``false()`` for none.
 
     Said in contract ids (a project has few contracts), not in a join: the planner then walks the project's
-    assignments in order and reads the chain once.
+    assignments in order.
     """
-    if caller.roles & READ_ALL:
+    if caller.roles & READERS:
         return true()
-    chain = list(session.execute(select(Contract.id, Contract.tier, Contract.parent_id, Contract.kind,
-                                        Contract.contractor_id).where(Contract.project_id == project.id)))
     if _for_general_contractor(caller, project):
         # R21: its own (tier 0) and tier 1 always; tier 2 once the specialty subcontractor above it has accepted
         near = [c.id for c in chain if c.tier <= 1]
@@ -47,16 +52,13 @@ def workforce_filter(session: Session, caller: Caller, project: Project) -> Colu
     return mine
 
 
-def sees_project(session: Session, caller: Caller, project: Project) -> bool:
+def sees_project(caller: Caller, project: Project, chain: Sequence[Contract]) -> bool:
     """Whether the project exists for this caller at all: it takes part in its chain, or reads all."""
-    if caller.roles & READ_ALL or _for_general_contractor(caller, project):
+    if caller.roles & READERS or _for_general_contractor(caller, project):
         return True
     if caller.enterprise_id is None or not _acts_as_enterprise(caller, project):
         return False
-    party = caller.enterprise_id
-    linked = select(Contract.id).where(Contract.project_id == project.id,
-                                       or_(Contract.contractor_id == party, Contract.awarded_by == party)).limit(1)
-    return session.scalars(linked).first() is not None
+    return any(caller.enterprise_id in (c.contractor_id, c.awarded_by) for c in chain)
 
 
 def _acts_as_enterprise(caller: Caller, project: Project) -> bool:

@@ -13,14 +13,13 @@ from typing import Any
 from sqlalchemy import Select, select, text
 from sqlalchemy.orm import Session
 
+from realname_assignment.assignment_rules import LIVE
 from realname_assignment.contract_rules import display_name
 from realname_assignment.models import Assignment, Contract, KnownWorker, Party, Project
-from realname_assignment.visibility import sees_project, workforce_filter
+from realname_assignment.visibility import project_chain, sees_project, workforce_filter
 from realname_kit.auth import Caller
 from realname_kit.pagination import encode_cursor, seq_after
 from realname_kit.problems import Problem
-
-LIVE = ("requested", "accepted")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +42,15 @@ _COLUMNS = (Assignment.seq, Assignment.id, Assignment.worker_id, Assignment.team
 
 def workforce(session: Session, caller: Caller, project_id: str, query: WorkforceQuery) -> dict[str, Any]:
     project = session.scalars(select(Project).where(Project.id == project_id)).first()
-    if project is None or not sees_project(session, caller, project):
+    chain = project_chain(session, project) if project is not None else []
+    if project is None or not sees_project(caller, project, chain):
         raise Problem(404, "project_not_found", "No project with this id is visible to you", project_id=project_id)
     # Plain columns, not entities: a page of 500 rows is read without building 1,500 objects. The contract chain
     # and the employers are few: they are read once per page, not joined onto every row.
     statement = _filtered(select(*_COLUMNS)
                           .join(KnownWorker, KnownWorker.worker_id == Assignment.worker_id)
                           .where(Assignment.project_id == project.id,
-                                 workforce_filter(session, caller, project)), query)
+                                 workforce_filter(caller, project, chain)), query)
     after = seq_after(query.cursor)
     if after is not None:
         statement = statement.where(Assignment.seq > after)
@@ -60,7 +60,7 @@ def workforce(session: Session, caller: Caller, project_id: str, query: Workforc
     rows = session.execute(statement.order_by(Assignment.seq).limit(query.limit + 1)).all()
     more = len(rows) > query.limit
     rows = rows[:query.limit]
-    contracts = {c.id: c for c in session.scalars(select(Contract).where(Contract.project_id == project.id))}
+    contracts = {c.id: c for c in chain}
     employers = dict(session.execute(select(Party.enterprise_id, Party.name).where(
         Party.enterprise_id.in_({r.employer_id for r in rows}))).all())
     return {"items": [_row(project, r, contracts[r.contract_id], employers.get(r.employer_id)) for r in rows],
