@@ -73,7 +73,8 @@ if not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")
 if not all(importlib.util.find_spec(m) for m in ("venv", "ensurepip")): print("python3-venv")')
   # shellcheck disable=SC2086  # one package name a word
   [ -z "$python_missing" ] || need $python_missing
-  command -v curl >/dev/null || need curl
+  command -v curl >/dev/null || need curl  # curl and jq: the README's commands (and RabbitMQ's check below)
+  command -v jq >/dev/null || need jq
   command -v pgrep >/dev/null || need procps
 }
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import requests
 
-from realname_gateway.certs.devca import sign_nonce
+from realname_gateway.certs.devca import sign_challenge
 from tests.support.infra import free_port
 from tests.support.stack import eventually
 
@@ -52,7 +52,7 @@ def service_ports() -> dict[str, str]:
 
 def certificate_login(gateway: str, cert_pem: bytes, key_pem: bytes, kind: str | None = None) -> requests.Response:
     nonce = requests.post(f"{gateway}/api/v1/auth/challenge", timeout=10).json()["nonce"]
-    signature = base64.b64encode(sign_nonce(key_pem, nonce.encode())).decode()
+    signature = base64.b64encode(sign_challenge(key_pem, nonce)).decode()
     body = {"certificate": cert_pem.decode(), "nonce": nonce, "signature": signature,
             **({"kind": kind} if kind else {})}
     return requests.post(f"{gateway}/api/v1/auth/login/certificate", json=body, timeout=20,

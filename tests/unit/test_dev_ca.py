@@ -12,9 +12,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from realname_gateway.certs import load_trust, verify_login
+from realname_gateway.certs import CertificateRejected, load_trust, verify_login
 from realname_gateway.certs.cli import main
-from realname_gateway.certs.devca import CaPaths, init_ca, issue, refresh_crl, revoke, sign_nonce
+from realname_gateway.certs.devca import CaPaths, init_ca, issue, refresh_crl, revoke, sign_challenge, sign_nonce
+from realname_gateway.certs.verify import challenge_message
 
 USCC = "91350100M000100Y43"
 OTHER_USCC = "9131000013221158XC"
@@ -130,6 +131,19 @@ def test_sign_nonce_signs_as_a_client_does(tmp_path: Path) -> None:
             public.verify(signature, nonce, ec.ECDSA(hashes.SHA256()))
 
 
+def test_a_login_signs_the_nonce_as_text_not_the_bytes_its_hex_stands_for(tmp_path: Path) -> None:
+    init_ca(tmp_path)
+    cert_pem, key_pem = issue(tmp_path, uscc=USCC, enterprise_name="E", operator="张三")
+    trust = load_trust((tmp_path / "ca.pem").read_bytes(), None)
+    nonce = "9f" * 32  # as POST /auth/challenge answers it
+    signature = sign_challenge(key_pem, nonce)
+
+    assert challenge_message(nonce) == nonce.encode("ascii")
+    assert verify_login(cert_pem, challenge_message(nonce), signature, trust, now=datetime.now(UTC)).uscc == USCC
+    with pytest.raises(CertificateRejected, match="signature"):
+        verify_login(cert_pem, bytes.fromhex(nonce), signature, trust, now=datetime.now(UTC))
+
+
 def test_the_cli_goes_from_init_to_a_login_and_a_revocation(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -140,14 +154,15 @@ def test_the_cli_goes_from_init_to_a_login_and_a_revocation(
     assert main(["issue", "--uscc", USCC, "--name", "某公司", "--operator", "张三"]) == 0
     assert main(["issue", "--uscc", OTHER_USCC, "--name", "某公司", "--operator", "李四", "--rsa"]) == 0
     capsys.readouterr()
-    nonce = bytes.fromhex("00ff10a5")
+    nonce = "00ff10a5"
 
     for stem in (f"{USCC}-张三", f"{OTHER_USCC}-李四"):
-        assert main(["sign", "--key", str(directory / f"{stem}-key.pem"), "--nonce", "00ff10a5"]) == 0
+        assert main(["sign", "--key", str(directory / f"{stem}-key.pem"), "--nonce", nonce]) == 0
         signature = base64.b64decode(capsys.readouterr().out.strip(), validate=True)
         trust = load_trust((directory / "ca.pem").read_bytes(), (directory / "crl.pem").read_bytes())
         cert_pem = (directory / f"{stem}.pem").read_bytes()
-        assert verify_login(cert_pem, nonce, signature, trust, now=datetime.now(UTC)).operator in {"张三", "李四"}
+        assert verify_login(cert_pem, challenge_message(nonce), signature, trust,
+                            now=datetime.now(UTC)).operator in {"张三", "李四"}
 
     assert main(["revoke", str(directory / f"{USCC}-张三.pem")]) == 0
     assert len(crl_of(CaPaths.of(directory))) == 1

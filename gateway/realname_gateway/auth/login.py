@@ -19,7 +19,7 @@ from realname_gateway.auth.models import OUTBOX, Account, Certificate, Challenge
 from realname_gateway.auth.passwords import lock_until, verify_password
 from realname_gateway.auth.registry_client import find_enterprise, register_enterprise
 from realname_gateway.auth.tokens import Grant, new_refresh_token, refresh_token_hash
-from realname_gateway.certs.verify import CertificateIdentity, CertificateRejected, verify_login
+from realname_gateway.certs.verify import CertificateIdentity, CertificateRejected, challenge_message, verify_login
 from realname_kit.audit import record_audit
 from realname_kit.auth import Caller
 from realname_kit.problems import Problem
@@ -50,8 +50,8 @@ def certificate_login(ctx: AuthContext, certificate_pem: str, nonce: str, signat
     """R31: the enterprise's certificate signs our nonce; its first login registers the enterprise."""
     _consume_challenge(ctx, nonce)
     try:
-        identity = verify_login(certificate_pem.encode(), nonce.encode(), _b64(signature), ctx.trust(),
-                                now=utcnow())
+        identity = verify_login(certificate_pem.encode(), challenge_message(nonce), _b64(signature),
+                                ctx.trust(), now=utcnow())
     except CertificateRejected as rejected:
         _audit_failure(ctx, "auth.login.certificate", None, client, reason=rejected.reason)
         raise Problem(401, rejected.reason, "The certificate login was refused", rejected.message) from None

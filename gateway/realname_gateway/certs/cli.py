@@ -4,14 +4,14 @@
   realname dev-ca issue --uscc CODE --name NAME --operator WHO [--rsa] [--days N]
   realname dev-ca revoke FILE                              add a certificate to crl.pem
   realname dev-ca crl                                      re-sign crl.pem (it is valid a year)
-  realname dev-ca sign --key FILE --nonce HEX              what a client does: print the signature (base64)
+  realname dev-ca sign --key FILE --nonce NONCE            what a client does: print the signature (base64)
+                                                           of the nonce's text, as /auth/challenge gave it
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
-import binascii
 import sys
 from pathlib import Path
 
@@ -43,7 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("crl", help="re-sign crl.pem with a fresh validity")
     sign = commands.add_parser("sign", help="sign a login nonce with a certificate's key")
     sign.add_argument("--key", required=True, type=Path, help="private key PEM file")
-    sign.add_argument("--nonce", required=True, help="the nonce, hex")
+    sign.add_argument("--nonce", required=True,
+                      help="the nonce exactly as POST /api/v1/auth/challenge answered it (its text is signed)")
     return parser
 
 
@@ -66,9 +67,8 @@ def main(argv: list[str] | None = None) -> int:
             crl = devca.refresh_crl(directory)
             print(f"{devca.CaPaths.of(directory).crl} re-signed, valid until {crl.next_update_utc}")
         else:  # sign
-            nonce = binascii.unhexlify(args.nonce.strip())
-            print(base64.b64encode(devca.sign_nonce(args.key.read_bytes(), nonce)).decode("ascii"))
-    except (OSError, ValueError) as e:  # FileExistsError / FileNotFoundError / bad code, key or hex
+            print(base64.b64encode(devca.sign_challenge(args.key.read_bytes(), args.nonce)).decode("ascii"))
+    except (OSError, ValueError) as e:  # FileExistsError / FileNotFoundError / bad code or key
         print(f"realname dev-ca: {e}", file=sys.stderr)
         return 1
     return 0

@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKey
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from realname_codes.uscc import normalise_uscc, uscc_problem
+from realname_gateway.certs.verify import challenge_message
 
 CA_YEARS = 10
 CRL_DAYS = 365
@@ -140,8 +141,13 @@ def certificate_stem(uscc: str, operator: str) -> str:
     return f"{normalise_uscc(uscc)}-{_file_safe(operator)}"
 
 
+def sign_challenge(key_pem: bytes, nonce: str) -> bytes:
+    """What a client does to log in: sign the challenge's nonce as the gateway verifies it (R31)."""
+    return sign_nonce(key_pem, challenge_message(nonce))
+
+
 def sign_nonce(key_pem: bytes, nonce: bytes) -> bytes:
-    """What a client does: sign the login nonce (ECDSA or RSA PKCS#1 v1.5, SHA-256)."""
+    """Sign ``nonce`` as it is (ECDSA or RSA PKCS#1 v1.5, SHA-256); a login signs :func:`challenge_message`."""
     key = serialization.load_pem_private_key(key_pem, password=None)
     if isinstance(key, ec.EllipticCurvePrivateKey):
         return key.sign(nonce, ec.ECDSA(hashes.SHA256()))

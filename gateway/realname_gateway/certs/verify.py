@@ -5,7 +5,8 @@ the private key of its corporate certificate (法人一证通) and sends the cer
 by intermediate CA certificates) and the signature. :func:`verify_login` checks, in this order:
 
 1. the certificate parses (``certificate_malformed``) and its key is RSA or EC (``unsupported_key``);
-2. the signature over the nonce: RSA PKCS#1 v1.5 or PSS with SHA-256, or ECDSA with SHA-256
+2. the signature over the nonce's text (:func:`challenge_message`): RSA PKCS#1 v1.5 or PSS with SHA-256, or
+   ECDSA with SHA-256
    (``signature_invalid``) — proof of possession first, so certificate status is only told to the key holder;
 3. the leaf's validity dates at ``now`` (``certificate_expired``, ``certificate_not_yet_valid``);
 4. the chain up to a CA of the bundle (``certificate_untrusted``), built by ``cryptography.x509.verification``
@@ -121,6 +122,15 @@ def verify_login(
     chain = _build_chain(leaf, intermediates, trust, now)
     _check_revocation(chain, trust.crls, now)
     return _identity(leaf)
+
+
+def challenge_message(nonce: str) -> bytes:
+    """What a client signs to log in: the nonce exactly as ``POST /auth/challenge`` answered it, as UTF-8 text.
+
+    Not the bytes its hex digits stand for: to a client the nonce is text, and signing it as received leaves
+    no decoding step to get wrong. The login and the client's side (``devca.sign_challenge``) both use this.
+    """
+    return nonce.encode("utf-8")
 
 
 def _parse(certificate_pem: bytes) -> tuple[x509.Certificate, list[x509.Certificate]]:
