@@ -178,3 +178,25 @@ def test_the_cli_explains_what_went_wrong(tmp_path: Path, capsys: pytest.Capture
     assert main(["--dir", directory, "issue", "--uscc", "123", "--name", "E", "--operator", "x"]) == 1
     assert "18 characters" in capsys.readouterr().err
     assert main(["--dir", directory, "sign", "--key", str(tmp_path / "none.pem"), "--nonce", "zz"]) == 1
+
+
+def test_without_dir_the_cli_refuses_a_ca_the_platform_would_not_see(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("REALNAME_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("REALNAME_CRL_FILE", raising=False)
+    assert main(["init"]) == 0
+    production = init_ca(tmp_path / "production", common_name="the platform's CA")
+    monkeypatch.setenv("REALNAME_CA_BUNDLE_FILE", str(production.certificate))
+    capsys.readouterr()
+
+    assert main(["issue", "--uscc", USCC, "--name", "E", "--operator", "张三"]) == 2
+    told = capsys.readouterr().err
+    assert "REALNAME_CA_BUNDLE_FILE" in told and "无法登录" in told, told
+    assert not list((tmp_path / "dev-ca").glob(f"{USCC}*"))
+
+    monkeypatch.setenv("REALNAME_CA_BUNDLE_FILE", str(tmp_path / "dev-ca" / "ca.pem"))
+    monkeypatch.setenv("REALNAME_CRL_FILE", str(production.crl))
+    assert main(["crl"]) == 2
+    assert "REALNAME_CRL_FILE" in capsys.readouterr().err
+    assert main(["issue", "--uscc", USCC, "--name", "E", "--operator", "张三"]) == 0  # the CA it trusts

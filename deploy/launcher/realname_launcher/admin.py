@@ -12,13 +12,19 @@ from realname_kit.db import Database
 from realname_kit.privacy.keyring import Keyring, add_key
 from realname_kit.privacy.rotation import rekey_service
 from realname_kit.roles import ADMIN, REGULATOR
+from realname_kit.service import load_spec
 from realname_kit.settings import Settings
-from realname_launcher.platform import all_specs, prepare
+from realname_launcher.platform import all_specs
+from realname_launcher.stores import StoreMissing, require_database, require_file
 from realname_registry.enterprises import register_enterprise
 
 
 def add_admin_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    admin = sub.add_parser("admin", help="operator commands (regulator accounts, enterprises)")
+    admin = sub.add_parser("admin", help="operator commands (regulator accounts, enterprises) on the running "
+                           "platform's databases")
+    admin.add_argument("--distributed", action="store_true",
+                       help="the platform of `./realname up --distributed`: the same defaults (the local "
+                            "PostgreSQL unless REALNAME_DATABASE_URL says otherwise)")
     commands = admin.add_subparsers(dest="admin_command", required=True)
     for name, help_text in (("create-regulator", "a regulator account: reads everything, retrieves history"),
                             ("create-admin", "an administrator account")):
@@ -35,19 +41,33 @@ def add_admin_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 
 
 def run_admin(settings: Settings, args: argparse.Namespace) -> int:
-    prepare(settings)
+    """Act on the databases the settings describe; exit 2, saying why, when one is not there (never make it)."""
+    try:
+        return _run(settings, args)
+    except StoreMissing as missing:
+        print(f"realname admin: {missing.message}\n{missing.message_zh}", file=sys.stderr)
+        return 2
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
     if args.admin_command == "rotate-data-key":
+        specs = all_specs()
+        for spec in specs:
+            require_database(spec, settings.database_url_for(spec.name))
+        require_file(settings.data_keys_file, "personal-data keyring", "个人数据密钥环", "REALNAME_DATA_KEYS_FILE")
         kid = add_key(settings.data_keys_file)
         keyring = Keyring.from_settings(settings)
-        for spec in all_specs():
+        for spec in specs:
             changed = rekey_service(spec, Database(settings.database_url_for(spec.name)), keyring)
             print(f"{spec.name}: {changed} rows re-encrypted under key {kid}")
         return 0
     if args.admin_command == "register-enterprise":
+        require_database(load_spec("registry"), settings.database_url_for("registry"))
         registry = Database(settings.database_url_for("registry"))
         created = register_enterprise(registry, args.name, args.uscc, args.kind)
         print(f"registered {created.name} ({created.uscc}) as {created.kind}: id {created.id}")
         return 0
+    require_database(load_spec("gateway"), settings.database_url_for("gateway"))
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
     kind = REGULATOR if args.admin_command == "create-regulator" else ADMIN
     ctx = AuthContext(settings, Database(settings.database_url_for("gateway")), {})

@@ -26,7 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--scale", action="append", default=[], metavar="PROCESS=N",
                     help="copies of a process kind (e.g. attendance-consumer=3); for <service>-web, "
                          "gunicorn workers")
-    sub.add_parser("migrate", help="create and migrate every service's database")
+    migrate = sub.add_parser("migrate", help="create and migrate every service's database")
+    migrate.add_argument("--distributed", action="store_true",
+                         help="those of `./realname up --distributed` (the same defaults)")
     sub.add_parser("dev-ca", help="the development certificate authority (init, issue, revoke, sign)",
                    add_help=False)
     add_admin_commands(sub)
@@ -43,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| `{s.env}` | `{s.default}` | {s.doc} |")
         return 0
     env = dict(os.environ)
-    if getattr(args, "distributed", False):
+    if getattr(args, "distributed", False):  # up, migrate and admin: one platform, the same defaults
         env.setdefault("REALNAME_AMQP_URL", LOCAL_AMQP)
         env.setdefault("REALNAME_DATABASE_URL", LOCAL_POSTGRES)
         env.setdefault("REALNAME_REDIS_URL", LOCAL_REDIS)

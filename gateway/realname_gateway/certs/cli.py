@@ -15,6 +15,8 @@ import base64
 import sys
 from pathlib import Path
 
+from cryptography import x509
+
 from realname_gateway.certs import devca
 
 
@@ -22,6 +24,36 @@ def _default_directory() -> Path:
     from realname_kit.settings import Settings
 
     return Settings.from_env().data_dir / "dev-ca"
+
+
+def _platform_refusal(directory: Path, command: str) -> str | None:
+    """Why the platform the settings describe would not see what this CA does (English, then Chinese), or None.
+
+    Without ``--dir`` the commands act for that platform: its gateway trusts REALNAME_CA_BUNDLE_FILE and reads
+    REALNAME_CRL_FILE, so a certificate of another CA could never log in, nor a revocation elsewhere apply.
+    """
+    from realname_kit.settings import Settings
+
+    settings = Settings.from_env()
+    paths = devca.CaPaths.of(directory)
+    if not paths.certificate.exists():
+        return None  # load_ca says: run `dev-ca init` first
+    bundle = settings.ca_bundle_file
+    trusted = bundle.exists() and x509.load_pem_x509_certificate(paths.certificate.read_bytes()) in \
+        x509.load_pem_x509_certificates(bundle.read_bytes())
+    if not trusted:
+        return (f"the platform trusts the CAs in {bundle} (REALNAME_CA_BUNDLE_FILE), not this development CA "
+                f"({paths.certificate}): its certificates could not log in. Use --dir with a CA the platform "
+                f"trusts, or point REALNAME_CA_BUNDLE_FILE at {paths.certificate}.\n"
+                f"平台信任的是 {bundle}（REALNAME_CA_BUNDLE_FILE）中的 CA，而不是此开发 CA（{paths.certificate}）："
+                f"它签发的证书无法登录。请用 --dir 指定平台信任的 CA，或将 REALNAME_CA_BUNDLE_FILE 指向 "
+                f"{paths.certificate}。")
+    if command in ("revoke", "crl") and settings.crl_file.resolve() != paths.crl.resolve():
+        return (f"the platform reads its revocation list from {settings.crl_file} (REALNAME_CRL_FILE), not "
+                f"{paths.crl}: a revocation here would not apply. Point REALNAME_CRL_FILE at {paths.crl}.\n"
+                f"平台从 {settings.crl_file}（REALNAME_CRL_FILE）读取吊销列表，而不是 {paths.crl}：在此吊销不会生效。"
+                f"请将 REALNAME_CRL_FILE 指向 {paths.crl}。")
+    return None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,6 +83,11 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     directory: Path = args.dir or _default_directory()
+    refusal = None if args.dir or args.command not in ("issue", "revoke", "crl") else \
+        _platform_refusal(directory, args.command)
+    if refusal:
+        print(f"realname dev-ca: {refusal}", file=sys.stderr)
+        return 2
     try:
         if args.command == "init":
             paths = devca.init_ca(directory)
