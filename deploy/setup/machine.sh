@@ -2,7 +2,7 @@
 # What the machine needs under the platform, set up once and then only checked (in well under a second):
 #   deploy/setup/machine.sh [--postgres URL] [--rabbitmq URL] [--redis URL] [--pcscd]
 # Always: what the workspace is built with (pyscard, the edge-reader's PC/SC driver, has no Linux wheel: a C
-# compiler, Python's headers, swig and the PC/SC headers). Then each server named, when its URL is on this
+# compiler, Python's headers, swig and the PC/SC headers), venv, curl, jq and pgrep. Then each server named, when its URL is on this
 # machine: installed with apt, started when it does not answer (RabbitMQ with its management plugin, which
 # makes the edge-readers' broker accounts). A server elsewhere is left alone: whoever runs it starts it.
 # --pcscd: pcscd and vpcd's virtual readers, on which the PC/SC tests put an emulated ID card.
@@ -20,7 +20,8 @@ DEFAULT_REDIS=redis://127.0.0.1:6379/0
 PACKAGES=()   # Debian packages to install (one apt run for all)
 POSTGRES="" RABBITMQ="" REDIS="" PCSCD=""
 
-say() { echo "realname: $*" >&2; }
+exec 3>&2  # the user's terminal, also from inside a command whose output goes to a log
+say() { echo "realname: $*" >&3; }
 fail() { say "$*"; exit 1; }
 
 as_root() {  # a command that needs root: directly, through sudo, or a failure naming what to do
@@ -64,6 +65,9 @@ build_packages() {
   command -v cc >/dev/null || need gcc
   command -v swig >/dev/null || need swig
   [ -e /usr/include/PCSC/winscard.h ] || need libpcsclite-dev
+  command -v curl >/dev/null || need curl  # curl and jq: the README's commands (and RabbitMQ's check below)
+  command -v jq >/dev/null || need jq
+  command -v pgrep >/dev/null || need procps
   # One interpreter start for both (it is the slowest check): Python's headers, and venv with ensurepip.
   if ! command -v "$PYTHON" >/dev/null; then need python3 python3-dev python3-venv; return 0; fi
   local python_missing
@@ -73,15 +77,17 @@ if not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")
 if not all(importlib.util.find_spec(m) for m in ("venv", "ensurepip")): print("python3-venv")')
   # shellcheck disable=SC2086  # one package name a word
   [ -z "$python_missing" ] || need $python_missing
-  command -v curl >/dev/null || need curl  # curl and jq: the README's commands (and RabbitMQ's check below)
-  command -v jq >/dev/null || need jq
-  command -v pgrep >/dev/null || need procps
+}
+
+serving() {  # serving URL DEFAULT_PORT: a server already answers there (however it was installed)
+  local host port; read -r host port <<<"$(host_port "$1" "$2")"
+  answers "$host" "$port"
 }
 
 server_packages() {
-  if [ -n "$POSTGRES" ]; then command -v pg_ctlcluster >/dev/null || need postgresql; fi
-  if [ -n "$RABBITMQ" ]; then [ -x /usr/sbin/rabbitmq-server ] || command -v rabbitmq-server >/dev/null || need rabbitmq-server; fi
-  if [ -n "$REDIS" ]; then command -v redis-server >/dev/null || need redis-server; fi
+  if [ -n "$POSTGRES" ] && ! serving "$POSTGRES" 5432; then command -v pg_ctlcluster >/dev/null || need postgresql; fi
+  if [ -n "$RABBITMQ" ] && ! serving "$RABBITMQ" 5672; then command -v rabbitmq-server >/dev/null || need rabbitmq-server; fi
+  if [ -n "$REDIS" ] && ! serving "$REDIS" 6379; then command -v redis-server >/dev/null || need redis-server; fi
   if [ -n "$PCSCD" ]; then
     [ -x /usr/sbin/pcscd ] || command -v pcscd >/dev/null || need pcscd
     dpkg -s vsmartcard-vpcd >/dev/null 2>&1 || need vsmartcard-vpcd
@@ -114,7 +120,9 @@ start_postgres() {
     local password; password=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
     as_root su postgres -c "psql -q -c \"ALTER USER postgres PASSWORD '$password'\""
     touch ~/.pgpass && chmod 600 ~/.pgpass
-    printf '%s:%s:*:postgres:%s\n' "$host" "$port" "$password" >>~/.pgpass
+    # libpq takes the first matching line: drop an older one for this server before adding the new password.
+    { grep -v -F "$host:$port:*:postgres:" ~/.pgpass || true; printf '%s:%s:*:postgres:%s\n' "$host" "$port" "$password"; } \
+      >~/.pgpass.new && mv ~/.pgpass.new ~/.pgpass && chmod 600 ~/.pgpass
     psql -w -h "$host" -p "$port" -U postgres -Atc 'select 1' >/dev/null \
       || fail "PostgreSQL at $host:$port still refuses user postgres: check pg_hba.conf"
   fi
@@ -129,10 +137,13 @@ start_rabbitmq() {
     wait_for 90 RabbitMQ as_root rabbitmq-diagnostics -q check_running
   fi
   # Any HTTP answer on 15672 (401 without credentials) means the management plugin is on.
-  if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$host:15672/api/overview")" = 000 ]; then
+  local api="http://$host:15672"; [[ $host == *:* ]] && api="http://[$host]:15672"
+  if [ "$(curl -s -o /dev/null -w '%{http_code}' "$api/api/overview")" = 000 ]; then
+    command -v rabbitmq-plugins >/dev/null \
+      || fail "RabbitMQ at $host answers without its management plugin: run rabbitmq-plugins enable rabbitmq_management there"
     say "enabling RabbitMQ's management plugin"
     logged rabbitmq-plugins as_root rabbitmq-plugins enable rabbitmq_management
-    wait_for 60 "RabbitMQ's management API" curl -fs -o /dev/null "http://$host:15672/"
+    wait_for 60 "RabbitMQ's management API" curl -fs -o /dev/null "$api/"
   fi
 }
 
