@@ -60,15 +60,26 @@ def stdlib_formatter(fmt: str = "json", **static: Any) -> logging.Formatter:
     )
 
 
+class _CurrentStderr:
+    """Whatever ``sys.stderr`` is when a line is written, not when logging was configured: a process that
+    swaps its stderr (a test runner capturing output, a daemon redirecting it) never writes to a closed one."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(level: str = "INFO", fmt: str = "json", **static: Any) -> None:
     """Configure structlog (and the standard library's loggers) once per process."""
     structlog.configure(
         processors=[*_shared_processors(static), structlog.processors.format_exc_info, _renderer(fmt)],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(_CurrentStderr())
     handler.setFormatter(stdlib_formatter(fmt, **static))
     root = logging.getLogger()
     root.handlers[:] = [handler]
