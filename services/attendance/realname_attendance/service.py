@@ -12,4 +12,5 @@ SPEC = ServiceSpec(
     metadata=Base.metadata,
     blueprints=[],
     migrations=Path(__file__).parent / "migrations",
+    queues=[],  # the queues it consumes, with their bindings and wait tiers, once it consumes any
 )
