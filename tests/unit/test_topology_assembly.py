@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import MetaData
 
-import realname_kit.bus.topology as topology_module
 from realname_kit.bus.topology import (
     EVERY_PUBLISHER,
     Binding,
@@ -78,10 +77,3 @@ def test_a_publisher_declared_by_two_services_is_refused() -> None:
 def test_a_binding_from_a_publisher_no_service_declares_is_refused() -> None:
     with pytest.raises(ValueError, match="no service declares"):
         assemble([spec("a", QueueSpec("a", "things", (Binding("nobody", "thing.done"),)))])
-
-
-def test_the_kits_topology_names_no_service_no_publisher_no_queue_and_no_event() -> None:
-    source = Path(topology_module.__file__).read_text(encoding="utf-8")
-    domain = {*PLATFORM, *publishers(), *(q.purpose for q in declared_queues()),
-              *(t for q in declared_queues() for t in q.event_types)}
-    assert sorted(word for word in domain if word in source.replace("ServiceSpec", "")) == []

@@ -14,7 +14,7 @@ from sqlalchemy import MetaData, Table
 from realname_kit.bus.outbox import Outbox
 from realname_kit.bus.processing import Handler
 from realname_kit.bus.topology import QueueSpec
-from realname_kit.settings import SERVICES, Settings
+from realname_kit.settings import SERVICES, Setting, Settings
 
 # Every spec of the platform: the services', and the gateway's (its own database, relayed like a service's).
 PLATFORM = (*SERVICES, "gateway")
@@ -45,6 +45,8 @@ class ServiceSpec:
     # publishers whose exchanges it declares. None: its own events only; () for a service that records none.
     queues: Sequence[QueueSpec] = ()
     publishers: Sequence[str] | None = None
+    # Its own settings (REALNAME_<SERVICE>_*), documented: realname_kit.settings.documented() lists every spec's.
+    settings: Sequence[Setting] = ()
 
     @property
     def declared_publishers(self) -> tuple[str, ...]:

@@ -13,4 +13,5 @@ SPEC = ServiceSpec(
     blueprints=[],
     migrations=Path(__file__).parent / "migrations",
     queues=[],  # the queues it consumes, with their bindings and wait tiers, once it consumes any
+    settings=[],  # its own settings, documented, once it has any
 )

@@ -6,6 +6,7 @@ from realname_identity.api import card_reads
 from realname_identity.api_readers import readers
 from realname_identity.handlers import identity_handlers
 from realname_identity.models import Base
+from realname_identity.settings import SETTINGS
 from realname_kit.bus.topology import Binding, QueueSpec
 from realname_kit.service import ProtectedTable, ServiceSpec
 
@@ -26,4 +27,5 @@ SPEC = ServiceSpec(
                       waits=(2, 10, 60, 300, 1800))],
     # "edge": the card readers at employers' offices, each publishing card.read with its own broker account.
     publishers=["identity", "edge"],
+    settings=SETTINGS,
 )

@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from realname_codes.roles import ADMIN, REGULATOR
 from realname_kit.audit import record_audit
 from realname_kit.auth import Caller
 from realname_kit.problems import Problem
-from realname_kit.roles import ADMIN, REGULATOR
 from realname_kit.timeutil import utcnow
 from realname_registry.models import OUTBOX, Employment, EvidenceFile, Team, Worker
 from realname_registry.rules.late_entry import is_late_entry, late_entry_lacks
