@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from realname_assignment.models import Party
 from realname_assignment.workers import worker_handlers
+from realname_codes.roles import ADMIN, REGULATOR
 from realname_codes.uscc import organisation_code_check_character, uscc_check_character
 from realname_gateway.app import create_app as create_gateway
 from realname_gateway.auth.accounts import create_account
@@ -31,7 +32,6 @@ from realname_gateway.auth.context import AuthContext
 from realname_gateway.certs.devca import sign_nonce
 from realname_gateway.upstream import WsgiUpstream
 from realname_kit.bus.envelope import Envelope
-from realname_kit.roles import ADMIN, REGULATOR
 from realname_kit.service import load_spec
 from realname_kit.settings import SERVICES, Settings
 from realname_kit.timeutil import utcnow

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from realname_kit.roles import CONFIRM_ENTRY
+from realname_codes.roles import CONFIRM_ENTRY
 from tests.support.cards import json_of
 from tests.support.chain import GC, LA, LB, SP, Chain, build_chain
 from tests.support.stack import Stack

@@ -10,8 +10,8 @@ import jwt
 import pytest
 
 from realname_assignment.models import Party
+from realname_codes.roles import PROJECT_FUNCTIONS
 from realname_gateway.auth import delegation
-from realname_kit.roles import PROJECT_FUNCTIONS
 from realname_kit.timeutil import utcnow
 from tests.support.platform import Platform, bearer, build_platform
 from tests.support.stack import Stack

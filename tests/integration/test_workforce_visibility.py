@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from realname_assignment.app import create_app
 from realname_assignment.models import Assignment, Contract, KnownWorker, Party, Project
 from realname_assignment.parties import UNIT_TYPES
-from realname_kit.roles import VIEW_WORKFORCE
+from realname_codes.roles import VIEW_WORKFORCE
 from realname_kit.timeutil import utcnow
 from tests.support.cards import json_of
 from tests.support.stack import Stack

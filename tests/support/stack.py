@@ -15,7 +15,7 @@ from kombu import Connection
 from sqlalchemy import text
 
 from realname_identity.broker_accounts import RabbitManagement
-from realname_kit.bus.topology import QUEUES, Topology
+from realname_kit.bus.topology import Topology, declared_queues
 from realname_kit.db import Database, drop_database
 from realname_kit.migrate import upgrade
 from realname_kit.service import load_spec
@@ -80,7 +80,7 @@ class Stack:
             return int(count)
 
     def queue_name(self, consumer: str, purpose: str) -> str:
-        spec = next(q for q in QUEUES if q.consumer == consumer and q.purpose == purpose)
+        spec = next(q for q in declared_queues() if q.consumer == consumer and q.purpose == purpose)
         return self.topology.queue_name(spec)
 
     def count(self, service: str, sql: str, **params: Any) -> int:

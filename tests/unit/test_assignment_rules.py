@@ -28,9 +28,9 @@ from realname_assignment.assignment_rules import (
     still_requested,
     worker_refusal,
 )
+from realname_codes.roles import ASSIGN_WORKERS, CONFIRM_ENTRY
 from realname_kit.auth import Caller
 from realname_kit.problems import Problem
-from realname_kit.roles import ASSIGN_WORKERS, CONFIRM_ENTRY
 
 EMPLOYER, GC = "e-labour", "e-gc"
 

@@ -12,7 +12,7 @@ from realname_kit.bus.confirming_publisher import OutgoingMessage
 from realname_kit.bus.envelope import Envelope
 from realname_kit.bus.inprocess import InProcessBus
 from realname_kit.bus.processing import Delivery, Outcome
-from realname_kit.bus.topology import QUEUES, Topology, wait_routing_key, wait_tier, waiting
+from realname_kit.bus.topology import Topology, declared_queues, wait_routing_key, wait_tier, waiting
 from realname_kit.bus.waiting_room import WaitingRoom
 
 DUE = "identity.verification_due"
@@ -49,7 +49,7 @@ def test_a_wait_routing_key_names_its_event_and_seconds() -> None:
 
 
 def test_a_wait_queue_expires_its_messages_into_its_queue() -> None:
-    spec = next(q for q in QUEUES if q.waits)
+    spec = next(q for q in declared_queues() if q.waits)
     queue = Topology("t.").wait_queue(spec, 10)
     assert queue.name == f"t.{spec.consumer}.{spec.purpose}.wait-10s"
     arguments = queue.queue_arguments or {}
@@ -73,7 +73,7 @@ def test_the_waiting_room_keeps_events_across_a_restart_until_due(tmp_path: Path
 
 def test_the_in_process_bus_delivers_a_delayed_event_when_due_to_queues_with_waits_only(tmp_path: Path) -> None:
     bus = InProcessBus(Topology(), tmp_path / "dead.jsonl")
-    with_waits = next(q for q in QUEUES if q.waits)
+    with_waits = next(q for q in declared_queues() if q.waits)
     recorder = Recorder()
     bus.register([(with_waits, recorder)])  # type: ignore[list-item]
     body = Envelope(type=DUE, source="identity", data={"read_id": "r"}).to_json()

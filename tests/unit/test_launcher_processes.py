@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from realname_kit.bus.topology import QUEUES, queues_of
+from realname_kit.bus.topology import declared_queues, queues_of
 from realname_kit.settings import SERVICE_PORTS, SERVICES, Settings
 from realname_launcher.processes import ProcessKind, copies, parse_scale, process_kinds
 
@@ -35,7 +35,7 @@ def test_every_service_has_a_web_process_and_a_relay() -> None:
 def test_a_consumer_runs_exactly_for_the_services_that_have_queues() -> None:
     consumers = {k.service for k in KINDS if k.role == "consumer"}
     assert consumers == {s for s in SERVICES if queues_of(s)}
-    assert consumers == {spec.consumer for spec in QUEUES}
+    assert consumers == {spec.consumer for spec in declared_queues()}
 
 
 def test_the_gateway_has_a_web_process_and_starts_last() -> None:
@@ -46,7 +46,7 @@ def test_the_gateway_has_a_web_process_and_starts_last() -> None:
 
 def test_the_process_kinds_are_exactly_web_relay_and_consumers_plus_the_gateways_web_and_relay() -> None:
     expected = {f"{s}-{role}" for s in SERVICES for role in ("web", "relay")}
-    expected |= {f"{s.consumer}-consumer" for s in QUEUES}
+    expected |= {f"{s.consumer}-consumer" for s in declared_queues()}
     expected |= {"gateway-web", "gateway-relay"}  # the gateway's outbox carries login audit records
     assert expected == KNOWN
     assert len(KINDS) == len(KNOWN)

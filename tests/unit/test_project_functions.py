@@ -15,10 +15,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import MetaData
 
+from realname_codes.roles import CONFIRM_ENTRY, EXPORT
 from realname_kit.auth import AUTHENTICATED, allow, require_project_function
 from realname_kit.bus.tables import messaging_tables
 from realname_kit.keys import ensure_signing_keys
-from realname_kit.roles import CONFIRM_ENTRY, EXPORT
 from realname_kit.service import ServiceSpec
 from realname_kit.settings import Settings
 from realname_kit.web import create_service_app

@@ -6,12 +6,12 @@ import argparse
 import getpass
 import sys
 
+from realname_codes.roles import ADMIN, REGULATOR
 from realname_gateway.auth.accounts import create_account
 from realname_gateway.auth.context import AuthContext
 from realname_kit.db import Database
 from realname_kit.privacy.keyring import Keyring, add_key
 from realname_kit.privacy.rotation import rekey_service
-from realname_kit.roles import ADMIN, REGULATOR
 from realname_kit.service import load_spec
 from realname_kit.settings import Settings
 from realname_launcher.platform import all_specs

@@ -7,7 +7,7 @@ import os
 import sys
 
 from realname_kit.logs import configure_logging
-from realname_kit.settings import SETTINGS, Settings
+from realname_kit.settings import Settings, documented
 from realname_launcher.admin import add_admin_commands
 from realname_launcher.processes import parse_scale, process_kinds
 
@@ -40,9 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "settings":
-        print("| variable | default | meaning |\n|---|---|---|")
-        for s in SETTINGS:
-            print(f"| `{s.env}` | `{s.default}` | {s.doc} |")
+        print(settings_table())
         return 0
     env = dict(os.environ)
     if getattr(args, "distributed", False):  # up, migrate and admin: one platform, the same defaults
@@ -76,6 +74,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     from realname_launcher.supervisor import run_distributed
     return run_distributed(settings, scale)
+
+
+def settings_table() -> str:
+    """The plumbing's settings, each service's, then the edge-reader's (its own, on the employer's PC)."""
+    from realname_edge.config import VARIABLES
+    rows = [(s.env, s.default, s.doc) for s in documented()]
+    rows += [(v.env, v.default, f"Edge-reader: {v.doc} (`{v.key}` in its --config file)") for v in VARIABLES]
+    return "\n".join(["| variable | default | meaning |", "|---|---|---|",
+                      *(f"| `{env}` | `{default}` | {doc} |" for env, default, doc in rows)])
 
 
 if __name__ == "__main__":

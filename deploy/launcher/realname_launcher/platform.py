@@ -10,15 +10,15 @@ from realname_kit.keys import ensure_signing_keys
 from realname_kit.logs import get_logger
 from realname_kit.migrate import upgrade
 from realname_kit.privacy.keyring import ensure_keyring
-from realname_kit.service import ServiceSpec, load_spec
-from realname_kit.settings import SERVICES, Settings
+from realname_kit.service import ServiceSpec, platform_specs
+from realname_kit.settings import Settings
 
 log = get_logger("realname.launcher")
 
 
 def all_specs() -> list[ServiceSpec]:
     """Every database of the platform: the services' and the gateway's (accounts, logins)."""
-    return [load_spec(name) for name in (*SERVICES, "gateway")]
+    return list(platform_specs())
 
 
 def prepare(settings: Settings) -> list[ServiceSpec]:

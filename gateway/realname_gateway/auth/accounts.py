@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from realname_codes.roles import ADMIN, REGULATOR, STAFF
 from realname_gateway.auth.context import AuthContext
 from realname_gateway.auth.login import revoke_sessions_of
 from realname_gateway.auth.models import OUTBOX, Account
@@ -14,7 +15,6 @@ from realname_kit.audit import record_audit
 from realname_kit.auth import Caller
 from realname_kit.privacy.masking import mask_phone
 from realname_kit.problems import Problem
-from realname_kit.roles import ADMIN, REGULATOR, STAFF
 
 PHONE_CONTEXT = "gateway.accounts.phone"  # as declared in realname_gateway.service.SPEC.protected
 

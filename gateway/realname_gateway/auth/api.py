@@ -6,6 +6,7 @@ from typing import Any
 
 from flask.views import MethodView
 
+from realname_codes.roles import ENTERPRISE_ROLES, PROJECT_MANAGER, REGULATOR
 from realname_gateway.auth import accounts, delegation, login, project_accounts
 from realname_gateway.auth.context import auth_context, client_address
 from realname_gateway.auth.schemas import (
@@ -29,7 +30,6 @@ from realname_gateway.auth.schemas import (
 from realname_kit.auth import ANYONE, AUTHENTICATED, allow, current_caller
 from realname_kit.openapi import Blueprint
 from realname_kit.problems import Problem
-from realname_kit.roles import ENTERPRISE_ROLES, PROJECT_MANAGER, REGULATOR
 
 auth = Blueprint("auth", __name__, url_prefix="/api/v1/auth",
                  description="Login (enterprise certificate, password), tokens, accounts, delegation.")

@@ -7,12 +7,12 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from realname_codes.roles import PROJECT_FUNCTIONS, STAFF, USING_ENTERPRISE_ROLES
 from realname_gateway.auth.context import AuthContext
 from realname_gateway.auth.models import OUTBOX, Account, Delegation, ProjectManager
 from realname_kit.audit import record_audit
 from realname_kit.auth import Caller
 from realname_kit.problems import Problem
-from realname_kit.roles import PROJECT_FUNCTIONS, STAFF, USING_ENTERPRISE_ROLES
 from realname_kit.timeutil import utcnow
 
 

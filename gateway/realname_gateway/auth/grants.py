@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from realname_codes.roles import ADMIN, PROJECT_FUNCTIONS, PROJECT_MANAGER, REGULATOR, STAFF
 from realname_gateway.auth.models import Account, Certificate, Delegation, Enterprise, ProjectManager
 from realname_gateway.auth.tokens import Grant
-from realname_kit.roles import ADMIN, PROJECT_FUNCTIONS, PROJECT_MANAGER, REGULATOR, STAFF
 
 
 def certificate_grant(session: Session, certificate: Certificate) -> Grant:

@@ -7,11 +7,11 @@ from contextlib import suppress
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from realname_codes.roles import STAFF
 from realname_gateway.auth import accounts, delegation
 from realname_gateway.auth.context import AuthContext
 from realname_gateway.auth.models import Account, ProjectManager
 from realname_kit.auth import Caller
-from realname_kit.roles import STAFF
 
 
 def appoint_new_account(ctx: AuthContext, caller: Caller, project_id: str, *, username: str, display_name: str,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from realname_codes.roles import SERVICE
 from realname_gateway.auth.context import AuthContext
 from realname_gateway.auth.tokens import Grant
 from realname_kit.problems import Problem
-from realname_kit.roles import SERVICE
 
 ENTERPRISES = "/api/v1/registry/enterprises"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from realname_kit.roles import PROJECT_FUNCTIONS
+from realname_codes.roles import PROJECT_FUNCTIONS
 
 _USERNAME = validate.Regexp(r"^[A-Za-z0-9._@-]{3,100}$", error="3–100 letters, digits or . _ @ -")
 _PHONE = validate.Regexp(r"^1[3-9]\d{9}$", error="A mainland mobile number: 11 digits starting 13–19.")

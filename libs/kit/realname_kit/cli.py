@@ -10,7 +10,7 @@ from types import FrameType
 from realname_kit.bus.confirming_publisher import ConfirmingPublisher, PublishFailed
 from realname_kit.bus.consumer import AmqpConsumer
 from realname_kit.bus.relay import Relay
-from realname_kit.bus.topology import Topology
+from realname_kit.bus.topology import Topology, declared
 from realname_kit.db import Database
 from realname_kit.logs import configure_logging, get_logger
 from realname_kit.migrate import make_revision, upgrade
@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     stop = _stop_on_signals()
     db = Database(url)
     topology = Topology(settings.bus_prefix, settings.delivery_limit)
+    declared()  # every service's spec, loaded before a connection opens: no connection waits on imports
     if args.command == "consumer":
         subscriptions = processors_for(spec, db, topology, settings)
         if not subscriptions:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
 from flask_smorest import Blueprint
@@ -13,7 +13,11 @@ from sqlalchemy import MetaData, Table
 
 from realname_kit.bus.outbox import Outbox
 from realname_kit.bus.processing import Handler
-from realname_kit.settings import Settings
+from realname_kit.bus.topology import QueueSpec
+from realname_kit.settings import SERVICES, Setting, Settings
+
+# Every spec of the platform: the services', and the gateway's (its own database, relayed like a service's).
+PLATFORM = (*SERVICES, "gateway")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +41,16 @@ class ServiceSpec:
     configured_handlers: Callable[[Settings], Mapping[str, Handler]] | None = None
     description: str = ""
     protected: Sequence[ProtectedTable] = ()
+    # The bus (realname_kit.bus.topology assembles every spec's): the queues this service consumes, and the
+    # publishers whose exchanges it declares. None: its own events only; () for a service that records none.
+    queues: Sequence[QueueSpec] = ()
+    publishers: Sequence[str] | None = None
+    # Its own settings (REALNAME_<SERVICE>_*), documented: realname_kit.settings.documented() lists every spec's.
+    settings: Sequence[Setting] = ()
+
+    @property
+    def declared_publishers(self) -> tuple[str, ...]:
+        return (self.name,) if self.publishers is None else tuple(self.publishers)
 
     def handlers_for(self, settings: Settings) -> dict[str, Handler]:
         built = self.configured_handlers(settings) if self.configured_handlers else {}
@@ -59,3 +73,8 @@ def load_spec(service: str) -> ServiceSpec:
     module = importlib.import_module(f"realname_{service}.service")
     spec: ServiceSpec = module.SPEC
     return spec
+
+
+@cache
+def platform_specs() -> tuple[ServiceSpec, ...]:
+    return tuple(load_spec(name) for name in PLATFORM)

@@ -1,6 +1,7 @@
 """Settings from ``REALNAME_*`` environment variables, each with a documented default.
 
-``SETTINGS`` is the single source of the table in README.md (``./realname settings`` prints it).
+``SETTINGS`` are the plumbing's; each service documents its own on its ``ServiceSpec`` (``settings=``).
+``documented()`` is both, the source of the table in README.md (``./realname settings`` prints it).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -74,51 +76,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REALNAME_RATE_LIMIT_WRITE", "300/minute", "Writes (POST, PUT, PATCH, DELETE) per caller and per address."),
     Setting("REALNAME_MAX_REQUEST_BYTES", "1048576", "Largest request body accepted (larger: 413)."),
     Setting("REALNAME_MAX_UPLOAD_BYTES", "20971520",
-            "Largest file upload (multipart/form-data: Excel imports, resignation evidence) accepted."),
+            "Largest file upload (multipart/form-data: imports, evidence files) accepted."),
     Setting("REALNAME_AMQP_MANAGEMENT_URL", "",
-            "RabbitMQ's management API (`http://user:pass@host:15672`), where the identity service makes the "
-            "edge-readers' broker accounts. Empty: port 15672 on the broker's host, with its credentials."),
-    Setting("REALNAME_IDENTITY_READER_BROKER_URL", "",
-            "The broker address given to employers' reader PCs with their accounts (`amqps://mq.example.org:5671/`, "
-            "no credentials): where they reach RabbitMQ from outside. Empty: REALNAME_AMQP_URL's host and port."),
-    Setting("REALNAME_IDENTITY_AUTHORITY_URL", "http://127.0.0.1:8110",
-            "The identity authority that verifies ID cards (R1-R3). `./realname up` starts its simulator there."),
-    Setting("REALNAME_IDENTITY_AUTHORITY_TIMEOUT", "3", "Seconds the identity service waits for the authority."),
-    Setting("REALNAME_IDENTITY_AUTHORITY_CONCURRENCY", "16",
-            "Verifications one identity consumer has in flight with the authority at once."),
-    Setting("REALNAME_AUTHORITY_SIM", "on",
-            "`on`: `./realname up` starts the identity-authority simulator (for development and demos); "
-            "`off` where the real authority is configured."),
-    Setting("REALNAME_AUTHORITY_SIM_PORT", "8110", "Port of the identity-authority simulator."),
-    Setting("REALNAME_AUTHORITY_SIM_DATA_FILE", "",
-            "The simulator's register of people (JSON list of {id_number, name, status}). Empty: the bundled one."),
-    Setting("REALNAME_AUTHORITY_SIM_CALENDAR_FILE", "",
-            "The simulator's opening calendar (TOML or JSON: mode, opens, closes, closures, workdays). Empty: "
-            "working days 08:00-20:00 China time."),
-    Setting("REALNAME_AUTHORITY_SIM_CLOSURES", "",
-            "Extra closure dates of the simulator (`2026-10-01..2026-10-08,...`)."),
-    Setting("REALNAME_AUTHORITY_SIM_MODE", "",
-            "Overrides the calendar's mode: `always_open`, `closed_now` or `normal`. Empty: the calendar's."),
-    Setting("REALNAME_AUTHORITY_SIM_LATENCY_MS", "50", "The simulator's answer time."),
-    Setting("REALNAME_AUTHORITY_SIM_ERROR_RATE", "0", "Share of simulator answers that are a 5xx (0-1)."),
-    Setting("REALNAME_AUTHORITY_SIM_SLOW_RATE", "0", "Share of simulator answers slower than any client waits (0-1)."),
-    Setting("REALNAME_AUTHORITY_SIM_SEED", "", "Seed of the simulator's failures (reproducible runs)."),
-    # The edge-reader (`realname-edge run|doctor`, on the employer's PC) reads these, or the same keys in lower
-    # case from its --config TOML file.
-    Setting("REALNAME_EDGE_DRIVER", "simulator", "Edge-reader: `sam-serial`, `pcsc` or `simulator`."),
-    Setting("REALNAME_EDGE_TARGET", "",
-            "Edge-reader: the serial port (sam-serial), part of the reader's name (pcsc) or a samples file "
-            "(simulator)."),
-    Setting("REALNAME_EDGE_AMQP_URL", "",
-            "Edge-reader: the broker URL with the reader account's name and password "
-            "(`POST /api/v1/identity/reader-accounts` answers it). Required."),
-    Setting("REALNAME_EDGE_EMPLOYER_ID", "", "Edge-reader: the employer's enterprise id. Required."),
-    Setting("REALNAME_EDGE_EXCHANGE", "edge.events", "Edge-reader: the exchange card reads are published to."),
-    Setting("REALNAME_EDGE_SPOOL", "",
-            "Edge-reader: the spool of unconfirmed reads. Empty: `~/.local/share/realname-edge/spool.sqlite` "
-            "(`%LOCALAPPDATA%` on Windows)."),
-    Setting("REALNAME_EDGE_READ_TIMEOUT", "5", "Edge-reader: seconds one read waits for a card."),
-    Setting("REALNAME_EDGE_RETRY_SECONDS", "10", "Edge-reader: how often the backlog is sent again."),
+            "RabbitMQ's management API (`http://user:pass@host:15672`), where broker accounts are made. Empty: "
+            "port 15672 on the broker's host, with its credentials."),
     Setting("REALNAME_SERVICE_NAME", "web",
             "Set by the launcher for each child process: the service named in its log lines."),
     Setting("REALNAME_PROCESS", "", "Set by the launcher for each child process: web, consumer or relay."),
@@ -214,9 +175,9 @@ class Settings:
 
     def value(self, name: str) -> str:
         """A setting without a field of its own (a service's): from the environment, else its documented default."""
-        spec = next((s for s in SETTINGS if s.env == name), None)
+        spec = next((s for s in documented() if s.env == name), None)
         if spec is None:
-            raise KeyError(f"{name} is not a documented setting: add it to SETTINGS")
+            raise KeyError(f"{name} is not a documented setting: add it to SETTINGS or its service's spec")
         return self.env.get(name, spec.default)
 
     @property
@@ -241,10 +202,22 @@ class Settings:
         return own or f"http://127.0.0.1:{SERVICE_PORTS[service]}"
 
 
+@cache
+def documented() -> tuple[Setting, ...]:
+    """The plumbing's settings, then each service's; a variable documented twice is refused."""
+    # The services' specs import the kit, this module among it: they are loaded when first asked for, not on import.
+    from realname_kit.service import platform_specs
+    every = (*SETTINGS, *(s for spec in platform_specs() for s in spec.settings))
+    twice = sorted({s.env for s in every if sum(t.env == s.env for t in every) > 1})
+    if twice:
+        raise ValueError(f"settings documented twice: {twice}")
+    return every
+
+
 def setting_names() -> frozenset[str]:
-    """Every concrete variable ``SETTINGS`` documents, the per-service forms spelt out."""
+    """Every concrete variable ``documented()`` names, the per-service forms spelt out."""
     names: set[str] = set()
-    for setting in SETTINGS:
+    for setting in documented():
         if "<SERVICE>" in setting.env:
             names |= {setting.env.replace("<SERVICE>", s.upper()) for s in SERVICES}
         else:

@@ -11,11 +11,11 @@ from realname_assignment.models import IDEMPOTENCY
 from realname_assignment.parties import get_party, list_parties
 from realname_assignment.projects import get_project, list_projects, register_project
 from realname_assignment.schemas import ProjectArgs, ProjectIn, ProjectPage, ProjectSchema
+from realname_codes.roles import ADMIN, GENERAL_CONTRACTOR, REGULATOR, SERVICE
 from realname_kit.auth import AUTHENTICATED, allow, current_caller
 from realname_kit.idempotency import run_once
 from realname_kit.openapi import Blueprint
 from realname_kit.pagination import PageArgs, page_schema
-from realname_kit.roles import ADMIN, GENERAL_CONTRACTOR, REGULATOR, SERVICE
 from realname_kit.web import service_context
 
 parties = Blueprint("parties", __name__, url_prefix="/api/v1/assignment/parties",

@@ -35,10 +35,10 @@ from realname_assignment.assignments import (
 )
 from realname_assignment.decisions import decide_assignments
 from realname_assignment.models import IDEMPOTENCY, Assignment, KnownWorker
+from realname_codes.roles import ADMIN, EMPLOYERS, ENTERPRISE_ROLES, PROJECT_MANAGER, REGULATOR, SERVICE, STAFF
 from realname_kit.auth import allow, current_caller
 from realname_kit.idempotency import run_once
 from realname_kit.openapi import Blueprint
-from realname_kit.roles import ADMIN, EMPLOYERS, ENTERPRISE_ROLES, PROJECT_MANAGER, REGULATOR, SERVICE, STAFF
 from realname_kit.web import service_context
 
 assignments = Blueprint("assignments", __name__, url_prefix="/api/v1/assignment",

@@ -21,11 +21,11 @@ from realname_assignment.contracts import (
 )
 from realname_assignment.models import IDEMPOTENCY
 from realname_assignment.schemas import ContractSchema, ProjectSchema
+from realname_codes.roles import ENTERPRISE_ROLES, GENERAL_CONTRACTOR, PROJECT_MANAGER, SPECIALTY, STAFF
 from realname_kit.auth import AUTHENTICATED, allow, current_caller
 from realname_kit.idempotency import run_once
 from realname_kit.openapi import Blueprint
 from realname_kit.pagination import PageArgs, page_schema
-from realname_kit.roles import ENTERPRISE_ROLES, GENERAL_CONTRACTOR, PROJECT_MANAGER, SPECIALTY, STAFF
 from realname_kit.web import service_context
 
 contracts = Blueprint("contracts", __name__, url_prefix="/api/v1/assignment",

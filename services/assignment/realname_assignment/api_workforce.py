@@ -9,10 +9,10 @@ from marshmallow import Schema, fields, validate
 
 from realname_assignment.schemas import PartyRef
 from realname_assignment.workforce import WorkforceQuery, workforce
+from realname_codes.roles import ADMIN, ENTERPRISE_ROLES, PROJECT_MANAGER, REGULATOR, SERVICE, STAFF
 from realname_kit.auth import allow, current_caller
 from realname_kit.openapi import Blueprint
 from realname_kit.pagination import PageArgs
-from realname_kit.roles import ADMIN, ENTERPRISE_ROLES, PROJECT_MANAGER, REGULATOR, SERVICE, STAFF
 from realname_kit.web import service_context
 
 workforce_blp = Blueprint("workforce", __name__, url_prefix="/api/v1/assignment",

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from realname_assignment.models import Assignment, Contract, KnownWorker
 from realname_assignment.project_rules import READERS
+from realname_codes.roles import ASSIGN_WORKERS, CONFIRM_ENTRY
 from realname_kit.auth import Caller
 from realname_kit.pagination import encode_cursor, seq_after
 from realname_kit.problems import Problem
-from realname_kit.roles import ASSIGN_WORKERS, CONFIRM_ENTRY
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,14 +11,14 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from realname_assignment.contract_rules import CONTRACT_COMPLETED, PROJECT_COMPLETED
-from realname_kit.auth import Caller
-from realname_kit.problems import Problem
-from realname_kit.roles import (
+from realname_codes.roles import (
     ASSIGN_WORKERS,
     CONFIRM_ENTRY,
     EMPLOYERS,
     USING_ENTERPRISE_ROLES,
 )
+from realname_kit.auth import Caller
+from realname_kit.problems import Problem
 
 REQUESTED, ACCEPTED, REJECTED, WITHDRAWN, EXITED = "requested", "accepted", "rejected", "withdrawn", "exited"
 STATUSES = (REQUESTED, ACCEPTED, REJECTED, WITHDRAWN, EXITED)

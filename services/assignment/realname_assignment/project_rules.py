@@ -5,9 +5,9 @@ from __future__ import annotations
 import string
 from datetime import date
 
+from realname_codes.roles import ADMIN, GENERAL_CONTRACTOR, REGULATOR, SERVICE
 from realname_kit.auth import Caller
 from realname_kit.problems import Problem
-from realname_kit.roles import ADMIN, GENERAL_CONTRACTOR, REGULATOR, SERVICE
 
 ACTIVE = "active"
 MAX_REGISTRATION_NUMBER = 40

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from realname_assignment.models import Assignment, Contract, Project
 from realname_assignment.project_rules import READERS
+from realname_codes.roles import VIEW_WORKFORCE
 from realname_kit.auth import Caller
-from realname_kit.roles import VIEW_WORKFORCE
 
 ENTERED = ("accepted", "exited")  # an assignment its using enterprise has accepted (and perhaps since exited)
 

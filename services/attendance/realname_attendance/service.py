@@ -12,4 +12,6 @@ SPEC = ServiceSpec(
     metadata=Base.metadata,
     blueprints=[],
     migrations=Path(__file__).parent / "migrations",
+    queues=[],  # the queues it consumes, with their bindings and wait tiers, once it consumes any
+    settings=[],  # its own settings, documented, once it has any
 )

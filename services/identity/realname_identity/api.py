@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from realname_codes.id_numbers import id_number_problem, normalise_id_number, parse_id_number
 from realname_codes.regions import region_name
+from realname_codes.roles import EMPLOYERS, REGULATOR, SERVICE
 from realname_identity.models import ID_NUMBER, OUTBOX, CardPhoto, CardRead
 from realname_identity.reads import IncomingRead, MalformedRead, accept_read, photo_bytes
 from realname_identity.reasons import describe
@@ -22,7 +23,6 @@ from realname_kit.openapi import Blueprint
 from realname_kit.pagination import keyset_page
 from realname_kit.privacy import Keyring, mask_id_number, request_keyring
 from realname_kit.problems import Problem
-from realname_kit.roles import EMPLOYERS, REGULATOR, SERVICE
 from realname_kit.timeutil import today_in_china, utcnow
 from realname_kit.web import service_context
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
+from realname_codes.roles import EMPLOYERS
 from realname_identity.broker_accounts import RabbitManagement
 from realname_identity.models import ReaderAccount
 from realname_identity.reader_accounts import accounts_of, close_account, open_account
@@ -14,7 +15,6 @@ from realname_kit.auth import allow, current_caller
 from realname_kit.bus.topology import Topology
 from realname_kit.openapi import Blueprint
 from realname_kit.problems import Problem
-from realname_kit.roles import EMPLOYERS
 from realname_kit.settings import Settings
 from realname_kit.web import service_context
 

@@ -6,6 +6,8 @@ from realname_identity.api import card_reads
 from realname_identity.api_readers import readers
 from realname_identity.handlers import identity_handlers
 from realname_identity.models import Base
+from realname_identity.settings import SETTINGS
+from realname_kit.bus.topology import Binding, QueueSpec
 from realname_kit.service import ProtectedTable, ServiceSpec
 
 SPEC = ServiceSpec(
@@ -18,4 +20,12 @@ SPEC = ServiceSpec(
     configured_handlers=identity_handlers,
     protected=[ProtectedTable("card_reads", ("id_number",), "identity.card_reads"),
                ProtectedTable("card_photos", ("photo",), "identity.card_photos")],
+    # Card reads from the edge-readers (R1), and their verification, retried later while the authority is
+    # closed or failing (R3): 2 s for a blip, up to 30 minutes across a weekend.
+    queues=[QueueSpec("identity", "card-reads", (Binding("edge", "card.read"),)),
+            QueueSpec("identity", "verifications", (Binding("identity", "identity.verification_due"),),
+                      waits=(2, 10, 60, 300, 1800))],
+    # "edge": the card readers at employers' offices, each publishing card.read with its own broker account.
+    publishers=["identity", "edge"],
+    settings=SETTINGS,
 )

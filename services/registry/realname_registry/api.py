@@ -6,9 +6,9 @@ from typing import Any
 
 from flask.views import MethodView
 
+from realname_codes.roles import ADMIN, REGULATOR, SERVICE
 from realname_kit.auth import AUTHENTICATED, allow, current_caller
 from realname_kit.openapi import Blueprint
-from realname_kit.roles import ADMIN, REGULATOR, SERVICE
 from realname_kit.web import service_context
 from realname_registry.enterprises import get_enterprise, list_enterprises, register_enterprise
 from realname_registry.schemas import EnterpriseArgs, EnterpriseIn, EnterprisePage, EnterpriseSchema

@@ -9,11 +9,11 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
+from realname_codes.roles import EMPLOYERS, REGULATOR
 from realname_kit.auth import allow, current_caller
 from realname_kit.openapi import Blueprint
 from realname_kit.pagination import PageArgs, keyset_page, page_schema
 from realname_kit.problems import Problem
-from realname_kit.roles import EMPLOYERS, REGULATOR
 from realname_kit.web import service_context
 from realname_registry.context import request_keyring, today
 from realname_registry.excel import template_workbook

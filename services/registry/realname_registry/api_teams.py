@@ -10,11 +10,11 @@ from marshmallow import Schema, fields
 
 from realname_codes.banks import BANKS
 from realname_codes.ethnicities import ETHNICITIES
+from realname_codes.roles import EMPLOYERS, REGULATOR, SERVICE
 from realname_codes.trades import HIGH_RISK_TRADES, TRADES
 from realname_kit.auth import AUTHENTICATED, allow, current_caller
 from realname_kit.openapi import Blueprint
 from realname_kit.problems import Problem
-from realname_kit.roles import EMPLOYERS, REGULATOR, SERVICE
 from realname_kit.web import service_context
 from realname_registry.evidence import store_evidence, visible_evidence
 from realname_registry.teams import create_team, list_teams, name_leader, team_out, visible_team

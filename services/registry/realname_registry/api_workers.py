@@ -7,11 +7,11 @@ from typing import Any
 from flask import request
 from flask.views import MethodView
 
+from realname_codes.roles import ADMIN, EMPLOYERS, REGULATOR, SERVICE
 from realname_kit.audit import record_audit
 from realname_kit.auth import allow, current_caller
 from realname_kit.openapi import Blueprint
 from realname_kit.problems import Problem
-from realname_kit.roles import ADMIN, EMPLOYERS, REGULATOR, SERVICE
 from realname_kit.web import service_context
 from realname_registry.context import request_keyring, today
 from realname_registry.models import ID_NUMBER, OUTBOX, PHONE, WAGE_CARD

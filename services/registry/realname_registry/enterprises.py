@@ -8,12 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from realname_codes.roles import ADMIN, REGULATOR, SERVICE
 from realname_codes.uscc import normalise_uscc, uscc_problem
 from realname_kit.auth import Caller
 from realname_kit.db import Database
 from realname_kit.pagination import keyset_page
 from realname_kit.problems import Problem
-from realname_kit.roles import ADMIN, REGULATOR, SERVICE
 from realname_registry.models import OUTBOX, Enterprise
 from realname_registry.schemas import EnterpriseSchema
 

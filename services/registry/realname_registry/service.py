@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from realname_kit.bus.topology import Binding, QueueSpec
 from realname_kit.service import ProtectedTable, ServiceSpec
 from realname_registry.api import enterprises
 from realname_registry.api_imports import imports
@@ -24,4 +25,12 @@ SPEC = ServiceSpec(
     protected=[ProtectedTable("workers", ("id_number", "phone"), "registry.workers"),
                ProtectedTable("employments", ("wage_card_number",), "registry.employments"),
                ProtectedTable("card_reads", ("id_number",), "registry.card_reads")],
+    queues=[
+        QueueSpec("registry", "projects", (Binding("assignment", "project.registered"),)),
+        # Verified card reads fill registrations in; manual registrations wait for their verification (R1, R3).
+        QueueSpec("registry", "identity",
+                  (Binding("identity", "identity.verified"), Binding("identity", "identity.rejected"))),
+        # Large Excel imports run as jobs, one message each, picked up by the registry's own consumer (R10).
+        QueueSpec("registry", "imports", (Binding("registry", "import.requested"),)),
+    ],
 )

@@ -11,11 +11,11 @@ from flask import Response, current_app
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from realname_codes.roles import ADMIN, REGULATOR
 from realname_kit.audit import OUTCOMES
 from realname_kit.auth import allow
 from realname_kit.openapi import Blueprint
 from realname_kit.pagination import PageArgs, page_schema
-from realname_kit.roles import ADMIN, REGULATOR
 from realname_kit.timeutil import utcnow
 from realname_kit.web import service_context
 from realname_reporting.audit_log import EXPORT_ROW_LIMIT, AuditFilter, Export, browse_audit, entry_view

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from realname_kit.audit import AUDIT_EVENT
+from realname_kit.bus.topology import EVERY_PUBLISHER, Binding, QueueSpec
 from realname_kit.service import ServiceSpec
 from realname_reporting.api import audit, directory
 from realname_reporting.audit_log import store_audit_entries
@@ -17,4 +18,10 @@ SPEC = ServiceSpec(
     blueprints=[directory, audit],
     migrations=Path(__file__).parent / "migrations",
     handlers={"enterprise.registered": record_enterprise, AUDIT_EVENT: store_audit_entries},
+    queues=[
+        QueueSpec("reporting", "enterprises", (Binding("registry", "enterprise.registered"),)),
+        # The audit log (realname_kit.audit): every publisher records its audited acts as audit.recorded.
+        QueueSpec("reporting", "audit", (Binding(EVERY_PUBLISHER, AUDIT_EVENT),)),
+    ],
+    publishers=[],  # read models only: it records no events
 )

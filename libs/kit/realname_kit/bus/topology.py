@@ -1,8 +1,10 @@
-"""Every exchange and queue of the platform, declared here and nowhere else.
+"""The exchanges and queues of the platform, assembled from what each service declares on its ``ServiceSpec``.
 
-One durable topic exchange per publishing service (``<service>.events``, routing key = event type);
-one quorum queue per consuming service and purpose (``<service>.<purpose>``) with a delivery limit and
-a dead-letter queue (``<queue>.dead``) behind the shared ``dead-letters`` exchange.
+One durable topic exchange per publisher (``<publisher>.events``, routing key = event type); one quorum queue per
+consuming service and purpose (``<service>.<purpose>``) with a delivery limit and a dead-letter queue
+(``<queue>.dead``) behind the shared ``dead-letters`` exchange. A service lists the queues it consumes
+(``ServiceSpec.queues``) and the publishers whose exchanges it declares (``ServiceSpec.publishers``: its own, and
+those of outside devices it answers for); this module names them and declares them, and knows no service.
 
 Delayed delivery (a retry later, through the broker rather than a sleeping thread): a queue that lists
 ``waits`` gets one wait queue per delay (``<queue>.wait-<n>s``) without consumers, whose messages expire
@@ -13,13 +15,18 @@ after ``n`` seconds into the queue itself. An event is sent there by publishing 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from functools import cache
+from typing import TYPE_CHECKING
 
 from kombu import Connection, Exchange, Queue, binding
 
-# "edge": the card readers at employers' offices, each publishing card.read with its own broker account.
-PUBLISHERS = ("identity", "registry", "assignment", "attendance", "gateway", "edge")
+if TYPE_CHECKING:
+    from realname_kit.service import ServiceSpec
+
+# A binding from this publisher stands for one from every publisher of the platform (an event they all send).
+EVERY_PUBLISHER = "*"
 _WAIT = re.compile(r"^(?P<event>.+)\.wait-(?P<seconds>[0-9]+)s$")
 
 
@@ -41,31 +48,56 @@ class QueueSpec:
         return frozenset(b.event_type for b in self.bindings)
 
 
-QUEUES: tuple[QueueSpec, ...] = (
-    QueueSpec("assignment", "enterprises", (Binding("registry", "enterprise.registered"),)),
-    QueueSpec("reporting", "enterprises", (Binding("registry", "enterprise.registered"),)),
-    QueueSpec("registry", "projects", (Binding("assignment", "project.registered"),)),
-    # Whom an employer may assign, and who exits when their employment ends (R18, R24).
-    QueueSpec("assignment", "workers", (Binding("registry", "worker.registered"), Binding("registry", "worker.updated"),
-                                        Binding("registry", "employment.ended"), Binding("registry", "worker.died"),
-                                        Binding("registry", "team.formed"))),
-    # A completed subcontract or project exits everyone under it (R24): the service's own events, so that the
-    # completion answers at once and the exits follow in batches.
-    QueueSpec("assignment", "completions", (Binding("assignment", "contract.completed"),
-                                            Binding("assignment", "project.completed"))),
-    # Verified card reads fill registrations in; manual registrations wait for their verification (R1, R3).
-    QueueSpec("registry", "identity",
-              (Binding("identity", "identity.verified"), Binding("identity", "identity.rejected"))),
-    # Large Excel imports run as jobs, one message each, picked up by the registry's own consumer (R10).
-    QueueSpec("registry", "imports", (Binding("registry", "import.requested"),)),
-    # Card reads from the edge-readers (R1), and their verification, retried later while the authority is
-    # closed or failing (R3): 2 s for a blip, up to 30 minutes across a weekend.
-    QueueSpec("identity", "card-reads", (Binding("edge", "card.read"),)),
-    QueueSpec("identity", "verifications", (Binding("identity", "identity.verification_due"),),
-              waits=(2, 10, 60, 300, 1800)),
-    # The audit log (realname_kit.audit): every publisher records its audited acts as audit.recorded.
-    QueueSpec("reporting", "audit", tuple(Binding(p, "audit.recorded") for p in PUBLISHERS)),
-)
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """The platform's bus: every publisher (one exchange each) and every queue, from all services' specs."""
+
+    publishers: tuple[str, ...]
+    queues: tuple[QueueSpec, ...]
+
+
+def assemble(specs: Sequence[ServiceSpec]) -> Declared:
+    """The bus the specs declare; a queue another service's spec declares, or two specs declare, is refused."""
+    publishers = tuple(p for spec in specs for p in spec.declared_publishers)
+    if len(set(publishers)) != len(publishers):
+        raise ValueError(f"a publisher is declared by two services: {sorted(publishers)}")
+    queues: dict[tuple[str, str], QueueSpec] = {}
+    for spec in specs:
+        for queue in spec.queues:
+            if queue.consumer != spec.name:
+                raise ValueError(f"{spec.name} declares the queue {queue.consumer}.{queue.purpose} of another service")
+            if (queue.consumer, queue.purpose) in queues:
+                raise ValueError(f"{spec.name} declares the queue {queue.consumer}.{queue.purpose} twice")
+            queues[queue.consumer, queue.purpose] = _from_publishers(queue, publishers)
+    return Declared(publishers, tuple(queues.values()))
+
+
+def _from_publishers(queue: QueueSpec, publishers: tuple[str, ...]) -> QueueSpec:
+    bindings: list[Binding] = []
+    for b in queue.bindings:
+        if b.publisher == EVERY_PUBLISHER:
+            bindings += [Binding(p, b.event_type) for p in publishers]
+        elif b.publisher in publishers:
+            bindings.append(b)
+        else:
+            raise ValueError(f"{queue.consumer}.{queue.purpose} binds {b.event_type} of {b.publisher}, "
+                             "which no service declares as a publisher")
+    return replace(queue, bindings=tuple(bindings))
+
+
+@cache
+def declared() -> Declared:
+    # The services' specs import the kit, this module among it: they are loaded when first asked for, not on import.
+    from realname_kit.service import platform_specs
+    return assemble(platform_specs())
+
+
+def declared_queues() -> tuple[QueueSpec, ...]:
+    return declared().queues
+
+
+def publishers() -> tuple[str, ...]:
+    return declared().publishers
 
 
 def wait_routing_key(event_type: str, seconds: int) -> str:
@@ -91,11 +123,11 @@ def wait_tier(publisher: str, event_type: str, seconds: float) -> int:
 
 
 def queues_of(consumer: str) -> tuple[QueueSpec, ...]:
-    return tuple(q for q in QUEUES if q.consumer == consumer)
+    return tuple(q for q in declared_queues() if q.consumer == consumer)
 
 
 def subscribers(publisher: str, event_type: str) -> Iterator[QueueSpec]:
-    for spec in QUEUES:
+    for spec in declared_queues():
         if Binding(publisher, event_type) in spec.bindings:
             yield spec
 
@@ -168,10 +200,10 @@ class Topology:
                      queue_arguments={"x-queue-type": "quorum"})
 
     def all_exchanges(self) -> list[Exchange]:
-        return [self.exchange(p) for p in PUBLISHERS] + [self.dead_letter_exchange()]
+        return [self.exchange(p) for p in publishers()] + [self.dead_letter_exchange()]
 
     def all_queues(self, consumer: str | None = None) -> list[Queue]:
-        specs = QUEUES if consumer is None else queues_of(consumer)
+        specs = declared_queues() if consumer is None else queues_of(consumer)
         return [q for s in specs for q in self.queues_for(s)]
 
     def declare(self, connection: Connection, consumer: str | None = None) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from realname_codes.roles import EMPLOYERS, REGULATOR, SERVICE
 from realname_kit.auth import Caller
 from realname_kit.problems import Problem
-from realname_kit.roles import EMPLOYERS, REGULATOR, SERVICE
 from realname_registry.models import Employment, Team, Worker
 
 READERS = (REGULATOR, SERVICE)

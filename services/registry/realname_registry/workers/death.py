@@ -14,12 +14,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from realname_codes.roles import ADMIN, REGULATOR
 from realname_kit.audit import record_audit
 from realname_kit.auth import Caller
 from realname_kit.problems import Problem
-from realname_kit.roles import ADMIN, REGULATOR
 from realname_kit.timeutil import utcnow
 from realname_registry.models import OUTBOX, Employment, EvidenceFile, Team, Worker
+from realname_registry.rules.late_entry import is_late_entry, late_entry_lacks
 from realname_registry.workers.access import employer_of, visible
 from realname_registry.workers.events import employment_ended, worker_died
 from realname_registry.workers.history import record_history
@@ -62,7 +63,7 @@ def record_death(session: Session, caller: Caller, worker_id: str, request: dict
         needs_leader = leave_team(session, team, worker, gone="已故")  # R17
     record_history(session, worker, ending, "died", actor=caller.subject or "",
                    actor_enterprise_id=caller.enterprise_id, changes=changes)
-    late = died_on < today
+    late = is_late_entry(died_on, today)  # R25
     OUTBOX.record(session, "worker.died", worker_died(worker, ending))
     if ending is not None:
         OUTBOX.record(session, "employment.ended", employment_ended(worker, ending, late=late, cause="death"))
@@ -83,7 +84,8 @@ def _check(session: Session, caller: Caller, worker: Worker, *, died_on: date, e
     if evidence_id and (evidence is None or not (overseer or caller.acts_for(evidence.employer_id))):
         raise Problem(422, "evidence_unknown", "No evidence file of yours has this id",
                       "Upload it to /api/v1/registry/evidence first and give the id it answers.", field="evidence_id")
-    if died_on < today and evidence is None:  # as for a late resignation (R25): no quiet back-dating
+    # R25 as for a late resignation; the death is its own reason (the note is optional), the certificate its evidence.
+    if "evidence" in late_entry_lacks(died_on, today, reason=None, evidence=evidence is not None):
         raise Problem(422, "evidence_required", "A date before today needs an evidence file",
                       "Upload the death certificate (PDF or JPEG) to /api/v1/registry/evidence and give its id.",
                       field="evidence_id")

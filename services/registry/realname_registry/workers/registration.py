@@ -19,12 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from realname_codes.roles import GENERAL_CONTRACTOR
 from realname_codes.trades import MANAGEMENT_TRADE
 from realname_kit.auth import Caller
 from realname_kit.db import Database
 from realname_kit.privacy import Keyring, normalise
 from realname_kit.problems import Problem
-from realname_kit.roles import GENERAL_CONTRACTOR
 from realname_registry.models import ID_NUMBER, READ_ID_NUMBER, CardRead, Team
 from realname_registry.rules.registration import check_registration
 from realname_registry.workers.access import employer_of

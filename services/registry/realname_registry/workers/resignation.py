@@ -18,6 +18,7 @@ from realname_kit.auth import Caller
 from realname_kit.problems import Problem
 from realname_kit.timeutil import utcnow
 from realname_registry.models import OUTBOX, Employment, EvidenceFile, Team, Worker
+from realname_registry.rules.late_entry import is_late_entry, late_entry_lacks
 from realname_registry.teams import member_count
 from realname_registry.workers.access import employer_of, visible
 from realname_registry.workers.events import employment_ended
@@ -55,7 +56,7 @@ def resign(session: Session, caller: Caller, worker_id: str, request: dict[str, 
     record_history(session, worker, employment, "resigned", actor=caller.subject or "",
                    actor_enterprise_id=employer_id,
                    changes={"status": ["active", "ended"], "ended_on": [None, on], "end_reason": [None, reason]})
-    late = on < today
+    late = is_late_entry(on, today)  # R25
     OUTBOX.record(session, "employment.ended", employment_ended(worker, employment, late=late))
     record_audit(session, OUTBOX, action="employment.resigned", actor=caller, subject=worker.id,
                  reason=reason, details={"employment_id": employment.id, "ended_on": on.isoformat(),
@@ -76,14 +77,14 @@ def _check_date(session: Session, employer_id: str, employment: Employment, *, o
         raise Problem(422, "evidence_unknown", "No evidence file of yours has this id",
                       "Upload the file to /api/v1/registry/evidence first and give the id it answers.",
                       field="evidence_id")
-    if on < today:  # R25: a late entry needs a reason and evidence
-        if not (reason and reason.strip()):
-            raise Problem(422, "late_resignation_reason", "A date before today needs a reason",
-                          "Say why the resignation is recorded late, and attach the evidence.", field="reason")
-        if evidence is None:
-            raise Problem(422, "late_resignation_evidence", "A date before today needs an evidence file",
-                          "Upload the signed resignation (PDF or JPEG) to /api/v1/registry/evidence and give "
-                          "its id.", field="evidence_id")
+    lacking = late_entry_lacks(on, today, reason=reason, evidence=evidence is not None)  # R25
+    if "reason" in lacking:
+        raise Problem(422, "late_resignation_reason", "A date before today needs a reason",
+                      "Say why the resignation is recorded late, and attach the evidence.", field="reason")
+    if "evidence" in lacking:
+        raise Problem(422, "late_resignation_evidence", "A date before today needs an evidence file",
+                      "Upload the signed resignation (PDF or JPEG) to /api/v1/registry/evidence and give "
+                      "its id.", field="evidence_id")
 
 
 def leave_team(session: Session, team: Team | None, worker: Worker, *,
