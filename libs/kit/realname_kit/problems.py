@@ -105,10 +105,12 @@ def install_problem_handlers(app: Flask) -> None:
         if data.get("messages"):  # flask-smorest's schema errors: in the findings' shape, with the domain's
             return _problem(_invalid_request(status, data["messages"], getattr(exc, "exc", None), data.get("schema")))
         reason = getattr(exc, "reason_code", None) or _REASONS_BY_STATUS.get(status, "http_error")
-        return problem_response(status, reason, exc.name, exc.description)
+        return problem_response(status, reason, exc.name, exc.description,
+                                message_zh=default_message_zh(status, reason))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unhandled_error", error=repr(exc))
         return problem_response(500, "internal_error", "Internal Server Error",
-                                "The error was logged with this request's correlation id.")
+                                "The error was logged with this request's correlation id.",
+                                message_zh=default_message_zh(500, "internal_error"))

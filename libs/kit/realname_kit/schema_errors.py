@@ -71,15 +71,15 @@ class ChecksBeside(Protocol):
     def findings_beside(self, valid: Mapping[str, Any]) -> Sequence[Mapping[str, str]]: ...
 
 
-def field_errors(messages: Mapping[str, Any], data: Any = None, schema: Schema | None = None) -> list[Entry]:
-    """marshmallow's messages (keyed by webargs' location, then field) as findings, one per message."""
+def field_errors(messages: object, data: Any = None, schema: Schema | None = None, *,
+                 location: str | None = None) -> list[Entry]:
+    """marshmallow's messages of one location (keyed by field) as findings, one per message."""
     out: list[Entry] = []
-    for location, tree in messages.items():
-        _walk(tree, [], data, schema, location=location, out=out)
+    _walk(messages, [], data, schema, location=location, out=out)
     return out
 
 
-def _walk(node: Any, path: list[str], value: Any, owner: Any, *, location: str, out: list[Entry]) -> None:
+def _walk(node: Any, path: list[str], value: Any, owner: Any, *, location: str | None, out: list[Entry]) -> None:
     if isinstance(node, Mapping):
         for key, child in node.items():
             if key == "_schema":
@@ -95,8 +95,9 @@ def _walk(node: Any, path: list[str], value: Any, owner: Any, *, location: str, 
             continue
         field = ".".join(path)
         reason = _reason(str(message), owner, value)
-        out.append({"field": field, "location": location, "reason": reason, "message": str(message),
-                    "message_zh": f"{field}：{_ZH[reason]}" if field else _ZH[reason], "severity": "error"})
+        out.append({"field": field, "reason": reason, "message": str(message),
+                    "message_zh": f"{field}：{_ZH[reason]}" if field else _ZH[reason], "severity": "error",
+                    **({"location": location} if location else {})})
 
 
 def _field_of(owner: Any, key: Any) -> Any:
@@ -122,18 +123,34 @@ def _reason(message: str, field: Any, value: Any) -> str:
 
 def request_findings(messages: Mapping[str, Any], error: object,
                      schema: object) -> tuple[str, list[Entry], list[Entry]]:
-    """The refusal's reason, its errors and its warnings: the schema's, then the domain's on what did parse."""
+    """A request's refusal: its reason, errors and warnings (webargs keys ``messages`` by location)."""
     data = error.data if isinstance(error, ValidationError) else None
-    errors = field_errors(messages, data, schema if isinstance(schema, Schema) else None)
+    known = schema if isinstance(schema, Schema) else None
+    errors = [e for location, tree in messages.items()
+              for e in field_errors(tree, data, known, location=location)]
+    errors, warnings = _with_domain(errors, error, schema, ())
+    return (schema.invalid_reason if isinstance(schema, ChecksBeside) else "validation_failed"), errors, warnings
+
+
+def load_findings(error: ValidationError, schema: Schema,
+                  refused: Sequence[str] = ()) -> tuple[list[Entry], list[Entry]]:
+    """The errors and warnings of a failed ``schema.load``, leaving out fields already ``refused``."""
+    errors = [e for e in field_errors(error.messages, error.data, schema) if not _overlaps(e["field"], refused)]
+    return _with_domain(errors, error, schema, refused)
+
+
+def _with_domain(errors: list[Entry], error: object, schema: object,
+                 refused: Sequence[str]) -> tuple[list[Entry], list[Entry]]:
+    """The schema's errors, then the domain's findings on what did parse (``ChecksBeside``)."""
     if not isinstance(schema, ChecksBeside):
-        return "validation_failed", errors, []
+        return errors, []
     valid = error.valid_data if isinstance(error, ValidationError) and isinstance(error.valid_data, Mapping) else {}
-    refused = [e["field"] for e in errors]
-    beside = [dict(f) for f in schema.findings_beside(valid) if not _overlaps(f["field"], refused)]
-    errors += [f for f in beside if f.get("severity", "error") == "error"]
-    return schema.invalid_reason, errors, [f for f in beside if f.get("severity") == "warning"]
+    known = [*refused, *(e["field"] for e in errors)]
+    beside = [dict(f) for f in schema.findings_beside(valid) if not _overlaps(f["field"], known)]
+    return ([*errors, *(f for f in beside if f.get("severity", "error") == "error")],
+            [f for f in beside if f.get("severity") == "warning"])
 
 
-def _overlaps(field: str, refused: list[str]) -> bool:
-    """A domain finding on a field the schema refused, or inside or around it, would say the same twice."""
+def _overlaps(field: str, refused: Sequence[str]) -> bool:
+    """A finding on a field already refused, or inside or around it, would say the same twice."""
     return any(field == r or field.startswith(r + ".") or r.startswith(field + ".") for r in refused)
