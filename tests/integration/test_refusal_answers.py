@@ -160,7 +160,7 @@ def test_a_resignation_dated_tomorrow_is_refused_in_both_languages(world: World)
 
 
 @pytest.mark.parametrize(("call", "status", "reason"), [
-    (lambda c: c.client.get(WORKERS), 401, "token_invalid"),
+    (lambda c: c.client.get(WORKERS), 401, "unauthenticated"),
     (lambda c: c.get(f"{WORKERS}/{uuid.uuid4()}"), 404, "worker_not_found"),
     (lambda c: c.client.delete(WORKERS, headers=c.headers), 405, "method_not_allowed"),
     (lambda c: c.get(f"{REGISTRY}/no-such-thing"), 404, "not_found"),

@@ -59,6 +59,19 @@ _ZH = {
 }
 
 
+class FieldRefusal(str):
+    """A schema's own refusal of a field (``raise ValidationError(FieldRefusal(…), field)``): English text that
+    also carries its reason code and Chinese words, which marshmallow's messages keep as they are."""
+
+    reason: str
+    message_zh: str
+
+    def __new__(cls, message: str, *, reason: str, message_zh: str) -> FieldRefusal:
+        refusal = super().__new__(cls, message)
+        refusal.reason, refusal.message_zh = reason, message_zh
+        return refusal
+
+
 @runtime_checkable
 class ChecksBeside(Protocol):
     """A schema whose domain checks run on what did parse when other fields did not.
@@ -94,10 +107,13 @@ def _walk(node: Any, path: list[str], value: Any, owner: Any, *, location: str |
             _walk(message, path, value, owner, location=location, out=out)
             continue
         field = ".".join(path)
-        reason = _reason(str(message), owner, value)
-        out.append({"field": field, "reason": reason, "message": str(message),
-                    "message_zh": f"{field}：{_ZH[reason]}" if field else _ZH[reason], "severity": "error",
-                    **({"location": location} if location else {})})
+        if isinstance(message, FieldRefusal):
+            reason, message_zh = message.reason, message.message_zh
+        else:
+            reason = _reason(str(message), owner, value)
+            message_zh = f"{field}：{_ZH[reason]}" if field else _ZH[reason]
+        out.append({"field": field, "reason": reason, "message": str(message), "message_zh": message_zh,
+                    "severity": "error", **({"location": location} if location else {})})
 
 
 def _field_of(owner: Any, key: Any) -> Any:
