@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from realname_assignment.assignment_schemas import AssignIn
 from realname_kit.schema_errors import FieldRefusal, field_errors
+from realname_reporting.api import AuditFilterArgs
 
 
 class Bank(Schema):
@@ -62,3 +64,16 @@ def test_a_schemas_own_refusal_keeps_its_reason_and_chinese_words() -> None:
     found = findings({"name": "ok", "kind": "b"})["count"]
     assert (found["reason"], found["message"], found["message_zh"]) == (
         "count_required", "A b needs a count.", "类型为 b 时须填写数量。")
+
+
+@pytest.mark.parametrize(("schema", "body", "field", "reason"), [
+    (AuditFilterArgs(), {"from": "2026-02-01T00:00:00+08:00", "to": "2026-01-01T00:00:00+08:00"}, "to",
+     "range_reversed"),
+    (AssignIn(), {"contract_id": "c-1"}, "worker_ids", "workers_or_team_required"),
+])
+def test_the_services_own_schema_refusals_say_what_to_do_in_chinese(schema: Schema, body: dict[str, Any],
+                                                                    field: str, reason: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        schema.load(body)
+    (found,) = field_errors(caught.value.messages, caught.value.data, schema)
+    assert (found["field"], found["reason"]) == (field, reason) and "请" in found["message_zh"]
