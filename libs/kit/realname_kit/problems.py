@@ -58,7 +58,7 @@ def default_message_zh(status: int, reason: str) -> str:
 class Problem(Exception):
     """Raise from any handler: becomes a problem+json response with ``reason`` as a stable code.
 
-    ``detail`` (or the title) is the English ``message``; ``message_zh`` says the same in Chinese.
+    The title and ``detail`` make the English ``message``; ``message_zh`` says the same in Chinese.
     Other keyword arguments land in the body as they are."""
 
     def __init__(self, status: int, reason: str, title: str, detail: str | None = None, *,
@@ -71,7 +71,7 @@ class Problem(Exception):
 def problem_response(status: int, reason: str, title: str, detail: str | None = None, *,
                      message_zh: str | None = None, **extra: Any) -> Response:
     body: dict[str, Any] = {"type": f"urn:realname:problem:{reason}", "title": title,
-                            "status": status, "reason": reason, "message": detail or title,
+                            "status": status, "reason": reason, "message": f"{title}. {detail}" if detail else title,
                             "message_zh": message_zh or default_message_zh(status, reason)}
     if detail:
         body["detail"] = detail
