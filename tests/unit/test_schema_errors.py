@@ -24,6 +24,7 @@ class Form(Schema):
     count = fields.Integer(validate=validate.Range(min=1, max=9))
     code = fields.String(validate=validate.Regexp(r"^\d+$", error="Digits only."))
     banks = fields.List(fields.Nested(Bank))
+    note = fields.String(data_key="remark", validate=validate.Length(min=1, max=3))
 
     @validates_schema
     def _pair(self, data: dict[str, Any], **_: Any) -> None:
@@ -52,6 +53,7 @@ def findings(body: dict[str, Any]) -> dict[str, dict[str, str]]:
     ({"name": "ok", "banks": [{"code": "1"}, {"code": "1234"}]}, "banks.1.code", "too_long"),
     ({"name": "ok", "banks": [{}]}, "banks.0.code", "required"),
     ({"name": "ok", "other": 1}, "other", "unknown_field"),
+    ({"name": "ok", "remark": "longer"}, "remark", "too_long"),
 ])
 def test_each_mistake_has_the_reason_code_of_its_marshmallow_error(body: dict[str, Any], field: str,
                                                                   reason: str) -> None:

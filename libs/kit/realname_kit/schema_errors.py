@@ -122,7 +122,9 @@ def _field_of(owner: Any, key: Any) -> Any:
         owner = owner.schema
     elif isinstance(owner, fields.List):
         return owner.inner
-    return owner.fields.get(key) if isinstance(owner, Schema) else None
+    if not isinstance(owner, Schema):
+        return None
+    return next((f for name, f in owner.fields.items() if (f.data_key or name) == key), None)  # as sent
 
 
 def _reason(message: str, field: Any, value: Any) -> str:
