@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from flask import Flask, abort
 
+from realname_gateway.certs.verify import REASONS, REASONS_ZH, CertificateRejected
 from realname_kit.problems import Problem, default_message_zh, install_problem_handlers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,3 +73,8 @@ def test_a_generic_http_error_answers_in_both_languages(status: int) -> None:
     assert body["status"] == status and body["message"]
     assert body["message_zh"] == default_message_zh(status, body["reason"])
     assert any("\u4e00" <= c <= "\u9fff" for c in body["message_zh"])
+
+
+def test_every_certificate_login_refusal_has_chinese_words() -> None:
+    assert set(REASONS_ZH) == set(REASONS)
+    assert all(CertificateRejected(reason, "why").message_zh == REASONS_ZH[reason] for reason in REASONS)

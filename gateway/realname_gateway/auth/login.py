@@ -172,7 +172,7 @@ def _consume_challenge(ctx: AuthContext, nonce: str) -> None:
     if used != 1:  # the UPDATE is the single use: a second login with the same nonce finds it used
         raise Problem(401, "challenge_invalid", "The challenge is unknown, used or expired",
                       "Ask for a new challenge and sign it within two minutes.",
-                      message_zh="登录验证码不存在、已用过或已过期：请重新获取验证码，并在两分钟内签名提交。")
+                      message_zh="登录挑战码（nonce）不存在、已用过或已过期：请重新获取，并在两分钟内签名提交。")
 
 
 def _enterprise_for(ctx: AuthContext, identity: CertificateIdentity, kind: str | None) -> Enterprise:
