@@ -24,10 +24,12 @@ def proxy_blueprint(upstreams: Mapping[str, Upstream]) -> Blueprint:
         upstream = upstreams.get(service)
         if upstream is None:
             raise Problem(404, "service_unknown", "No such service",
-                          f"No service is called {service!r}.", services=sorted(upstreams))
+                          f"No service is called {service!r}.", services=sorted(upstreams),
+                          message_zh=f"没有名为 {service} 的服务：请核对地址。")
         try:
             return upstream.forward(request)
         except UpstreamError as exc:
-            raise Problem(exc.status, exc.reason, exc.title, f"{service}: {exc}", service=service) from exc
+            raise Problem(exc.status, exc.reason, exc.title, f"{service}: {exc}", service=service,
+                          message_zh=exc.message_zh) from exc
 
     return bp

@@ -26,10 +26,12 @@ class UpstreamError(Exception):
     """The service could not be reached."""
 
     status, reason, title = 502, "service_unavailable", "The service does not answer"
+    message_zh = "后台服务暂时无法应答：请稍后重试。"
 
 
 class UpstreamTimeoutError(UpstreamError):
     status, reason, title = 504, "service_timeout", "The service did not answer in time"
+    message_zh = "后台服务应答超时：请稍后重试。"
 
 
 class Upstream(Protocol):

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from realname_assignment.models import KnownWorker
 from tests.support.cards import json_of
-from tests.support.chain import GC, LA, LB, LX, SP, Chain, build_chain
+from tests.support.chain import GC, LA, LB, LX, SP, Chain, build_chain, uscc_of
 from tests.support.stack import Stack
 
 LIVE = "SELECT count(*) FROM assignments WHERE status IN ('requested', 'accepted')"
@@ -103,7 +103,7 @@ def build_chain_on_second_project(chain: Chain) -> str:
         "planned_start": "2026-01-01", "planned_completion": "2027-06-30"})
     project_id = json_of(made)["id"]
     awarded = chain.as_party("POST", f"/projects/{project_id}/contracts", GC,
-                             json={"contractor_uscc": "USCC0000000000E-LA", "kind": "labour"})
+                             json={"contractor_uscc": uscc_of(LA), "kind": "labour"})
     assert awarded.status_code == 201, json_of(awarded)
     return str(json_of(awarded)["id"])
 

@@ -102,7 +102,8 @@ def test_the_same_read_sent_again_is_one_read_answered_as_it_stands_r33(identity
 @pytest.mark.parametrize(("changes", "reason"), [
     ({"id_number": "310104198503150010"}, "number_invalid"),  # a wrong check character
     ({"valid_from": "2000-05-01", "valid_to": "2020-05-01"}, "card_expired"),
-    ({"sex": "female"}, "unreadable"),  # the number is a man's
+    ({"sex": "female"}, "sex_mismatch"),  # the number is a man's
+    ({"valid_from": "2024-05-01", "valid_to": "2029-05-01"}, "validity_impossible"),  # 5 years, issued at 38 or older
 ])
 def test_a_read_that_fails_its_own_checks_is_rejected_at_once_with_a_reason_r2(
         identity: Identity, changes: dict[str, str], reason: str) -> None:

@@ -22,6 +22,7 @@ from realname_assignment.app import create_app
 from realname_assignment.models import Party
 from realname_assignment.parties import UNIT_TYPES
 from realname_kit.timeutil import utcnow
+from tests.support.credit_codes import uscc_for
 from tests.support.stack import Stack
 from tests.support.tokens import bearer
 
@@ -30,7 +31,7 @@ GC, GC2, SP, SP2, LA, LB, LC, LX = "e-gc", "e-gc2", "e-sp", "e-sp2", "e-la", "e-
 KINDS = {GC: "general_contractor", GC2: "general_contractor", SP: "specialty", SP2: "specialty",
          LA: "labour", LB: "labour", LC: "labour", LX: "labour"}
 ROLE = {"general_contractor": "general_contractor", "specialty": "specialty", "labour": "labour"}
-USCC = {enterprise: f"91310000MA{n:07d}X" for n, enterprise in enumerate(KINDS)}
+USCC = {enterprise: uscc_for(enterprise) for enterprise in KINDS}
 PARTY_NAME = {enterprise: f"{enterprise}公司" for enterprise in KINDS}
 PROJECT_NAME = "滨江住宅"
 MARKER = "（未填写合同名称）"
@@ -316,9 +317,18 @@ def test_a_parent_of_another_project_or_none_at_all_is_refused_r21(world: World,
 
 def test_an_unknown_credit_code_is_refused_422_contractor_unknown(world: World, chain: Chain) -> None:
     before = world.snapshot()
-    response = world.award(chain.id, GC, "91310000MA9999999X", "labour")
+    unknown = uscc_for("nobody registered")
+    response = world.award(chain.id, GC, unknown, "labour")
     refused(world, before, response, 422, "contractor_unknown")
-    assert response.get_json()["contractor_uscc"] == "91310000MA9999999X"
+    assert response.get_json()["contractor_uscc"] == unknown
+
+
+def test_a_malformed_credit_code_is_refused_422_credit_code_invalid_not_unknown(world: World, chain: Chain) -> None:
+    before = world.snapshot()
+    mistyped = uscc_for("nobody registered")[:17] + "I"  # I never appears in a credit code
+    response = world.award(chain.id, GC, mistyped, "labour")
+    refused(world, before, response, 422, "credit_code_invalid")
+    assert response.get_json()["field"] == "contractor_uscc" and "营业执照" in response.get_json()["message_zh"]
 
 
 @pytest.mark.parametrize(("to", "kind"), [(SP2, "labour"), (LC, "specialty"), (GC2, "labour"), (GC2, "specialty")])

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from realname_kit.bus.envelope import Envelope
 from tests.support.cards import json_of
-from tests.support.chain import GC, LA, LB, SP, Chain, build_chain
+from tests.support.chain import GC, LA, LB, SP, Chain, build_chain, uscc_of
 from tests.support.stack import Stack, eventually
 
 STATUS = "SELECT status FROM assignments WHERE id = :a"
@@ -65,7 +65,7 @@ def test_an_ended_employment_exits_the_worker_from_every_project_and_withdraws_r
         "name": "二期", "registration_number": f"EQ-{uuid.uuid4().hex[:8]}", "address": "上海市1号",
         "planned_start": "2026-01-01", "planned_completion": "2027-01-01"}))["id"]
     contract = json_of(chain.as_party("POST", f"/projects/{second}/contracts", GC,
-                                      json={"contractor_uscc": "USCC0000000000E-LA", "kind": "labour"}))["id"]
+                                      json={"contractor_uscc": uscc_of(LA), "kind": "labour"}))["id"]
     requested = json_of(chain.assign(LA, contract, [worker]))["items"][0]["assignment_id"]
     publish(chain.stack, "employment.ended", {"worker_id": worker, "employment_id": employment_of(chain, worker),
                                               "employer_id": LA, "ended_on": "2026-12-04", "cause": "resignation"})

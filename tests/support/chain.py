@@ -22,6 +22,7 @@ from realname_assignment.parties import UNIT_TYPES
 from realname_assignment.workers import worker_handlers
 from realname_kit.bus.envelope import Envelope
 from realname_kit.timeutil import utcnow
+from tests.support.credit_codes import uscc_for
 from tests.support.stack import Stack
 from tests.support.tokens import bearer
 
@@ -31,7 +32,7 @@ KINDS = {GC: "general_contractor", SP: "specialty", LA: "labour", LB: "labour", 
 
 
 def uscc_of(enterprise_id: str) -> str:
-    return f"USCC{enterprise_id.upper():>14}".replace(" ", "0")[:18]
+    return uscc_for(enterprise_id)
 
 
 @dataclass

@@ -346,12 +346,18 @@ def test_a_successful_response_echoes_the_correlation_id_too(client: FlaskClient
     assert response.headers[CORRELATION_HEADER] == "ok-123"
 
 
-def test_a_validation_error_lists_the_field_errors(client: FlaskClient) -> None:
+def test_a_validation_error_lists_each_field_with_a_reason_and_words_in_both_languages(client: FlaskClient) -> None:
     response = client.post("/probe/things", json={"count": 0, "unexpected": 1})
     body = assert_problem(response, 422, "validation_failed")
-    errors = body["errors"]["json"]
-    assert set(errors) == {"name", "count", "unexpected"}
-    assert all(isinstance(messages, list) and messages for messages in errors.values())
+    assert {(e["field"], e["reason"]) for e in body["errors"]} == {
+        ("name", "required"), ("count", "out_of_range"), ("unexpected", "unknown_field")}
+    assert all(e["message"] and e["message_zh"].startswith(e["field"]) for e in body["errors"])
+    assert body["message"] and body["message_zh"]
+
+
+def test_a_mistyped_field_says_so(client: FlaskClient) -> None:
+    body = assert_problem(client.post("/probe/things", json={"name": 3, "count": "many"}), 422, "validation_failed")
+    assert {(e["field"], e["reason"]) for e in body["errors"]} == {("name", "invalid_type"), ("count", "invalid_type")}
 
 
 def test_a_valid_body_passes_validation(client: FlaskClient) -> None:

@@ -54,9 +54,21 @@ def test_a_number_invalid_card_is_reported_as_such_even_when_it_has_also_expired
     assert reason(id_number="310104198503150000", valid_from="2000-05-01", valid_to="2020-05-01") == "number_invalid"
 
 
-def test_fields_that_contradict_the_number_are_unreadable() -> None:
-    assert reason(sex="female") == "unreadable"
-    assert reason(birth_date="1985-03-16") == "unreadable"
+def test_a_sex_that_contradicts_the_number_is_sex_mismatch_not_unreadable() -> None:
+    found = check_card(card(sex="female"), TODAY)
+    assert found is not None and found.reason == "sex_mismatch"
+    assert "第17位" in found.message_zh and found.detail.startswith("identity.sex")
+
+
+def test_a_birth_date_that_contradicts_the_number_is_birth_date_mismatch() -> None:
+    assert reason(birth_date="1985-03-16") == "birth_date_mismatch"
+
+
+def test_a_validity_impossible_for_the_age_is_validity_impossible_not_unreadable() -> None:
+    found = check_card(card(valid_from="2024-05-01", valid_to="2029-05-01"), TODAY)  # 5 years at 39
+    assert found is not None and found.reason == "validity_impossible"
+    assert "年龄" in found.message_zh
+    assert reason(valid_from="2020-05-01", valid_to="2027-05-01") == "validity_impossible"  # 7 years: none
 
 
 def test_a_date_that_is_no_date_is_unreadable() -> None:

@@ -24,6 +24,7 @@ from realname_assignment.contract_rules import (
 )
 from realname_kit.auth import Caller
 from realname_kit.problems import Problem
+from tests.support.credit_codes import uscc_for
 
 GC_ID, SP_ID, SP2_ID, LA_ID, LB_ID = "gc-1", "sp-1", "sp-2", "la-1", "lb-1"
 
@@ -147,10 +148,19 @@ def test_without_a_parent_the_tier_is_one_or_a_403_r21(awarding: str | None, kin
 # --- contractor_problem -------------------------------------------------------------------------------------------
 
 def test_an_unknown_credit_code_is_a_contractor_unknown_problem() -> None:
-    problem = contractor_problem("91310000MA0000001X", None, "labour")
+    unknown = uscc_for("nobody registered")
+    problem = contractor_problem(unknown, None, "labour")
     assert problem is not None
     assert (problem.status, problem.reason) == (422, "contractor_unknown")
-    assert problem.extra == {"field": "contractor_uscc", "contractor_uscc": "91310000MA0000001X"}
+    assert problem.extra == {"field": "contractor_uscc", "contractor_uscc": unknown}
+
+
+@pytest.mark.parametrize("mistyped", ["91310000MA0000001X", "9131000", "91310000MA00000O1X"])
+def test_a_malformed_credit_code_is_a_credit_code_invalid_problem_not_an_unknown_contractor(mistyped: str) -> None:
+    problem = contractor_problem(mistyped, None, "labour")
+    assert problem is not None
+    assert (problem.status, problem.reason, problem.extra["field"]) == (422, "credit_code_invalid", "contractor_uscc")
+    assert "营业执照" in problem.message_zh
 
 
 @pytest.mark.parametrize(("party_kind", "kind"), [("specialty", "labour"), ("labour", "specialty"),

@@ -97,7 +97,7 @@ def test_a_validity_period_is_accepted_exactly_when_it_fits_the_age_at_issue_or_
     fitting = {5} if age < 16 else {5, 10} if age < 26 else {10, 20} if age < 46 else {20, None}
     identity = _identity(birth_date=born, id_number=make_id_number("310104", born, 123), valid_from=valid_from,
                          valid_to=valid_to)
-    refused = "card_validity_invalid" in {f.reason for f in check_identity(identity, TODAY)}
+    refused = "validity_impossible" in {f.reason for f in check_identity(identity, TODAY)}
     assert refused == (years not in fitting)
 
 
@@ -110,7 +110,7 @@ def test_a_period_that_is_not_a_whole_number_of_standard_years_is_refused(extra_
 def test_a_long_term_card_is_refused_under_46_and_accepted_from_46() -> None:
     today = date(2026, 6, 1)
     at_45 = _identity(valid_from=date(2026, 5, 16), valid_to=None)
-    assert _reasons(at_45, today) == {"identity.valid_to": "card_validity_invalid"}
+    assert _reasons(at_45, today) == {"identity.valid_to": "validity_impossible"}
     assert check_identity(_identity(valid_from=date(2026, 5, 17), valid_to=None), today) == []
 
 

@@ -54,7 +54,8 @@ def add_account(session: Session, caller: Caller | None, account: Account) -> Ac
 
 
 def username_taken() -> Problem:
-    return Problem(409, "username_taken", "This user name is taken", "Choose another.", field="username")
+    return Problem(409, "username_taken", "This user name is taken", "Choose another.", field="username",
+                   message_zh="该用户名已被使用：请换一个。")
 
 
 def accounts_of(ctx: AuthContext, caller: Caller) -> list[Account]:
@@ -70,7 +71,8 @@ def visible_account(session: Session, caller: Caller, account_id: str) -> Accoun
     account = session.get(Account, account_id)
     if account is None or not (REGULATOR in caller.roles or account.id == caller.subject
                                or (caller.kind == "enterprise" and caller.acts_for(account.enterprise_id))):
-        raise Problem(404, "account_not_found", "No account with this id is visible to you")
+        raise Problem(404, "account_not_found", "No account with this id is visible to you",
+                      message_zh="找不到该账号，或您无权查看：请核对账号编号。")
     return account
 
 
@@ -79,9 +81,11 @@ def reveal_phone(ctx: AuthContext, caller: Caller, account_id: str, reason: str)
     with ctx.db.transaction() as session:
         account = visible_account(session, caller, account_id)
         if not (REGULATOR in caller.roles or caller.kind == "enterprise"):
-            raise Problem(403, "reveal_forbidden", "You may not see this number in full")
+            raise Problem(403, "reveal_forbidden", "You may not see this number in full",
+                          message_zh="您无权查看完整号码。")
         if account.phone_enc is None:
-            raise Problem(404, "phone_missing", "This account has no phone number")
+            raise Problem(404, "phone_missing", "This account has no phone number",
+                          message_zh="该账号没有登记手机号码。")
         record_audit(session, OUTBOX, action="privacy.reveal", actor=caller, subject=account.id, field="phone",
                      reason=reason)
         return ctx.keyring.decrypt(account.phone_enc, context=PHONE_CONTEXT)
@@ -97,7 +101,8 @@ def set_disabled(ctx: AuthContext, caller: Caller, account_id: str, disabled: bo
     with ctx.db.transaction() as session:
         account = visible_account(session, caller, account_id)
         if caller.kind != "enterprise" or account.kind != STAFF:
-            raise Problem(403, "forbidden", "Only the account's enterprise may disable or enable it")
+            raise Problem(403, "forbidden", "Only the account's enterprise may disable or enable it",
+                          message_zh="只有账号所属单位才能停用或启用该账号。")
         account.disabled = disabled
         if disabled:
             revoke_sessions_of(session, account.id)

@@ -142,7 +142,8 @@ class OneAccount(MethodView):
         out = _account_out(account)
         if args["reveal"] == "phone":
             if not args["reason"]:
-                raise Problem(422, "reason_required", "Say why you need the full number", field="reason")
+                raise Problem(422, "reason_required", "Say why you need the full number", field="reason",
+                              message_zh="查看完整号码须说明理由：请填写理由（reason）。")
             out["phone"] = accounts.reveal_phone(ctx, caller, account_id, args["reason"])
         return out
 
@@ -172,7 +173,8 @@ def appoint_manager(body: dict[str, Any], project_id: str) -> Any:
     caller = _enterprise_caller()
     if ("account_id" in body) == ("account" in body):
         raise Problem(422, "account_id_or_account", "Name either an existing account or a new one",
-                      "Send `account_id` or `account`, not both and not neither.", field="account_id")
+                      "Send `account_id` or `account`, not both and not neither.", field="account_id",
+                      message_zh="请指定一个已有账号（account_id）或新建一个账号（account），二者只填其一。")
     if "account" in body:
         account, manager = project_accounts.appoint_new_account(auth_context(), caller, project_id, **body["account"])
     else:
@@ -209,5 +211,6 @@ def revoke_delegation(project_id: str, delegation_id: str) -> None:
 def _enterprise_caller() -> Any:
     caller = current_caller()
     if caller.kind != "enterprise" or caller.enterprise_id is None:
-        raise Problem(403, "enterprise_login_required", "Log in with the enterprise certificate to do this")
+        raise Problem(403, "enterprise_login_required", "Log in with the enterprise certificate to do this",
+                      message_zh="此项操作须用单位的数字证书登录。")
     return caller

@@ -28,7 +28,8 @@ def using_enterprise(caller: Caller) -> str:
     """The caller's enterprise, if it is one that appoints project managers."""
     if caller.kind != "enterprise" or not caller.roles & USING_ENTERPRISE_ROLES or caller.enterprise_id is None:
         raise Problem(403, "forbidden", "Only a general contractor or specialty subcontractor appoints project "
-                      "managers")
+                      "managers",
+                      message_zh="只有总承包单位或专业分包单位才能任命项目经理。")
     return caller.enterprise_id
 
 
@@ -54,7 +55,8 @@ def delegate(ctx: AuthContext, caller: Caller, project_id: str, account_id: str,
     unknown = wanted - PROJECT_FUNCTIONS
     if unknown or not wanted:
         raise Problem(422, "function_unknown", "Only project functions can be delegated",
-                      f"Known: {', '.join(sorted(PROJECT_FUNCTIONS))}.", field="functions")
+                      f"Known: {', '.join(sorted(PROJECT_FUNCTIONS))}.", field="functions",
+                      message_zh=f"只能授权项目职能：可选的有 {', '.join(sorted(PROJECT_FUNCTIONS))}。")
     with ctx.db.transaction() as session:
         manager = _managing(session, caller, project_id)
         _staff_of(session, manager.enterprise_id, account_id)
@@ -74,7 +76,8 @@ def revoke(ctx: AuthContext, caller: Caller, project_id: str, delegation_id: str
         manager = _managing(session, caller, project_id)
         grant = session.get(Delegation, delegation_id)
         if grant is None or grant.project_id != project_id or grant.revoked_at is not None:
-            raise Problem(404, "delegation_not_found", "No such delegation on this project")
+            raise Problem(404, "delegation_not_found", "No such delegation on this project",
+                          message_zh="该项目上没有这项授权：请核对。")
         _staff_of(session, manager.enterprise_id, grant.account_id)
         grant.revoked_at = utcnow()
         record_audit(session, OUTBOX, action="delegation.revoked", actor=caller, subject=grant.account_id,
@@ -96,16 +99,19 @@ def active_delegations(session: Session, project_id: str, enterprise_id: str) ->
 def _managing(session: Session, caller: Caller, project_id: str) -> ProjectManager:
     """The caller's management of the project: as its manager, or as the enterprise that appointed one."""
     if caller.enterprise_id is None:
-        raise Problem(403, "not_project_manager", "You do not manage this project")
+        raise Problem(403, "not_project_manager", "You do not manage this project",
+                      message_zh="您不是该项目的项目经理，不能授权。")
     manager = session.get(ProjectManager, (project_id, caller.enterprise_id))
     if manager is None or not (manager.account_id == caller.subject or caller.kind == "enterprise"):
         raise Problem(403, "not_project_manager", "You do not manage this project",
-                      "Its enterprise appoints the project manager.")
+                      "Its enterprise appoints the project manager.",
+                      message_zh="您不是该项目的项目经理：项目经理由其所属单位任命。")
     return manager
 
 
 def _staff_of(session: Session, enterprise_id: str, account_id: str, *, field: str = "account_id") -> Account:
     account = session.get(Account, account_id)
     if account is None or account.enterprise_id != enterprise_id or account.kind != STAFF or account.disabled:
-        raise Problem(422, "account_not_staff", "The account is not active staff of your enterprise", field=field)
+        raise Problem(422, "account_not_staff", "The account is not active staff of your enterprise", field=field,
+                      message_zh="该账号不是贵单位在用的员工账号：请选择本单位的在用账号。")
     return account

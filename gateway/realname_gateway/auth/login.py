@@ -27,6 +27,7 @@ from realname_kit.timeutil import utcnow
 
 CHALLENGE_SECONDS = 120
 LOGIN_FAILED = "The name or the password is wrong, or the account is locked for a while."
+LOGIN_FAILED_ZH = "用户名或密码不对，或账号暂时被锁定：请核对后重试，或稍候再试。"
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,8 @@ def certificate_login(ctx: AuthContext, certificate_pem: str, nonce: str, signat
                                 ctx.trust(), now=utcnow())
     except CertificateRejected as rejected:
         _audit_failure(ctx, "auth.login.certificate", None, client, reason=rejected.reason)
-        raise Problem(401, rejected.reason, "The certificate login was refused", rejected.message) from None
+        raise Problem(401, rejected.reason, "The certificate login was refused", rejected.message,
+                      message_zh=rejected.message_zh) from None
     enterprise = _enterprise_for(ctx, identity, kind)
     with ctx.db.transaction() as session:
         certificate = _record_certificate(session, identity, enterprise.enterprise_id)
@@ -89,7 +91,8 @@ def password_login(ctx: AuthContext, username: str, password: str, client: str |
                          subject=account.id, client_address=client)
             failed = False
     if failed:
-        raise Problem(401, "login_failed", "Login failed", LOGIN_FAILED)
+        raise Problem(401, "login_failed", "Login failed", LOGIN_FAILED,
+                      message_zh=LOGIN_FAILED_ZH)
     return tokens
 
 
@@ -103,7 +106,8 @@ def refresh(ctx: AuthContext, refresh_token: str) -> Tokens:
             grant = _current_grant(session, row)
             if grant is None:
                 _revoke_family(session, row.family, now)
-                problem = Problem(401, "account_disabled", "This account may no longer log in")
+                problem = Problem(401, "account_disabled", "This account may no longer log in",
+                                  message_zh="该账号已停用，不能登录：请联系本单位管理员。")
             else:
                 return _issue(ctx, session, grant, principal=row.principal, family=row.family)
     assert problem is not None
@@ -119,10 +123,12 @@ def logout(ctx: AuthContext, refresh_token: str) -> None:
 
 def _refresh_problem(session: Session, row: RefreshToken | None, now: datetime) -> Problem | None:
     if row is None or row.revoked_at is not None or row.expires_at <= now:
-        return Problem(401, "refresh_token_invalid", "This refresh token is not valid", "Log in again.")
+        return Problem(401, "refresh_token_invalid", "This refresh token is not valid", "Log in again.",
+                       message_zh="登录凭证无效：请重新登录。")
     if row.used_at is not None:  # a rotated token came back: someone else may hold it, end the session
         _revoke_family(session, row.family, now)
-        return Problem(401, "refresh_token_reused", "This refresh token was already used", "Log in again.")
+        return Problem(401, "refresh_token_reused", "This refresh token was already used", "Log in again.",
+                       message_zh="该刷新凭证已用过，本次登录已结束：请重新登录。")
     return None
 
 
@@ -165,7 +171,8 @@ def _consume_challenge(ctx: AuthContext, nonce: str) -> None:
         used = result.rowcount
     if used != 1:  # the UPDATE is the single use: a second login with the same nonce finds it used
         raise Problem(401, "challenge_invalid", "The challenge is unknown, used or expired",
-                      "Ask for a new challenge and sign it within two minutes.")
+                      "Ask for a new challenge and sign it within two minutes.",
+                      message_zh="登录挑战码（nonce）不存在、已用过或已过期：请重新获取，并在两分钟内签名提交。")
 
 
 def _enterprise_for(ctx: AuthContext, identity: CertificateIdentity, kind: str | None) -> Enterprise:
@@ -178,7 +185,9 @@ def _enterprise_for(ctx: AuthContext, identity: CertificateIdentity, kind: str |
         if kind is None:
             raise Problem(422, "enterprise_kind_required", "First login of this enterprise: say what it is",
                           "Send kind: labour, specialty or general_contractor. It is chosen once.",
-                          uscc=identity.uscc, name=identity.enterprise_name)
+                          uscc=identity.uscc, name=identity.enterprise_name,
+                          message_zh="该单位首次登录：请选择单位类型——劳务（labour）、专业分包（specialty）"
+                                     "或总承包（general_contractor），只需选择一次。")
         found = register_enterprise(ctx, identity.uscc, identity.enterprise_name, kind)
     with ctx.db.transaction() as session:
         enterprise = session.get(Enterprise, found["id"])
@@ -215,4 +224,5 @@ def _b64(value: str) -> bytes:
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise Problem(422, "signature_malformed", "The signature is not base64", field="signature") from exc
+        raise Problem(422, "signature_malformed", "The signature is not base64", field="signature",
+                      message_zh="签名不是 base64 格式：请按原样提交签名。") from exc

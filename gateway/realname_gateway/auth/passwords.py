@@ -21,7 +21,8 @@ MIN_LENGTH = 10
 def hash_password(password: str) -> str:
     problem = weak_password(password)
     if problem:
-        raise Problem(422, "password_weak", "Choose a stronger password", problem, field="password")
+        raise Problem(422, "password_weak", "Choose a stronger password", problem, field="password",
+                      message_zh=f"密码太弱：至少 {MIN_LENGTH} 位，并混合字母和数字（或其他字符）。")
     return _hasher.hash(password)
 
 

@@ -21,7 +21,8 @@ def find_enterprise(ctx: AuthContext, uscc: str) -> dict[str, Any] | None:
                                                         token=_service_token(ctx))
     if status != 200:
         raise Problem(502, "registry_unavailable", "The registry did not answer the enterprise lookup",
-                      f"It answered {status}.")
+                      f"It answered {status}.",
+                      message_zh="登记系统暂时无法查询单位：请稍后重试。")
     items: list[dict[str, Any]] = body["items"]
     return items[0] if items else None
 
@@ -35,6 +36,8 @@ def register_enterprise(ctx: AuthContext, uscc: str, name: str, kind: str) -> di
         return dict(body["existing"])
     if status == 422:
         raise Problem(422, body.get("reason", "enterprise_invalid"), "The registry refused the enterprise",
-                      body.get("detail"))
+                      body.get("detail"),
+                      message_zh=body.get("message_zh"))
     raise Problem(502, "registry_unavailable", "The registry did not register the enterprise",
-                  f"It answered {status}.")
+                  f"It answered {status}.",
+                  message_zh="登记系统暂时未能登记该单位：请稍后重试。")

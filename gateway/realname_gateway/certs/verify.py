@@ -61,6 +61,18 @@ REASONS = (
     "uscc_missing",
     "uscc_invalid",
 )
+# What the enterprise's clerk does about each (R31).
+REASONS_ZH = {
+    "certificate_malformed": "证书无法读取：请确认使用的是本单位的数字证书（PEM 格式的 X.509 证书）。",
+    "certificate_untrusted": "证书不是平台认可的机构签发的：请使用认可机构签发的单位数字证书。",
+    "certificate_expired": "证书已过期：请向发证机构办理证书更新后再登录。",
+    "certificate_not_yet_valid": "证书尚未生效：请核对电脑时间，或等证书生效后再登录。",
+    "certificate_revoked": "证书已被吊销：请向发证机构重新办理证书。",
+    "signature_invalid": "签名验证不通过：请重新获取登录挑战码（nonce），并用与证书对应的私钥签名。",
+    "unsupported_key": "证书的密钥类型不支持：请使用 RSA 或 ECDSA 密钥的证书。",
+    "uscc_missing": "证书中没有统一社会信用代码：请向发证机构办理含统一社会信用代码的单位证书。",
+    "uscc_invalid": "证书中的统一社会信用代码不正确：请向发证机构核实证书信息。",
+}
 
 # ETSI EN 319 412-1 writes organizationIdentifier as "NTR" + country + "-" + registration number.
 _ETSI_PREFIX = "NTRCN-"
@@ -85,6 +97,7 @@ class CertificateRejected(Exception):
         super().__init__(f"{reason}: {message}")
         self.reason = reason
         self.message = message
+        self.message_zh = REASONS_ZH[reason]
 
 
 @dataclass(frozen=True)

@@ -50,9 +50,9 @@ def _period_problem(age: int, valid_from: date, valid_to: date | None) -> list[F
     if years in {_BAND_YEARS[b] for b in (band - 1, band) if b >= 0}:
         return []
     period, period_zh = ("long-term", "长期") if years is None else (f"{years} years", f"{years}年")
-    return [_invalid("identity.valid_to", f"A card issued at age {age} cannot be valid {period}. {_RULE} "
-                     "Check the dates against the card.",
-                     f"{age}周岁签发的身份证有效期不可能为{period_zh}。{_RULE_ZH}请对照身份证核对。")]
+    return [Finding("identity.valid_to", "validity_impossible",
+                    f"A card issued at age {age} cannot be valid {period}. {_RULE} Check the dates against the card.",
+                    f"{age}周岁签发的身份证有效期不可能为{period_zh}。{_RULE_ZH}请对照身份证核对。")]
 
 
 def _period_years(valid_from: date, valid_to: date | None) -> int | None:

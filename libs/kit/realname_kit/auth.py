@@ -95,13 +95,16 @@ def require_project_function(project_id: str, function: str, participants: Colle
     """
     caller = current_caller()
     if caller.anonymous:
-        raise Problem(401, "unauthenticated", "Log in to call this endpoint")
+        raise Problem(401, "unauthenticated", "Log in to call this endpoint",
+                      message_zh="尚未登录：请先登录再操作。")
     if caller.enterprise_id not in participants:
         raise Problem(403, "not_a_participant", "Your enterprise takes no part in this project",
-                      project_id=project_id)
+                      project_id=project_id,
+                      message_zh="贵单位未参与该项目，不能操作：请核对项目，或请总包单位把贵单位加入合同链。")
     if not caller.holds(project_id, function):
         raise Problem(403, "function_not_delegated", f"You do not hold {function} on this project",
-                      "Its project manager can delegate it to you.", project_id=project_id, function=function)
+                      "Its project manager can delegate it to you.", project_id=project_id, function=function,
+                      message_zh="您在该项目上没有此项职能：请该项目的项目经理授权给您。")
     return caller
 
 
@@ -125,13 +128,16 @@ class TokenVerifier:
                 return self.jwks.get_signing_key_from_jwt(token).key
             except jwt.PyJWKClientConnectionError as exc:
                 raise Problem(503, "token_keys_unavailable", "The token-signing keys cannot be fetched",
-                              str(exc)) from exc
+                              str(exc),
+                              message_zh="暂时取不到验证登录凭证的密钥：请稍后重试。") from exc
             except jwt.PyJWKClientError as exc:
-                raise Problem(401, "token_invalid", "The bearer token is not valid", str(exc)) from exc
+                raise Problem(401, "token_invalid", "The bearer token is not valid", str(exc),
+                              message_zh="登录凭证无效：请重新登录。") from exc
         if self._file_key is None:
             raise Problem(401, "token_unverifiable", "Bearer tokens cannot be verified",
                           "This service has no token-signing public key configured "
-                          "(REALNAME_AUTH_PUBLIC_KEY_FILE or REALNAME_AUTH_JWKS_URL).")
+                          "(REALNAME_AUTH_PUBLIC_KEY_FILE or REALNAME_AUTH_JWKS_URL).",
+                          message_zh="本服务未配置验证登录凭证的公钥，暂时无法验证：请联系平台运维人员。")
         return self._file_key
 
     def verify(self, token: str) -> Caller:
@@ -141,20 +147,24 @@ class TokenVerifier:
                                 issuer=self.issuer, options={"require": ["exp", "sub", "iss", "aud"]})
         except jwt.ExpiredSignatureError as exc:
             raise Problem(401, "token_expired", "The bearer token has expired",
-                          "Log in again or refresh the token.") from exc
+                          "Log in again or refresh the token.",
+                          message_zh="登录已过期：请重新登录或刷新登录凭证。") from exc
         except jwt.InvalidTokenError as exc:
-            raise Problem(401, "token_invalid", "The bearer token is not valid", str(exc)) from exc
+            raise Problem(401, "token_invalid", "The bearer token is not valid", str(exc),
+                          message_zh="登录凭证无效：请重新登录。") from exc
         return caller_from_claims(claims)
 
 
 def caller_from_claims(claims: Mapping[str, Any]) -> Caller:
     roles, projects = claims.get("roles", []), claims.get("proj", {})
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-        raise Problem(401, "token_invalid", "The bearer token is not valid", "roles must be a list")
+        raise Problem(401, "token_invalid", "The bearer token is not valid", "roles must be a list",
+                      message_zh="登录凭证无效：请重新登录。")
     if not isinstance(projects, dict) or not all(
             isinstance(k, str) and isinstance(v, list) and all(isinstance(f, str) for f in v)
             for k, v in projects.items()):
-        raise Problem(401, "token_invalid", "The bearer token is not valid", "proj must map projects to functions")
+        raise Problem(401, "token_invalid", "The bearer token is not valid", "proj must map projects to functions",
+                      message_zh="登录凭证无效：请重新登录。")
     return Caller(subject=str(claims["sub"]), enterprise_id=claims.get("ent"), roles=frozenset(roles),
                   token_id=claims.get("jti"), kind=claims.get("acct"),
                   projects={k: frozenset(v) for k, v in projects.items()})
@@ -172,18 +182,22 @@ def install_access_control(app: Flask, verifier: TokenVerifier) -> None:
         if header:
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token:
-                raise Problem(401, "token_invalid", "Use an Authorization: Bearer token")
+                raise Problem(401, "token_invalid", "Use an Authorization: Bearer token",
+                              message_zh="缺少登录凭证：请先登录，并在请求头中带上 Authorization: Bearer。")
             g.caller = verifier.verify(token.strip())
         allowed = declared_access(view, request.method)
         if allowed is None:
             raise Problem(403, "access_undeclared", "This endpoint admits nobody",
-                          "It declares no access rule, so it is denied by default.")
+                          "It declares no access rule, so it is denied by default.",
+                          message_zh="该接口未声明访问规则，一律拒绝：请联系平台运维人员。")
         caller = current_caller()
         if not caller.may(allowed):
             if caller.anonymous:
-                raise Problem(401, "unauthenticated", "Log in to call this endpoint")
+                raise Problem(401, "unauthenticated", "Log in to call this endpoint",
+                              message_zh="尚未登录：请先登录再操作。")
             raise Problem(403, "forbidden", "Your role may not call this endpoint",
-                          f"Allowed: {', '.join(sorted(allowed))}.")
+                          f"Allowed: {', '.join(sorted(allowed))}.",
+                          message_zh="您的角色不能进行此项操作：请用有权限的账号登录。")
 
 
 def undeclared_endpoints(app: Flask) -> list[str]:

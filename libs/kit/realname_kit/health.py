@@ -28,7 +28,8 @@ def health_blueprint() -> Blueprint:
         if all(v == "ok" for v in checks.values()):
             return {"status": "ready", "service": ctx.spec.name, "checks": checks}
         return problem_response(503, "not_ready", "A dependency does not answer",
-                                service=ctx.spec.name, checks=checks)
+                                service=ctx.spec.name, checks=checks,
+                                message_zh="服务所依赖的数据库或消息服务暂时无法应答：请稍后重试。")
 
     @bp.get("/metrics")
     @allow(ANYONE)

@@ -56,7 +56,8 @@ def run_once(db: Database, table: Table, operation: Operation, headers: dict[str
     key = request.headers.get(HEADER)
     if key is not None and not _VALID_KEY.match(key):
         raise Problem(400, "idempotency_key_invalid", f"{HEADER} must be 1-200 visible ASCII characters",
-                      "Send a UUID made once per intended change, and the same one on every retry.")
+                      "Send a UUID made once per intended change, and the same one on every retry.",
+                      message_zh="幂等键（Idempotency-Key）格式不对：请为每次操作生成一个 UUID，重试时沿用同一个。")
     subject = current_caller().subject or "anonymous"
     fingerprint = _fingerprint() if key is not None else ""  # hashing a 1,000-item body only when it is kept
     for attempt in range(ATTEMPTS):
@@ -94,7 +95,9 @@ def _stored(db: Database, table: Table, subject: str, key: str) -> Any:
 def _replay(stored: Any, fingerprint: str, headers: dict[str, str] | None) -> Response:
     if stored.fingerprint != fingerprint:
         raise Problem(422, "idempotency_key_reused", f"This {HEADER} was used for a different request",
-                      "Make a new key for each intended change; send the same key only to retry the same request.")
+                      "Make a new key for each intended change; send the same key only to retry the same request.",
+                      message_zh="这个幂等键（Idempotency-Key）已用于另一个请求：每次新的操作请用新的键，只有重试同一"
+                                 "请求时才沿用。")
     return _answer(stored.status, json.loads(stored.body), {**(headers or {}), REPLAYED_HEADER: "true"})
 
 

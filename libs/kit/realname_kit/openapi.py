@@ -30,7 +30,10 @@ class ProblemSchema(Schema):
     detail = fields.String()
     instance = fields.String()
     correlation_id = fields.String()
-    errors = fields.Dict(metadata={"description": "Field by field, for invalid input."})
+    message = fields.String(metadata={"description": "What to do, in English."})
+    message_zh = fields.String(metadata={"description": "What to do, in Chinese."})
+    errors = fields.List(fields.Dict(), metadata={"description": "Every mistake of the request, each {field, reason, "
+                                                                "message, message_zh}."})
 
 
 class StrictParser(FlaskParser):

@@ -37,9 +37,11 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
         decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except ValueError as exc:
         raise Problem(400, "cursor_invalid", "The cursor is not one this list gave out",
-                      "Start again without a cursor.") from exc
+                      "Start again without a cursor.",
+                      message_zh="翻页标记无效：请不带 cursor 从第一页重新查询。") from exc
     if not isinstance(decoded, dict):
-        raise Problem(400, "cursor_invalid", "The cursor is not one this list gave out")
+        raise Problem(400, "cursor_invalid", "The cursor is not one this list gave out",
+                      message_zh="翻页标记无效：请不带 cursor 从第一页重新查询。")
     return decoded
 
 
@@ -54,7 +56,8 @@ def seq_after(cursor: str | None) -> int | None:
     after = position.get("after")
     if type(after) is not int or not -_BIGINT <= after < _BIGINT:
         raise Problem(400, "cursor_invalid", "The cursor is not one this list gave out",
-                      "Start again without a cursor.")
+                      "Start again without a cursor.",
+                      message_zh="翻页标记无效：请不带 cursor 从第一页重新查询。")
     return after
 
 
@@ -64,7 +67,8 @@ def keyset_page(session: Session, query: Select[T], key: InstrumentedAttribute[A
     position = decode_cursor(cursor)
     if position is not None:
         if "after" not in position:
-            raise Problem(400, "cursor_invalid", "The cursor is not one this list gave out")
+            raise Problem(400, "cursor_invalid", "The cursor is not one this list gave out",
+                          message_zh="翻页标记无效：请不带 cursor 从第一页重新查询。")
         query = query.where(key > position["after"])
     rows = list(session.scalars(query.order_by(key).limit(limit + 1)))
     if len(rows) <= limit:

@@ -68,8 +68,9 @@ class ProjectContracts(MethodView):
     @contracts.alt_response(404, description="`project_not_found`.")
     @contracts.alt_response(409, description="`contract_exists` (other terms; `existing` is it), "
                                              "`project_completed`, `contract_completed`.")
-    @contracts.alt_response(422, description="`contractor_unknown`, `contractor_kind_mismatch`, "
-                                             "`parent_contract_not_found`, `parent_is_the_project`, `no_third_tier`, "
+    @contracts.alt_response(422, description="`credit_code_invalid`, `contractor_unknown`, "
+                                             "`contractor_kind_mismatch`, `parent_contract_not_found`, "
+                                             "`parent_is_the_project`, `no_third_tier`, "
                                              "`labour_awards_nothing_beneath`, `second_tier_is_labour_only`.")
     def post(self, body: dict[str, Any], project_id: str) -> Any:
         """Award a subcontract: the general contractor at tier 1, a specialty subcontractor beneath its own."""

@@ -80,7 +80,8 @@ def get_assignment(session: Session, caller: Caller, assignment_id: str) -> tupl
                           .where(Assignment.id == assignment_id, scope(caller))).first()
     if row is None:
         raise Problem(404, "assignment_not_found", "No assignment with this id is visible to you",
-                      assignment_id=assignment_id)
+                      assignment_id=assignment_id,
+                      message_zh="找不到该派遣记录，或您无权查看：请核对编号。")
     return row[0], row[1]
 
 

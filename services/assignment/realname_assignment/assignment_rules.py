@@ -98,15 +98,18 @@ def assigning_party(caller: Caller, contract: ContractFacts) -> str:
     own = caller.enterprise_id
     if own is None or own != contract.contractor_id:
         raise Problem(403, "not_your_contract", "This contract does not name your enterprise as its contractor",
-                      "Assign workers through one of your own contracts on the project.", field="contract_id")
+                      "Assign workers through one of your own contracts on the project.", field="contract_id",
+                      message_zh="该合同的承包方不是贵单位：请通过贵单位在该项目上的合同派遣工人。")
     if not (caller.kind == "enterprise" and caller.roles & set(EMPLOYERS)) and not caller.holds(
             contract.project_id, ASSIGN_WORKERS):
         raise Problem(403, "function_not_delegated", f"You do not hold {ASSIGN_WORKERS} on this project",
                       "Your project manager can delegate it to you.", project_id=contract.project_id,
-                      function=ASSIGN_WORKERS)
+                      function=ASSIGN_WORKERS,
+                      message_zh="您在该项目上没有派遣工人（assign_workers）的职能：请项目经理授权给您。")
     if contract.status != ACTIVE_CONTRACT:
         raise Problem(409, "contract_completed", "This contract is completed: nobody is assigned through it any more",
-                      field="contract_id")
+                      field="contract_id",
+                      message_zh="该合同已完结，不能再通过它派遣工人：请选择仍在履行的合同。")
     return own
 
 
@@ -132,10 +135,12 @@ def still_requested(status: str) -> None:
     if status == REQUESTED:
         return
     if status == WITHDRAWN:
-        raise Problem(409, "already_withdrawn", "This assignment was withdrawn", assignment_status=status)
+        raise Problem(409, "already_withdrawn", "This assignment was withdrawn", assignment_status=status,
+                      message_zh="该派遣已撤回：如仍需派遣，请重新提交。")
     raise Problem(409, "already_decided", "The using enterprise has decided on this assignment",
                   "Once accepted or rejected it can no longer be changed or withdrawn; assign the worker again if "
-                  "they were rejected.", assignment_status=status)
+                  "they were rejected.", assignment_status=status,
+                  message_zh="用工单位已对该派遣作出决定，不能再修改或撤回：如被拒绝，请重新派遣。")
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,12 +180,14 @@ def check_decisions(items: Sequence[dict[str, Any]]) -> None:
         if item["decision"] == REJECT and not (item.get("reason") or "").strip():
             raise Problem(422, "rejection_reason_required", "A rejection needs a reason",
                           "Say why, so that the employer can act on it.", field=f"items.{index}.reason",
-                          index=index)
+                          index=index,
+                          message_zh="拒绝时须说明理由：请填写拒绝原因，便于用人单位处理。")
         first = seen.setdefault(item["assignment_id"], index)
         if first != index:
             raise Problem(422, "assignment_repeated", "The same assignment appears twice in this batch",
                           f"Items {first} and {index} name the same assignment: keep one.",
-                          field=f"items.{index}.assignment_id", index=index)
+                          field=f"items.{index}.assignment_id", index=index,
+                          message_zh="同一派遣在本批中出现了两次：请只保留一条。")
 
 
 def distinct_workers(worker_ids: Sequence[str]) -> list[str]:

@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from realname_assignment.assignment_rules import ACCEPT, MAX_BATCH, REJECT, STATUSES
 from realname_kit.pagination import PageArgs, page_schema
+from realname_kit.schema_errors import FieldRefusal
 
 ID = validate.Length(min=1, max=36)
 
@@ -24,7 +25,10 @@ class AssignIn(Schema):
     @validates_schema
     def _workers_or_team(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("worker_ids") is None and data.get("team_id") is None:
-            raise ValidationError("Name the workers (worker_ids), or a team to assign whole (team_id).", "worker_ids")
+            raise ValidationError(FieldRefusal(
+                "Name the workers (worker_ids), or a team to assign whole (team_id).",
+                reason="workers_or_team_required",
+                message_zh="请选择要派遣的工人（worker_ids），或选择整班派遣（team_id）。"), "worker_ids")
 
 
 class AssignItem(Schema):

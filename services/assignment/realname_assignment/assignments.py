@@ -124,12 +124,14 @@ def usable_contract(session: Session, caller: Caller, contract_id: str) -> Contr
     if contract is None:
         raise Problem(422, "contract_not_found", "No contract with this id is known",
                       "Assign through one of your contracts: GET /api/v1/assignment/contracts?mine=held.",
-                      field="contract_id")
+                      field="contract_id",
+                      message_zh="找不到该合同：请从贵单位的合同中选择（合同列表 mine=held）。")
     assigning_party(caller, contract)
     project = session.scalars(select(Project).where(Project.id == contract.project_id)).one()
     if project.status == COMPLETED:
         raise Problem(409, "project_completed", "The project is completed: nobody is assigned to it any more",
-                      project_id=project.id)
+                      project_id=project.id,
+                      message_zh="该项目已竣工，不能再派遣工人。")
     return contract
 
 
@@ -137,24 +139,29 @@ def _team(session: Session, team_id: str, employer_id: str, project_id: str) -> 
     team = session.get(KnownTeam, team_id)
     if team is None or team.employer_id != employer_id:
         raise Problem(422, "team_unknown", "No team of yours has this id",
-                      "A team made a moment ago in the registry is known here within seconds.", field="team_id")
+                      "A team made a moment ago in the registry is known here within seconds.", field="team_id",
+                      message_zh="找不到贵单位的这个班组：刚在登记系统中建立的班组需几秒后才能在此使用，请稍后重试。")
     if team.project_id != project_id:
         raise Problem(422, "team_not_on_project", "This team is on another project",
                       "A team belongs to one project (R16): name one of your teams on this contract's project.",
-                      field="team_id")
+                      field="team_id",
+                      message_zh="该班组属于另一个项目（一个班组只属于一个项目，R16）：请选择本合同所在项目上的班组。")
     return team
 
 
 def _members(session: Session, team: KnownTeam | None, employer_id: str) -> list[str]:
     if team is None:
         raise Problem(422, "workers_or_team_required", "Name the workers, or a team to assign whole",
-                      field="worker_ids")
+                      field="worker_ids",
+                      message_zh="请选择要派遣的工人，或选择整个班组派遣。")
     members = list(session.scalars(select(KnownWorker.worker_id).where(
         KnownWorker.team_id == team.team_id, KnownWorker.employer_id == employer_id,
         KnownWorker.employment_status == "active").order_by(KnownWorker.worker_id).limit(MAX_BATCH + 1)))
     if len(members) > MAX_BATCH:
         raise Problem(422, "team_too_large", f"A team of more than {MAX_BATCH} workers is assigned in lists",
-                      f"Send worker_ids in lists of up to {MAX_BATCH}.", field="team_id")
+                      f"Send worker_ids in lists of up to {MAX_BATCH}.", field="team_id",
+                      message_zh=f"班组超过 {MAX_BATCH} 人，不能整组派遣：请按工人名单分批派遣，每批最多 {MAX_BATCH} "
+                                 "人。")
     return members
 
 
@@ -184,10 +191,12 @@ def locked_assignment(session: Session, caller: Caller, assignment_id: str) -> A
     """The assignment, locked, when the caller is on the employer's side of it; else 404 or 403."""
     a = session.scalars(select(Assignment).where(Assignment.id == assignment_id).with_for_update()).first()
     if a is None or not caller.acts_for(a.employer_id):
-        raise Problem(404, "assignment_not_found", "No assignment of yours has this id", assignment_id=assignment_id)
+        raise Problem(404, "assignment_not_found", "No assignment of yours has this id", assignment_id=assignment_id,
+                      message_zh="找不到贵单位的这条派遣记录：请核对编号。")
     if not may_change(caller, a.employer_id, a.project_id):
         raise Problem(403, "function_not_delegated", "You do not hold assign_workers on this project",
-                      "Your project manager can delegate it to you.", project_id=a.project_id)
+                      "Your project manager can delegate it to you.", project_id=a.project_id,
+                      message_zh="您在该项目上没有派遣工人（assign_workers）的职能：请项目经理授权给您。")
     return a
 
 
@@ -211,14 +220,16 @@ def _move(session: Session, caller: Caller, a: Assignment, contract_id: str) -> 
     target = usable_contract(session, caller, contract_id)
     if target.contractor_id != a.employer_id:
         raise Problem(403, "not_your_contract", "This contract does not name the worker's employer",
-                      field="contract_id")
+                      field="contract_id",
+                      message_zh="该合同的承包方不是该工人的用人单位：请通过其用人单位的合同派遣。")
     if target.project_id != a.project_id:
         there = session.scalars(select(Assignment.id).where(Assignment.project_id == target.project_id,
                                                             Assignment.worker_id == a.worker_id,
                                                             Assignment.status.in_(LIVE))).first()
         if there is not None:
             raise Problem(409, "already_on_project", "This worker is already on that project",
-                          field="contract_id", assignment_id=there)
+                          field="contract_id", assignment_id=there,
+                          message_zh="该工人已在这个项目上：无需重复派遣。")
         team = session.get(KnownTeam, a.team_id) if a.team_id else None
         if team is None or team.project_id != target.project_id:
             a.team_id = None  # a team belongs to one project (R16): it does not come along
@@ -248,7 +259,10 @@ def etag_for(assignment_id: str, version: int) -> str:
 def check_etag(a: Assignment, if_match: str | None) -> None:
     if if_match is None:
         raise Problem(428, "if_match_required", "Send the ETag you read as If-Match",
-                      "GET the assignment, then send its ETag, so that a change made meanwhile is not overwritten.")
+                      "GET the assignment, then send its ETag, so that a change made meanwhile is not overwritten.",
+                      message_zh="缺少版本信息：请先读取该派遣记录，再带上其 ETag（If-Match）提交修改，以免覆盖他人的"
+                                 "修改。")
     if if_match.strip() not in (etag(a), "*"):
         raise Problem(412, "edited_meanwhile", "The assignment changed since you read it",
-                      "Read it again and apply your change to what is there now.", etag=etag(a))
+                      "Read it again and apply your change to what is there now.", etag=etag(a),
+                      message_zh="该派遣记录在您读取后已被他人修改：请重新读取，在最新内容上再做修改。")

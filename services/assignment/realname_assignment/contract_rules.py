@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from realname_assignment.project_rules import READERS
+from realname_codes.uscc import uscc_problem
 from realname_kit.auth import Caller
 from realname_kit.problems import Problem
 
@@ -75,7 +76,9 @@ def award_tier(project: ProjectLike, award: Award) -> int:
             raise Problem(403, "first_tier_by_general_contractor_only",
                           "Only the project's general contractor awards first-tier subcontracts",
                           "A specialty subcontractor awards labour subcontracts beneath its own contract: "
-                          "give its id as parent_id.", project_id=project.id)
+                          "give its id as parent_id.", project_id=project.id,
+                          message_zh="只有项目的总承包单位能发包一级分包：专业分包单位请在自己的合同下发包劳务分包，并"
+                                     "填写上级合同（parent_id）。")
         return FIRST_TIER
     return _second_tier(project, award, award.parent)
 
@@ -84,40 +87,57 @@ def _second_tier(project: ProjectLike, award: Award, parent: ContractLike) -> in
     if parent.tier == OWN_TIER:
         raise Problem(422, "parent_is_the_project", "First-tier subcontracts hang under the project itself",
                       "Leave parent_id out to award a first-tier subcontract.", field="parent_id",
-                      parent_id=parent.id)
+                      parent_id=parent.id,
+                      message_zh="一级分包直接挂在项目下：发包一级分包时请不要填写上级合同（parent_id）。")
     if parent.project_id != project.id:
         raise Problem(422, "parent_contract_not_found", "The parent contract is not one of this project's",
                       "parent_id names your own first-tier specialty contract on this project.",
-                      field="parent_id", parent_id=parent.id)
+                      field="parent_id", parent_id=parent.id,
+                      message_zh="上级合同不是本项目的合同：请填写贵单位在本项目上的一级专业分包合同。")
     if parent.contractor_id != award.awarding:
         raise Problem(403, "not_your_contract", "Only the subcontractor holding a contract awards beneath it",
                       "parent_id names your own first-tier specialty contract on this project.",
-                      field="parent_id", parent_id=parent.id)
+                      field="parent_id", parent_id=parent.id,
+                      message_zh="只有持有该合同的分包单位才能在其下发包：请填写贵单位自己的一级专业分包合同。")
     if parent.tier != FIRST_TIER:
         raise Problem(422, "no_third_tier", "A second-tier subcontract has nothing beneath it",
                       "The chain has two tiers: general contractor, first-tier subcontract, second-tier labour.",
-                      field="parent_id", parent_id=parent.id)
+                      field="parent_id", parent_id=parent.id,
+                      message_zh="二级分包之下不能再分包：合同链只有总包、一级分包、二级劳务分包三层。")
     if parent.kind != SPECIALTY:
         raise Problem(422, "labour_awards_nothing_beneath", "A labour subcontractor awards no subcontracts",
                       "Only a first-tier specialty subcontractor awards labour subcontracts beneath its own.",
-                      field="parent_id", parent_id=parent.id)
+                      field="parent_id", parent_id=parent.id,
+                      message_zh="劳务分包单位不能再分包：只有一级专业分包单位可在其合同下发包劳务分包。")
     if award.kind != LABOUR:
         raise Problem(422, "second_tier_is_labour_only", "Beneath a specialty subcontract only labour is awarded",
                       "Give kind labour, or ask the general contractor to award a first-tier specialty one.",
-                      field="kind")
+                      field="kind",
+                      message_zh="专业分包之下只能发包劳务分包：请把合同类型改为劳务（labour），或请总包单位发包一级专"
+                                 "业分包。")
     return SECOND_TIER
 
 
 def contractor_problem(uscc: str, party: PartyLike | None, kind: str) -> Problem | None:
     """Why the named subcontractor cannot take a contract of ``kind``, or None when it can."""
+    why = None if party is not None else uscc_problem(uscc)
+    if why:  # a mistyped code is not an enterprise that has yet to register
+        return Problem(422, "credit_code_invalid", "The unified social credit code is not valid",
+                       f"{why}: check it against the subcontractor's business licence.", field="contractor_uscc",
+                       contractor_uscc=uscc,
+                       message_zh="统一社会信用代码不正确（应为18位，不含 I、O、Z、S、V，末位为校验位）："
+                                  "请对照分包单位的营业执照逐位核对。")
     if party is None:
         return Problem(422, "contractor_unknown", "No enterprise with this unified social credit code is known here",
                        "The subcontractor registers on the platform first; a registration a moment ago is known "
-                       "within seconds.", field="contractor_uscc", contractor_uscc=uscc)
+                       "within seconds.", field="contractor_uscc", contractor_uscc=uscc,
+                       message_zh="平台上没有这个统一社会信用代码的单位：请分包单位先在平台注册，刚注册的需几秒后才能"
+                                  "查到。")
     if party.kind != kind:
         return Problem(422, "contractor_kind_mismatch", f"The subcontractor is not a {kind} enterprise",
                        f"{party.name} is registered as {party.kind}: award it a {party.kind} subcontract, "
-                       "or name another enterprise.", field="contractor_uscc", contractor_uscc=uscc)
+                       "or name another enterprise.", field="contractor_uscc", contractor_uscc=uscc,
+                       message_zh=f"{party.name}登记的单位类型与合同类型不符：请按其类型发包，或改选其他单位。")
     return None
 
 
@@ -125,10 +145,12 @@ def open_for_awards(project: ProjectLike, parent: ContractLike | None) -> None:
     """A completed project or parent contract takes no new contracts (R24: completion is final)."""
     if project.status == COMPLETED:
         raise Problem(409, "project_completed", "The project is completed and takes no new contracts",
-                      project_id=project.id)
+                      project_id=project.id,
+                      message_zh="该项目已竣工，不能再发包新合同。")
     if parent is not None and parent.status == COMPLETED:
         raise Problem(409, "contract_completed", "The parent contract is completed and takes no new contracts",
-                      field="parent_id", parent_id=parent.id)
+                      field="parent_id", parent_id=parent.id,
+                      message_zh="上级合同已完结，不能在其下发包新合同。")
 
 
 def normalise_contract_name(raw: str | None) -> str | None:
@@ -179,7 +201,8 @@ def completable_alone(contract: ContractLike) -> None:
     if contract.tier == OWN_TIER:
         raise Problem(422, "complete_the_project", "The project's own contract is completed with the project",
                       "Complete the project instead: POST /api/v1/assignment/projects/{project_id}/completion.",
-                      contract_id=contract.id)
+                      contract_id=contract.id,
+                      message_zh="项目本身的合同随项目竣工一并完结：请办理项目竣工。")
 
 
 def may_complete_project(caller: Caller, project: ProjectLike) -> bool:

@@ -77,7 +77,9 @@ def _award(session: Session, caller: Caller, project_id: str, uscc: str, *, kind
             return contract_out(session, existing), False
         raise Problem(409, "contract_exists", "You already awarded this subcontractor a contract on this project",
                       "One contract per subcontractor and awarding party on a project; `existing` is it.",
-                      existing=ContractSchema().dump(contract_out(session, existing)))
+                      existing=ContractSchema().dump(contract_out(session, existing)),
+                      message_zh="您已在该项目上向这家分包单位发包过合同：一个项目上每个发包方对每家分包单位只有一份合"
+                                 "同，请使用已有合同（见 existing）。")
     open_for_awards(project, parent)
     contract = Contract(project_id=project.id, parent_id=parent_id, tier=tier, kind=kind, name=name,
                         awarded_by=caller.enterprise_id, contractor_id=party.enterprise_id, status=ACTIVE)
@@ -97,7 +99,8 @@ def _parent(session: Session, parent_id: str | None) -> Contract | None:
     if parent is None:
         raise Problem(422, "parent_contract_not_found", "No contract with this id is known",
                       "parent_id names your own first-tier specialty contract on this project.",
-                      field="parent_id", parent_id=parent_id)
+                      field="parent_id", parent_id=parent_id,
+                      message_zh="找不到该上级合同：请填写贵单位在本项目上的一级专业分包合同。")
     return parent
 
 
@@ -155,7 +158,8 @@ def _visible_project(session: Session, caller: Caller, project_id: str, *, share
     project = session.scalars(query).first()
     if project is not None and (sees_whole_chain(caller, project) or takes_part(session, caller, project.id)):
         return project
-    raise Problem(404, "project_not_found", "No project with this id is visible to you", project_id=project_id)
+    raise Problem(404, "project_not_found", "No project with this id is visible to you", project_id=project_id,
+                  message_zh="找不到该项目，或您无权查看：请核对项目编号。")
 
 
 def _involving(enterprise_id: str) -> Any:
@@ -169,7 +173,8 @@ def _visible_contract(session: Session, caller: Caller, contract_id: str, *, loc
     project = session.scalars(select(Project).where(Project.id == contract.project_id)).one() if contract else None
     if contract is None or project is None or not may_see(caller, project, contract):
         raise Problem(404, "contract_not_found", "No contract with this id is visible to you",
-                      contract_id=contract_id)
+                      contract_id=contract_id,
+                      message_zh="找不到该合同，或您无权查看：请核对合同编号。")
     return contract
 
 
@@ -182,7 +187,8 @@ def complete_contract(session: Session, caller: Caller, contract_id: str) -> dic
     if not may_complete(caller, project, contract):
         raise Problem(403, "not_the_awarding_party",
                       "Only the party that awarded the contract, or the project's general contractor, completes it",
-                      contract_id=contract_id)
+                      contract_id=contract_id,
+                      message_zh="只有发包方或项目总承包单位才能办理合同完结。")
     completable_alone(contract)
     if contract.status != DONE:
         closed = _close(session, project.id, _with_descendants(session, contract.id), CONTRACT_COMPLETED)
@@ -197,7 +203,8 @@ def complete_project(session: Session, caller: Caller, project_id: str) -> Proje
     project = _visible_project(session, caller, project_id, lock=True)
     if not may_complete_project(caller, project):
         raise Problem(403, "not_the_general_contractor", "Only the project's general contractor completes it",
-                      project_id=project_id)
+                      project_id=project_id,
+                      message_zh="只有项目的总承包单位才能办理项目竣工。")
     if project.status != DONE:
         open_ids = list(session.scalars(select(Contract.id).where(
             Contract.project_id == project.id, Contract.status == ACTIVE).order_by(Contract.seq)))

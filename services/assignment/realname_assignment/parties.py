@@ -45,5 +45,6 @@ def get_party(db: Database, enterprise_id: str) -> Party:
     if party is None:
         raise Problem(404, "party_not_found", "The assignment service knows no enterprise with this id",
                       "An enterprise registered a moment ago appears here within seconds.",
-                      enterprise_id=enterprise_id)
+                      enterprise_id=enterprise_id,
+                      message_zh="用工服务中没有这家单位：刚注册的单位需几秒后才能查到，请稍后重试。")
     return party

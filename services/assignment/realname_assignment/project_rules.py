@@ -51,14 +51,19 @@ def general_contractor_for(caller: Caller, given: str | None) -> str:
         if not given:
             raise Problem(422, "general_contractor_required", "Name the project's general contractor",
                           "An operator or a service registers a project on behalf of a general contractor: "
-                          "give its enterprise id as general_contractor_id.", field="general_contractor_id")
+                          "give its enterprise id as general_contractor_id.", field="general_contractor_id",
+                          message_zh="请指明项目的总承包单位：代为登记项目时须填写其单位编号（general_contractor_id）"
+                                     "。")
         return given
     if GENERAL_CONTRACTOR not in caller.roles or caller.enterprise_id is None:
-        raise Problem(403, "forbidden", "Only a general contractor registers its projects")
+        raise Problem(403, "forbidden", "Only a general contractor registers its projects",
+                      message_zh="只有总承包单位才能登记项目。")
     if given is not None and given != caller.enterprise_id:
         raise Problem(403, "not_your_enterprise", "A general contractor registers its own projects only",
                       "Leave general_contractor_id out, or give your own enterprise id.",
-                      field="general_contractor_id")
+                      field="general_contractor_id",
+                      message_zh="总承包单位只能登记本单位的项目：请不要填写 general_contractor_id，或填写本单位的编号"
+                                 "。")
     return caller.enterprise_id
 
 

@@ -42,11 +42,13 @@ def register_project(session: Session, caller: Caller, *, name: str, registratio
     why = registration_number_problem(number)
     if why:
         raise Problem(422, "registration_number_invalid", "The registration number is not valid", why,
-                      field="registration_number")
+                      field="registration_number",
+                      message_zh="项目注册编号不正确（最多只能含字母、数字、“-”和“/”）：请对照施工许可或备案文件核对。")
     why = planned_dates_problem(planned_start, planned_completion)
     if why:
         raise Problem(422, "planned_dates_reversed", "The planned completion is before the planned start", why,
-                      field="planned_completion")
+                      field="planned_completion",
+                      message_zh="计划竣工日期早于计划开工日期：请核对这两个日期。")
     _require_general_contractor(session, contractor)
     existing = _by_number(session, number)
     if existing is not None:
@@ -96,7 +98,8 @@ def get_project(db: Database, caller: Caller, project_id: str) -> Project:
         visible = found is not None and (may_read(caller, found.general_contractor_id)
                                          or takes_part(session, caller, found.id))
     if found is None or not visible:
-        raise Problem(404, "project_not_found", "No project with this id is visible to you", project_id=project_id)
+        raise Problem(404, "project_not_found", "No project with this id is visible to you", project_id=project_id,
+                      message_zh="找不到该项目，或您无权查看：请核对项目编号。")
     return found
 
 
@@ -115,11 +118,13 @@ def _require_general_contractor(session: Session, enterprise_id: str) -> None:
     if party is None:
         raise Problem(422, "general_contractor_unknown", "No enterprise with this id is known here",
                       "An enterprise registered a moment ago is known within seconds.",
-                      field="general_contractor_id", general_contractor_id=enterprise_id)
+                      field="general_contractor_id", general_contractor_id=enterprise_id,
+                      message_zh="平台上没有这家单位：刚注册的单位需几秒后才能查到，请稍后重试。")
     if party.kind != "general_contractor":
         raise Problem(422, "not_a_general_contractor", "Only a general contractor's project can be registered",
                       f"{party.name} is registered as {party.kind}.", field="general_contractor_id",
-                      general_contractor_id=enterprise_id)
+                      general_contractor_id=enterprise_id,
+                      message_zh=f"{party.name}不是总承包单位，不能登记它的项目：请填写总承包单位。")
 
 
 def _by_number(session: Session, number: str) -> Project | None:
@@ -130,8 +135,10 @@ def _already(existing: Project, caller: Caller) -> Problem:
     title = "A project with this registration number is already registered"
     if may_read(caller, existing.general_contractor_id):
         return Problem(409, "project_exists", title, f"It was registered as {existing.name}.",
-                       field="registration_number", existing=ProjectSchema().dump(existing))
+                       field="registration_number", existing=ProjectSchema().dump(existing),
+                       message_zh=f"该项目已登记（名称：{existing.name}），无需重复登记。")
     # Another general contractor's project: its number is taken, and nothing more of it is shown.
     return Problem(409, "project_exists", title,
                    "Another general contractor registered it. If the number is yours, ask the platform's operators.",
-                   field="registration_number")
+                   field="registration_number",
+                   message_zh="该项目注册编号已被另一家总承包单位登记：如确属贵单位，请联系平台运营人员。")

@@ -44,7 +44,8 @@ def workforce(session: Session, caller: Caller, project_id: str, query: Workforc
     project = session.scalars(select(Project).where(Project.id == project_id)).first()
     chain = project_chain(session, project) if project is not None else []
     if project is None or not sees_project(caller, project, chain):
-        raise Problem(404, "project_not_found", "No project with this id is visible to you", project_id=project_id)
+        raise Problem(404, "project_not_found", "No project with this id is visible to you", project_id=project_id,
+                      message_zh="找不到该项目，或您无权查看：请核对项目编号。")
     # Plain columns, not entities: a page of 500 rows is read without building 1,500 objects. The contract chain
     # and the employers are few: they are read once per page, not joined onto every row.
     statement = _filtered(select(*_COLUMNS)

@@ -41,7 +41,8 @@ class CardReads(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """Send a card read; it is checked at once and verified with the authority (``pending`` until then).
 
-        Rejected at once: ``number_invalid``, ``card_expired``, ``unreadable``. The authority's verdicts:
+        Rejected at once: ``number_invalid``, ``card_expired``, ``sex_mismatch``, ``birth_date_mismatch``,
+        ``validity_impossible``, ``unreadable``. The authority's verdicts:
         ``mismatch``, ``reported_fake``, ``card_expired``, ``not_found``. While it is closed (weekends, R3) or
         failing the read stays ``pending`` and is retried automatically.
         """
@@ -84,7 +85,8 @@ class OneCardRead(MethodView):
         with service_context().db.transaction() as session:
             read = session.scalars(select(CardRead).where(CardRead.id == read_id)).first()
             if read is None or not (caller.roles & {REGULATOR, SERVICE} or caller.acts_for(read.employer_id)):
-                raise Problem(404, "card_read_not_found", "No card read of yours has this id")
+                raise Problem(404, "card_read_not_found", "No card read of yours has this id",
+                              message_zh="找不到贵单位的这次读卡记录：请核对编号。")
             return read_out(session, read, keyring)
 
 
@@ -126,7 +128,8 @@ def read_out(session: Session, read: CardRead, keyring: Keyring) -> dict[str, An
 def _employer(caller: Caller) -> Caller:
     if caller.enterprise_id is None:
         raise Problem(403, "not_an_employer", "Only an employer reads ID cards to register workers",
-                      "Log in with the certificate of the enterprise that employs the worker.")
+                      "Log in with the certificate of the enterprise that employs the worker.",
+                      message_zh="只有用人单位才能读取身份证登记工人：请用用人单位的数字证书登录。")
     return caller
 
 
@@ -143,7 +146,8 @@ def _incoming(caller: Caller, body: dict[str, Any]) -> IncomingRead:
         photo = photo_bytes(body["photo"])
     except MalformedRead as exc:
         raise Problem(422, "photo_invalid", "The photo is not a card photo",
-                      f"{exc}: send the reader's photo bytes in base64.", field="photo") from exc
+                      f"{exc}: send the reader's photo bytes in base64.", field="photo",
+                      message_zh="照片不是身份证照片：请按读卡器读出的原样，以 base64 提交照片。") from exc
     return IncomingRead(read_id=read_id, employer_id=caller.enterprise_id, source="browser",
                         sender=caller.subject or caller.enterprise_id, read_at=utcnow(), card=body, photo=photo,
                         photo_format=body["photo_format"])

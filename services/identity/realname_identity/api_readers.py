@@ -83,7 +83,9 @@ def _distributed() -> Settings:
     if not settings.distributed:
         raise Problem(409, "no_broker", "Edge-readers need the platform's message broker",
                       "This platform runs all-in-one, without RabbitMQ: run it distributed for edge-readers, or "
-                      "send reads from the browser (POST /api/v1/identity/card-reads).")
+                      "send reads from the browser (POST /api/v1/identity/card-reads).",
+                      message_zh="平台以单机方式运行，没有消息服务，不能使用读卡终端：请以分布式方式运行平台，或在浏览"
+                                 "器中提交读卡结果。")
     return settings
 
 

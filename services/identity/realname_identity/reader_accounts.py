@@ -47,7 +47,8 @@ def open_account(session: Session, broker: BrokerAccounts, caller: Caller, amqp_
 def close_account(session: Session, broker: BrokerAccounts, caller: Caller, username: str) -> None:
     account = session.get(ReaderAccount, username, with_for_update=True)
     if account is None or not caller.acts_for(account.employer_id):
-        raise Problem(404, "reader_account_not_found", "No reader account of yours has this name")
+        raise Problem(404, "reader_account_not_found", "No reader account of yours has this name",
+                      message_zh="找不到贵单位这个名称的读卡终端账号：请核对名称。")
     if account.revoked_at is not None:
         return
     account.revoked_at = utcnow()
@@ -67,7 +68,9 @@ def _broker(act: Callable[[], None]) -> None:
     except BrokerAdminUnavailable as exc:
         raise Problem(503, "broker_admin_unavailable", "The message broker could not change reader accounts now",
                       "Try again in a minute; if it keeps failing, the operators should check that RabbitMQ's "
-                      "management plugin is enabled.") from exc
+                      "management plugin is enabled.",
+                      message_zh="消息服务暂时无法修改读卡终端账号：请一分钟后重试；一直不行，请运维人员检查 RabbitMQ "
+                                 "管理插件是否已启用。") from exc
 
 
 def _reader_url(amqp_url: str, username: str, password: str) -> str:

@@ -49,7 +49,8 @@ def accept_read(session: Session, keyring: Keyring, incoming: IncomingRead, toda
     if existing is not None:
         if existing.employer_id != incoming.employer_id:
             raise Problem(409, "read_id_taken", "This read id belongs to another employer's read: "
-                          "send a new one for a new read.")
+                          "send a new one for a new read.",
+                          message_zh="这个读卡编号已被其他单位使用：新的读卡请用新的编号。")
         return existing, False
     card = typed_card(incoming.card)
     rejection = check_card(card, today)

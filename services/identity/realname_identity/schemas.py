@@ -38,7 +38,8 @@ class CardReadOut(Schema):
     source = fields.String(metadata={"description": "edge (a reader daemon) or browser."})
     status = fields.String(metadata={"description": "pending, verified or rejected."})
     reason = fields.String(allow_none=True, metadata={
-        "description": "Rejected: number_invalid, card_expired, unreadable, mismatch, reported_fake, not_found. "
+        "description": "Rejected: number_invalid, card_expired, sex_mismatch, birth_date_mismatch, "
+                       "validity_impossible, unreadable, mismatch, reported_fake, not_found. "
                        "Pending: authority_closed, timeout, server_error, unreachable, bad_response, or null."})
     message = fields.String()
     message_zh = fields.String()

@@ -20,7 +20,7 @@ from realname_registry.excel import template_workbook
 from realname_registry.imports.jobs import job_out, start_import, visible_job
 from realname_registry.imports.runner import run_inline
 from realname_registry.imports.sealed import COPY_CONTEXT, open_bytes
-from realname_registry.models import ImportJob
+from realname_registry.models import ImportJob, ImportRow
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 INLINE_BYTES = 64 * 1024  # a file this small (a few hundred rows) is imported before the answer
@@ -63,6 +63,18 @@ class ImportOut(Schema):
     finished_at = fields.DateTime(allow_none=True)
 
 
+class ReasonOut(Schema):
+    field = fields.String()
+    reason = fields.String()
+    message = fields.String()
+    message_zh = fields.String()
+
+
+class FailedRowOut(Schema):
+    row_number = fields.Integer(metadata={"description": "The row's number in the uploaded sheet (原行号)."})
+    reasons = fields.List(fields.Nested(ReasonOut), metadata={"description": "Every reason the row failed."})
+
+
 @imports.route("/template")
 class Template(MethodView):
     @allow(*EMPLOYERS)
@@ -89,7 +101,8 @@ class Imports(MethodView):
         target = form["project_id"] if form["kind"] == "workers" else form["team_id"]
         if not target:
             field = "project_id" if form["kind"] == "workers" else "team_id"
-            raise Problem(422, f"{field}_missing", f"Give the {field.replace('_', ' ')} of the import", field=field)
+            raise Problem(422, f"{field}_missing", f"Give the {field.replace('_', ' ')} of the import", field=field,
+                          message_zh=f"请填写导入所需的 {field}。")
         upload, keyring, db = files["file"], request_keyring(), service_context().db
         content = upload.read()
         job, created = start_import(db, keyring, current_caller(), kind=form["kind"], target=target,
@@ -137,6 +150,23 @@ class ImportErrors(MethodView):
         with service_context().db.transaction() as session:
             job = visible_job(session, current_caller(), import_id)
         if job.error_copy_enc is None:
-            raise Problem(404, "no_failed_rows", "No row of this import failed (or it is still running)")
+            raise Problem(404, "no_failed_rows", "No row of this import failed (or it is still running)",
+                          message_zh="该导入没有失败的行（或仍在处理中）：无需下载错误表。")
         return Response(open_bytes(request_keyring(), job.error_copy_enc, COPY_CONTEXT), mimetype=XLSX,
                         headers={"Content-Disposition": f"attachment; filename=errors-{job.id}.xlsx"})
+
+
+@imports.route("/<import_id>/failed-rows")
+class FailedRows(MethodView):
+    @allow(*EMPLOYERS, REGULATOR)
+    @imports.arguments(PageArgs, location="query")
+    @imports.response(200, page_schema(FailedRowOut, "FailedRowPage"))
+    @imports.alt_response(404, description="No import of yours has this id.")
+    def get(self, args: dict[str, Any], import_id: str) -> Any:
+        """The failed rows, each with every reason it failed (the error copy's 错误原因, for a program)."""
+        with service_context().db.transaction() as session:
+            job = visible_job(session, current_caller(), import_id)
+            query = select(ImportRow).where(ImportRow.job_id == job.id, ImportRow.outcome == "failed")
+            rows, next_cursor = keyset_page(session, query, ImportRow.position, args["limit"], args["cursor"])
+            return {"items": [{"row_number": r.row_number, "reasons": r.reasons or []} for r in rows],
+                    "next_cursor": next_cursor}

@@ -119,4 +119,5 @@ class Reference(MethodView):
             return [{"code": c, "name": n, "high_risk": c in HIGH_RISK_TRADES} for c, n in TRADES.items()]
         if table in ("banks", "ethnicities"):
             return [{"code": c, "name": n} for c, n in (BANKS if table == "banks" else ETHNICITIES).items()]
-        raise Problem(404, "table_not_found", "No such code table", "Tables: trades, banks, ethnicities.")
+        raise Problem(404, "table_not_found", "No such code table", "Tables: trades, banks, ethnicities.",
+                      message_zh="没有这个代码表：可选的有 trades（工种）、banks（银行）、ethnicities（民族）。")

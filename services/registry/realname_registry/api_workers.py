@@ -111,17 +111,20 @@ class OneWorker(MethodView):
 def _reveal(session: Any, out: dict[str, Any], args: dict[str, Any], worker: Any, employment: Any) -> None:
     caller, keyring, field = current_caller(), request_keyring(), args["reveal"]
     if not args["reason"]:
-        raise Problem(422, "reason_required", "Say why you need the full number", field="reason")
+        raise Problem(422, "reason_required", "Say why you need the full number", field="reason",
+                      message_zh="查看完整号码须说明理由：请填写理由（reason）。")
     if not (REGULATOR in caller.roles or (employment is not None and employment.status == "active"
                                           and caller.acts_for(employment.employer_id))):
-        raise Problem(403, "reveal_forbidden", "Only the current employer or a regulator sees the full number")
+        raise Problem(403, "reveal_forbidden", "Only the current employer or a regulator sees the full number",
+                      message_zh="只有现用人单位或监管部门可以查看完整号码。")
     if field == "id_number":
         out["id_number"] = ID_NUMBER.open(keyring, worker.id_number_enc)
     elif field == "phone":
         out["phone"] = PHONE.open(keyring, worker.phone_enc)
     else:
         if employment is None:
-            raise Problem(404, "employment_missing", "This worker has no employment with a wage card")
+            raise Problem(404, "employment_missing", "This worker has no employment with a wage card",
+                          message_zh="该工人没有带工资卡的用工记录。")
         out["wage_card_number"] = WAGE_CARD.open(keyring, employment.wage_card_number_enc)
     record_audit(session, OUTBOX, action="privacy.reveal", actor=caller, subject=worker.id, field=field,
                  reason=args["reason"])

@@ -23,7 +23,9 @@ def register_enterprise(db: Database, name: str, uscc: str, kind: str) -> Enterp
     uscc = normalise_uscc(uscc)
     why = uscc_problem(uscc)
     if why:
-        raise Problem(422, "uscc_invalid", "The unified social credit code is not valid", why, field="uscc")
+        raise Problem(422, "uscc_invalid", "The unified social credit code is not valid", why, field="uscc",
+                      message_zh="统一社会信用代码不正确（应为18位，不含 I、O、Z、S、V，末位为校验位）：请对照营业执照"
+                                 "逐位核对。")
     try:
         with db.transaction() as session:
             existing = _by_uscc(session, uscc)
@@ -61,7 +63,8 @@ def get_enterprise(db: Database, enterprise_id: str, caller: Caller) -> Enterpri
     with db.transaction() as session:
         found = session.scalars(select(Enterprise).where(Enterprise.id == enterprise_id)).first()
     if found is None or not (caller.acts_for(enterprise_id) or caller.roles & {REGULATOR, ADMIN, SERVICE}):
-        raise Problem(404, "enterprise_not_found", "No enterprise has this id", enterprise_id=enterprise_id)
+        raise Problem(404, "enterprise_not_found", "No enterprise has this id", enterprise_id=enterprise_id,
+                      message_zh="找不到该单位：请核对单位编号。")
     return found
 
 
@@ -71,4 +74,5 @@ def _by_uscc(session: Session, uscc: str) -> Enterprise | None:
 
 def _already(existing: Enterprise) -> Problem:
     return Problem(409, "enterprise_exists", "An enterprise with this credit code is already registered",
-                   f"It was registered as {existing.name}.", existing=EnterpriseSchema().dump(existing))
+                   f"It was registered as {existing.name}.", existing=EnterpriseSchema().dump(existing),
+                   message_zh=f"该统一社会信用代码的单位已登记（名称：{existing.name}），无需重复登记。")

@@ -31,5 +31,6 @@ def known_project(session: Session, project_id: str) -> Project:
     if project is None:
         raise Problem(422, "project_unknown", "No project has this id",
                       "Take the id from the project's registration; a project registered a moment ago "
-                      "is known here within seconds.", field="project_id", project_id=project_id)
+                      "is known here within seconds.", field="project_id", project_id=project_id,
+                      message_zh="找不到该项目：请从项目登记信息中复制项目编号；刚登记的项目需几秒后才能查到。")
     return project

@@ -74,7 +74,8 @@ def search_query(session: Session, keyring: Keyring, filters: WorkerFilters, *, 
         raise ValueError("limit must be at least 1")
     if filters.status not in STATUSES:
         raise Problem(422, "status_query", "The status to search for is not one of active, ended, all",
-                      field="status")
+                      field="status",
+                      message_zh="状态只能是 active（在职）、ended（已离职）或 all（全部）：请重新选择。")
     after = _after(cursor)
     dialect = session.get_bind().dialect.name
     if employer_id is not None:
@@ -193,5 +194,6 @@ def _after(cursor: str | None) -> int | None:
     after = position.get("after")
     if type(after) is not int:
         raise Problem(400, "cursor_invalid", "The cursor is not one this list gave out",
-                      "Start again without a cursor.")
+                      "Start again without a cursor.",
+                      message_zh="翻页标记无效：请不带 cursor 从第一页重新查询。")
     return after

@@ -106,7 +106,8 @@ def _typed(query: str) -> str:
                     if not c.isspace()).strip(NAME_DOT)
     if not set(typed) - WILDCARDS - {NAME_DOT}:
         raise Problem(422, "name_query", "The name to search for has no characters of a name",
-                      "Give one or more characters of the worker's name (wildcards are not needed).", field="name")
+                      "Give one or more characters of the worker's name (wildcards are not needed).", field="name",
+                      message_zh="查询的姓名中没有汉字或字母：请输入工人姓名中的一个或几个字（不需要通配符）。")
     return typed
 
 

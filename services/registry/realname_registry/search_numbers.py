@@ -46,7 +46,8 @@ def id_number_condition(keyring: Keyring, query: str,
         return worker.id_tail_bidx == tail_index(keyring, ID_TAIL_FIELD, value)
     raise Problem(422, "id_number_query", "Give the whole ID number or its last four characters",
                   f"{len(value)} characters were given: search by all {ID_LENGTH}, or by the last {TAIL} as "
-                  "the masked number shows them.", field="id_number")
+                  "the masked number shows them.", field="id_number",
+                  message_zh=f"请输入完整的身份证号码（{ID_LENGTH}位）或末{TAIL}位，当前输入了{len(value)}位。")
 
 
 def phone_condition(keyring: Keyring, query: str,
@@ -60,4 +61,5 @@ def phone_condition(keyring: Keyring, query: str,
             return worker.phone_tail_bidx == tail_index(keyring, PHONE_TAIL_FIELD, value)
     raise Problem(422, "phone_query", "Give the whole mobile number or its last four digits",
                   f"Search by all {MOBILE_LENGTH} digits, or by the last {TAIL} as the masked number shows them.",
-                  field="phone")
+                  field="phone",
+                  message_zh=f"请输入完整的手机号码（{MOBILE_LENGTH}位）或末{TAIL}位。")

@@ -24,7 +24,8 @@ def create_team(db: Database, caller: Caller, project_id: str, name: str) -> Tea
     employer_id = employer_of(caller)
     name = unicodedata.normalize("NFKC", name).strip()
     if not name:
-        raise Problem(422, "team_name_missing", "Give the team a name", field="name")
+        raise Problem(422, "team_name_missing", "Give the team a name", field="name",
+                      message_zh="请填写班组名称。")
     try:
         with db.transaction() as session:
             known_project(session, project_id)
@@ -46,13 +47,15 @@ def _refuse_duplicate(session: Session, employer_id: str, project_id: str, name:
                                                   Team.name == name)).first()
     if existing is not None:  # R16: no duplicate teams, so no workers duplicated across them
         raise Problem(409, "team_exists", "You already have a team of this name on this project",
-                      "Use the existing team.", existing=team_out(session, existing))
+                      "Use the existing team.", existing=team_out(session, existing),
+                      message_zh="贵单位在该项目上已有同名班组：请使用已有班组（见 existing），或换一个名称。")
 
 
 def visible_team(session: Session, caller: Caller, team_id: str) -> Team:
     team = session.scalars(select(Team).where(Team.id == team_id)).first()
     if team is None or not (reads_all(caller) or caller.acts_for(team.employer_id)):
-        raise Problem(404, "team_not_found", "No team of yours has this id", team_id=team_id)
+        raise Problem(404, "team_not_found", "No team of yours has this id", team_id=team_id,
+                      message_zh="找不到贵单位的这个班组：请核对班组编号。")
     return team
 
 
@@ -75,7 +78,8 @@ def name_leader(session: Session, caller: Caller, team_id: str, worker_id: str) 
                                                       Employment.status == "active")).first()
     if member is None or member.team_id != team.id:
         raise Problem(422, "leader_not_in_team", "The leader must be a worker of this team",
-                      "Put the worker in the team first (edit their employment's team_id).", field="worker_id")
+                      "Put the worker in the team first (edit their employment's team_id).", field="worker_id",
+                      message_zh="班组长必须是本班组的工人：请先把该工人编入本班组（修改其用工信息的班组）。")
     appoint(session, team, worker_id)
     return team
 

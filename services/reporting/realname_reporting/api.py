@@ -16,6 +16,7 @@ from realname_kit.audit import OUTCOMES
 from realname_kit.auth import allow
 from realname_kit.openapi import Blueprint
 from realname_kit.pagination import PageArgs, page_schema
+from realname_kit.schema_errors import FieldRefusal
 from realname_kit.timeutil import utcnow
 from realname_kit.web import service_context
 from realname_reporting.audit_log import EXPORT_ROW_LIMIT, AuditFilter, Export, browse_audit, entry_view
@@ -79,7 +80,8 @@ class AuditFilterArgs(Schema):
     @validates_schema
     def _range(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if data.get("since") and data.get("until") and data["since"] >= data["until"]:
-            raise ValidationError("from must be before to", "to")
+            raise ValidationError(FieldRefusal("from must be before to", reason="range_reversed",
+                                               message_zh="开始时间（from）须早于结束时间（to）：请核对。"), "to")
 
 
 class AuditPageArgs(AuditFilterArgs, PageArgs):

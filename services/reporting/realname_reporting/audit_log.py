@@ -111,7 +111,8 @@ def _position(cursor: str | None) -> tuple[datetime, int] | None:
         at, seq = None, None
     if at is None or at.tzinfo is None or type(seq) is not int:
         raise Problem(400, "cursor_invalid", "The cursor is not one this list gave out",
-                      "Start again without a cursor.")
+                      "Start again without a cursor.",
+                      message_zh="翻页标记无效：请不带 cursor 从第一页重新查询。")
     return at, seq
 
 
@@ -166,7 +167,9 @@ class Export:
         if count > row_limit:
             raise Problem(422, "export_too_large", "Too many audit entries match to export at once",
                           f"More than {row_limit} entries match; narrow the time range (from, to) or the filters.",
-                          row_limit=row_limit)
+                          row_limit=row_limit,
+                          message_zh=f"符合条件的审计记录超过 {row_limit} 条，不能一次导出：请缩小时间范围（from、to）"
+                                     "或增加筛选条件。")
         return cls(db, filters, up_to)
 
     def rows(self) -> Iterator[tuple[str, ...]]:

@@ -70,6 +70,7 @@ def _too_many(decision: Decision, scope: list[str]) -> Response:
     whom = {"ip": "from this address", "acct": "for this account", "sub": "by this caller"}[by]
     response = problem_response(429, "rate_limited", "Too many requests",
                                 f"{what} {whom} are over their limit; try again in {decision.retry_after} s.",
-                                retry_after=decision.retry_after)
+                                retry_after=decision.retry_after,
+                                message_zh=f"操作太频繁：请 {decision.retry_after} 秒后再试。")
     response.headers["Retry-After"] = str(decision.retry_after)
     return response

@@ -49,7 +49,8 @@ def install_request_limits(app: Flask, max_bytes: int, *, max_upload_bytes: int 
             return
         if not request.is_json:
             raise Problem(415, "unsupported_media_type", "Send the body as JSON",
-                          f"Content-Type is {request.mimetype or 'missing'!r}; use application/json.")
+                          f"Content-Type is {request.mimetype or 'missing'!r}; use application/json.",
+                          message_zh="提交的格式不对：请以 JSON（application/json）提交。")
         charset = request.mimetype_params.get("charset", "utf-8").lower()
         data = request.get_data(cache=True)
         rewind_body()
@@ -89,7 +90,8 @@ class _Refused(Exception):
 
 
 def _invalid(detail: str) -> Any:
-    raise Problem(400, "json_invalid", "The JSON body is not valid", detail)
+    raise Problem(400, "json_invalid", "The JSON body is not valid", detail,
+                  message_zh="提交的 JSON 格式不对：请检查后重新提交。")
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -135,7 +137,8 @@ def _no_nul_in_the_address() -> None:
     """A NUL in the path or the query: nothing may hold one (PostgreSQL refuses it in text)."""
     if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
         raise Problem(400, "nul_character", "The address has a NUL character (%00)",
-                      "Remove it: no identifier or filter contains one.")
+                      "Remove it: no identifier or filter contains one.",
+                      message_zh="地址中含有空字符（%00）：请删去后重试。")
 
 
 def _too_large(max_bytes: int) -> RequestEntityTooLarge:

@@ -34,7 +34,9 @@ def start_import(db: Database, keyring: Keyring, caller: Caller, *, kind: str, t
     employer_id = employer_of(caller)
     if not content.startswith(XLSX_MAGIC):
         raise Problem(415, "not_an_xlsx", "The file is not an Excel workbook (.xlsx)",
-                      "Save it as .xlsx (Excel 2007 or later), or start from the template.", field="file")
+                      "Save it as .xlsx (Excel 2007 or later), or start from the template.", field="file",
+                      message_zh="文件不是 Excel 工作簿（.xlsx）：请另存为 .xlsx（Excel 2007 及以上），或从导入模板开"
+                                 "始填写。")
     sha = hashlib.sha256(content).hexdigest()
     try:
         with db.transaction() as session:
@@ -73,7 +75,8 @@ def _same_file(session: Session, employer_id: str, kind: str, target: str, sha: 
 def visible_job(session: Session, caller: Caller, job_id: str) -> ImportJob:
     job = session.scalars(select(ImportJob).where(ImportJob.id == job_id)).first()
     if job is None or not (caller.acts_for(job.employer_id) or reads_all(caller)):
-        raise Problem(404, "import_not_found", "No import of yours has this id", import_id=job_id)
+        raise Problem(404, "import_not_found", "No import of yours has this id", import_id=job_id,
+                      message_zh="找不到贵单位的这次导入：请核对编号。")
     return job
 
 

@@ -18,7 +18,9 @@ def employer_of(caller: Caller) -> str:
     if caller.enterprise_id is None or not caller.roles & set(EMPLOYERS):
         raise Problem(403, "not_an_employer", "Only an employer registers and changes workers",
                       "Log in with the certificate of the labour company (or general contractor) that holds "
-                      "the labour contract.")
+                      "the labour contract.",
+                      message_zh="只有用人单位才能登记和修改工人：请用持有劳动合同的劳务公司（或总承包单位）的数字证书"
+                                 "登录。")
     return caller.enterprise_id
 
 
@@ -45,7 +47,8 @@ def visible(session: Session, caller: Caller, worker_id: str, *, for_update: boo
         ordered = employments.order_by((Employment.status == "active").desc(), Employment.seq.desc())
         employment = session.scalars(ordered.limit(1)).first()
     if worker is None or (employment is None and not sees_all):
-        raise Problem(404, "worker_not_found", "No worker of yours has this id", worker_id=worker_id)
+        raise Problem(404, "worker_not_found", "No worker of yours has this id", worker_id=worker_id,
+                      message_zh="找不到贵单位的这名工人：请核对工人编号。")
     team = team_by_id(session, employment.team_id) if employment is not None else None
     return worker, employment, team
 

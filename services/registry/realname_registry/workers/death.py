@@ -47,7 +47,8 @@ def record_death(session: Session, caller: Caller, worker_id: str, request: dict
     ending = employment if employment is not None and employment.status == "active" else None
     if ending is None and not overseer:  # an employer acts only on the worker it employs now
         raise Problem(409, "employment_ended", "This worker's employment with you has ended",
-                      "Their current employer, or a regulator, records the death.", worker_id=worker_id)
+                      "Their current employer, or a regulator, records the death.", worker_id=worker_id,
+                      message_zh="该工人与贵单位的用工已结束：死亡由其现用人单位或监管部门登记。")
     died_on, evidence_id = request["died_on"], request.get("evidence_id")
     note = (request.get("note") or "").strip() or None
     _check(session, caller, worker, died_on=died_on, evidence_id=evidence_id, today=today, overseer=overseer)
@@ -76,16 +77,20 @@ def record_death(session: Session, caller: Caller, worker_id: str, request: dict
 def _check(session: Session, caller: Caller, worker: Worker, *, died_on: date, evidence_id: str | None,
            today: date, overseer: bool) -> None:
     if died_on > today:
-        raise Problem(422, "died_on_in_future", "A death is recorded on or after its day", field="died_on")
+        raise Problem(422, "died_on_in_future", "A death is recorded on or after its day", field="died_on",
+                      message_zh="死亡日期不能晚于今天：请核对日期。")
     if died_on < worker.birth_date:
         raise Problem(422, "died_on_before_birth", "The date is before the worker's birth",
-                      f"The worker was born on {worker.birth_date}.", field="died_on")
+                      f"The worker was born on {worker.birth_date}.", field="died_on",
+                      message_zh=f"死亡日期早于工人的出生日期（{worker.birth_date}）：请核对日期。")
     evidence = session.get(EvidenceFile, evidence_id) if evidence_id else None
     if evidence_id and (evidence is None or not (overseer or caller.acts_for(evidence.employer_id))):
         raise Problem(422, "evidence_unknown", "No evidence file of yours has this id",
-                      "Upload it to /api/v1/registry/evidence first and give the id it answers.", field="evidence_id")
+                      "Upload it to /api/v1/registry/evidence first and give the id it answers.", field="evidence_id",
+                      message_zh="找不到贵单位的这个证明文件：请先上传证明文件，再填写返回的编号。")
     # R25 as for a late resignation; the death is its own reason (the note is optional), the certificate its evidence.
     if "evidence" in late_entry_lacks(died_on, today, reason=None, evidence=evidence is not None):
         raise Problem(422, "evidence_required", "A date before today needs an evidence file",
                       "Upload the death certificate (PDF or JPEG) to /api/v1/registry/evidence and give its id.",
-                      field="evidence_id")
+                      field="evidence_id",
+                      message_zh="登记今天以前的死亡须附证明：请上传死亡证明（PDF 或 JPEG），并填写返回的编号。")

@@ -41,18 +41,22 @@ def edit_worker(session: Session, keyring: Keyring, caller: Caller, worker_id: s
     worker, employment, _ = visible(session, caller, worker_id, for_update=True)
     if employment is None or employment.status != "active":
         raise Problem(409, "employment_ended", "This worker's employment with you has ended",
-                      "Register them again to employ them again.", worker_id=worker_id)
+                      "Register them again to employ them again.", worker_id=worker_id,
+                      message_zh="该工人与贵单位的用工已结束：如需再次用工，请重新登记。")
     current = _body_of(keyring, worker, employment)
     wanted = _merged(current, patch)
     changes = _changes(current, wanted)
     if if_match is None:
         raise Problem(428, "if_match_required", "Send the ETag you read as If-Match",
-                      "So that an edit made meanwhile by someone else is never overwritten (R11).")
+                      "So that an edit made meanwhile by someone else is never overwritten (R11).",
+                      message_zh="缺少版本信息：请先读取该工人，再带上其 ETag（If-Match）提交修改，以免覆盖他人的修改"
+                                 "（R11）。")
     if not changes:
         return worker, employment, team_by_id(session, employment.team_id), []
     if if_match.strip() not in (etag(worker), "W/" + etag(worker)):
         raise Problem(412, "edited_meanwhile", "Someone changed this worker since you read it",
-                      "Read it again, re-apply your change and send the new ETag.", current_version=worker.version)
+                      "Read it again, re-apply your change and send the new ETag.", current_version=worker.version,
+                      message_zh="该工人的信息在您读取后已被他人修改：请重新读取，在最新信息上再做修改后提交。")
     _refuse_identity_edits(worker, changes)
     team = team_of(session, wanted["employment"].get("team_id"), employer_id)
     findings = [f for f in check_registration(wanted, today, project_completion(session, team))
@@ -110,11 +114,14 @@ def _refuse_identity_edits(worker: Worker, changes: dict[str, list[Any]]) -> Non
     if "identity.id_number" in changes:
         raise Problem(422, "id_number_not_editable", "An ID number cannot be changed",
                       "A wrong number is another person: record a resignation of this registration and "
-                      "register the person with the right number.", field="identity.id_number")
+                      "register the person with the right number.", field="identity.id_number",
+                      message_zh="身份证号码不能修改：号码错了就是另一个人，请为本登记办理离职，再用正确的号码重新登记"
+                                 "。")
     if worker.identity_status == "verified" and any(k.startswith("identity.") for k in changes):
         raise Problem(422, "identity_verified", "A verified card's fields cannot be typed over",
                       "They come from the card read (R1); read the card again if it was renewed.",
-                      field=next(k for k in changes if k.startswith("identity.")))
+                      field=next(k for k in changes if k.startswith("identity.")),
+                      message_zh="已核验的身份证信息不能手工修改：信息来自读卡（R1），如证件已换发，请重新读卡。")
 
 
 def _concerns(field: str, changes: dict[str, list[Any]]) -> bool:

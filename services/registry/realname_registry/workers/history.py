@@ -51,7 +51,8 @@ def history_page(session: Session, worker_id: str, *, employer_id: str | None, s
     if position is not None:
         after = position.get("after")
         if not isinstance(after, int):
-            raise Problem(400, "cursor_invalid", "The cursor is not one this list gave out")
+            raise Problem(400, "cursor_invalid", "The cursor is not one this list gave out",
+                          message_zh="翻页标记无效：请不带 cursor 从第一页重新查询。")
         query = query.where(HistoryEntry.seq > after)
     rows = list(session.scalars(query.order_by(HistoryEntry.seq).limit(limit + 1)))
     if len(rows) <= limit:

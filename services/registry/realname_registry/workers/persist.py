@@ -81,7 +81,8 @@ def _refusal(session: Session, p: Prepared, worker: Worker | None, *, employed: 
              employer_id: str, seen: set[str]) -> Problem | None:
     if p.number_index in seen:
         return Problem(409, "duplicate_in_batch", "This person is already registered earlier in the same batch",
-                       "Each worker appears once: remove the repeated row.")
+                       "Each worker appears once: remove the repeated row.",
+                       message_zh="此人在本批中已出现过：每名工人只填一次，请删去重复的行。")
     if worker is None:
         return None
     if worker.deceased_on is not None:  # R24: a death is final; registering the person again is a mistake
@@ -95,7 +96,9 @@ def _refusal(session: Session, p: Prepared, worker: Worker | None, *, employed: 
     if identity["status"] != "verified" and identity["name"] != worker.name:
         return Problem(422, "identity_differs", "This ID number is registered under another name",
                        f"It belongs to {worker.name[0]}{'*' * (len(worker.name) - 1)}: check the number "
-                       "against the card.", field="identity.id_number")
+                       "against the card.", field="identity.id_number",
+                       message_zh=f"该身份证号码已登记在另一个姓名（{worker.name[0]}{'*' * (len(worker.name) - 1)}）下"
+                                  "：请对照身份证核对号码。")
     return None
 
 

@@ -98,16 +98,20 @@ def identity_of(session: Session, keyring: Keyring, body: dict[str, Any], employ
     if read_id is None:
         if not body.get("identity"):
             raise Problem(422, "identity_missing", "Give the card read, or the card's fields typed in",
-                          field="identity")
+                          field="identity",
+                          message_zh="请选择读卡记录，或手工填写身份证上的信息。")
         return {**body["identity"], "status": "unverified", "read_id": None}
     if body.get("identity"):
         raise Problem(422, "identity_from_card_read", "Leave the identity out: the card read fills it in",
-                      "The fields of a verified card cannot be typed over (R1).", field="identity")
+                      "The fields of a verified card cannot be typed over (R1).", field="identity",
+                      message_zh="选用读卡记录时不要再填写身份信息：身份证信息由读卡带入，不能手工改写（R1）。")
     read = session.get(CardRead, read_id)
     if read is None or read.employer_id != employer_id:
         raise Problem(422, "card_read_unknown", "No verified card read of yours has this id",
                       "A read is usable once the identity service has verified it; until then, register "
-                      "by hand and the worker is verified when it is.", field="card_read_id")
+                      "by hand and the worker is verified when it is.", field="card_read_id",
+                      message_zh="找不到贵单位已核验的这次读卡：读卡核验通过后才能使用；在此之前请手工登记，核验通过后"
+                                 "工人自动变为已核验。")
     return {"name": read.name, "sex": read.sex, "ethnicity": read.ethnicity, "birth_date": read.birth_date,
             "address": read.address, "issuing_authority": read.issuing_authority, "valid_from": read.valid_from,
             "valid_to": read.valid_to, "id_number": READ_ID_NUMBER.open(keyring, read.id_number_enc),
@@ -121,7 +125,8 @@ def team_of(session: Session, team_id: str | None, employer_id: str) -> Team | N
     if team is None or team.employer_id != employer_id:
         raise Problem(422, "team_unknown", "You have no team with this id",
                       "Create the team on its project first (POST /api/v1/registry/teams).",
-                      field="employment.team_id")
+                      field="employment.team_id",
+                      message_zh="贵单位没有这个班组：请先在项目上建立班组。")
     return team
 
 
@@ -130,7 +135,9 @@ def _employer_may_employ(caller: Caller, body: dict[str, Any]) -> None:
         raise Problem(403, "general_contractor_site_staff_only",
                       "A general contractor registers only its own site staff",
                       "Security guards, cleaners and the like are registered by you as their employer "
-                      "(category site_staff, R13); construction workers by their labour company.")
+                      "(category site_staff, R13); construction workers by their labour company.",
+                      message_zh="总承包单位只能登记本单位的现场管理服务人员（保安、保洁等，类别选 site_staff，R13）；"
+                                 "施工工人由其劳务公司登记。")
 
 
 def _category(body: dict[str, Any]) -> str:

@@ -19,7 +19,8 @@ def resign_batch(db: Database, caller: Caller, items: Sequence[dict[str, Any]], 
     results = []
     for item in items:
         if item["worker_id"] in seen:
-            results.append(_refused(item, Problem(422, "duplicate_item", "This worker is twice in the batch")))
+            results.append(_refused(item, Problem(422, "duplicate_item", "This worker is twice in the batch",
+                                                  message_zh="该工人在本批中出现了两次：请删去重复的一条。")))
             continue
         seen.add(item["worker_id"])
         try:
