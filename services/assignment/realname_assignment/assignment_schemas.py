@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from realname_assignment.assignment_rules import ACCEPT, MAX_BATCH, REJECT, STATUSES
+from realname_kit.formats import Instant
 from realname_kit.pagination import PageArgs, page_schema
 
 ID = validate.Length(min=1, max=36)
@@ -55,13 +56,13 @@ class AssignmentSchema(Schema):
     employer_id = fields.String()
     team_id = fields.String(allow_none=True)
     status = fields.String(metadata={"description": ", ".join(STATUSES)})
-    requested_at = fields.DateTime()
+    requested_at = Instant()
     requested_by = fields.String()
-    decided_at = fields.DateTime(allow_none=True)
+    decided_at = Instant(allow_none=True)
     decided_by = fields.String(allow_none=True)
-    entry_at = fields.DateTime(allow_none=True, metadata={"description": "The moment of acceptance (R19)."})
+    entry_at = Instant(allow_none=True, metadata={"description": "The moment of acceptance (R19)."})
     rejection_reason = fields.String(allow_none=True)
-    exited_at = fields.DateTime(allow_none=True)
+    exited_at = Instant(allow_none=True)
     exit_cause = fields.String(allow_none=True, metadata={
         "description": "`employment_ended`, `deceased`, `contract_completed`, `project_completed` (R24)."})
     version = fields.Integer()
@@ -103,7 +104,7 @@ class DecisionOut(Schema):
                                                      "`already_rejected` (answered as it stands), or `refused`."})
     status = fields.String(allow_none=True)
     worker_id = fields.String()
-    entry_at = fields.DateTime(allow_none=True)
+    entry_at = Instant(allow_none=True)
     reason = fields.String(metadata={"description": "Why refused: `assignment_not_found`, `already_decided`, "
                                                     "`withdrawn`, `exited`, `contract_completed`, `resigned`, …"})
     message = fields.String()
