@@ -53,8 +53,17 @@ class AssignmentSchema(Schema):
     contract_id = fields.String()
     worker_id = fields.String()
     worker_name = fields.String()
+    id_number = fields.String(allow_none=True, metadata={
+        "description": "The worker's ID number masked as the registry shows it (R4): region and last four."})
+    phone = fields.String(allow_none=True, metadata={"description": "The worker's phone, masked (R4)."})
+    identity_status = fields.String(allow_none=True, metadata={
+        "description": "verified, unverified (typed in, not yet checked by the authority) or rejected (R1-R3)."})
+    trade_code = fields.String(allow_none=True)
     employer_id = fields.String()
+    employer_name = fields.String(allow_none=True)
+    employer_uscc = fields.String(allow_none=True, metadata={"description": "The employer's credit code."})
     team_id = fields.String(allow_none=True)
+    team_name = fields.String(allow_none=True)
     status = fields.String(metadata={"description": ", ".join(STATUSES)})
     requested_at = Instant()
     requested_by = fields.String()
