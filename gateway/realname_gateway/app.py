@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, redirect, url_for
 
 from realname_gateway.auth.api import auth
-from realname_gateway.auth.context import AuthContext, login_attempt
+from realname_gateway.auth.context import AuthContext, challenge_request, login_attempt
 from realname_gateway.docs import docs_blueprint
 from realname_gateway.document import MergedDocument
 from realname_gateway.fanout import ask_all
@@ -18,6 +18,7 @@ from realname_gateway.proxy import proxy_blueprint
 from realname_gateway.upstream import HttpUpstream, Upstream
 from realname_kit.auth import ANYONE, TokenVerifier, allow, install_access_control
 from realname_kit.db import Database
+from realname_kit.formats import PlatformJSONProvider
 from realname_kit.hardening import (
     install_rate_limits,
     install_request_limits,
@@ -41,7 +42,7 @@ def create_app(settings: Settings | None = None, upstreams: Mapping[str, Upstrea
         upstreams = {name: HttpUpstream(settings.service_url(name), settings.http_timeout,
                                         probe_timeout=HEALTH_TIMEOUT - 0.5) for name in SERVICES}
     app = Flask("realname_gateway", static_folder=None)
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json = PlatformJSONProvider(app)
     app.extensions["realname_auth"] = AuthContext(settings, db or Database(settings.database_url_for("gateway")),
                                                   upstreams)
     own = _own_api(app)
@@ -56,7 +57,9 @@ def create_app(settings: Settings | None = None, upstreams: Mapping[str, Upstrea
     install_access_control(app, TokenVerifier(settings.auth_public_key_file, settings.auth_issuer,
                                               settings.auth_audience))
     install_rate_limits(app, limiter_from_settings(settings), login_rate=parse_rate(settings.rate_limit_login),
-                        write_rate=parse_rate(settings.rate_limit_write), login_paths=login_attempt)
+                        write_rate=parse_rate(settings.rate_limit_write), login_paths=login_attempt,
+                        login_address_rate=parse_rate(settings.rate_limit_login_address),
+                        challenge_rate=parse_rate(settings.rate_limit_challenge), challenge_paths=challenge_request)
     install_request_metrics(app, "gateway")
     return app
 

@@ -95,6 +95,14 @@ def test_a_project_from_registration_to_exit_through_the_contract_chain(platform
     li = register_worker(labour_b, pid, "机电一班", "李卫东")
     on_la, on_lb = assign(labour, la, zhang), assign(labour_b, lb, li)
 
+    # the decision list shows whom the project manager admits (R19): masked numbers (R4), status, team, employer
+    [waiting] = ok(pm.call("GET", f"{API}/assignments", params={"side": "using", "status": "requested"}))["items"]
+    shown = ok(labour.call("GET", f"/api/v1/registry/workers/{zhang}"))
+    assert (waiting["worker_name"], waiting["id_number"], waiting["phone"]) == ("张建国", shown["id_number"],
+                                                                               shown["phone"])
+    assert "*" in waiting["id_number"] and waiting["identity_status"] == "unverified"
+    assert (waiting["team_name"], waiting["employer_name"], waiting["employer_uscc"]) == ("钢筋一班", *LABOUR[::-1])
+
     key = {"Idempotency-Key": str(uuid.uuid4())}
     decided = ok(pm.call("POST", f"{API}/decisions", json={"items": [
         {"assignment_id": on_la, "decision": "accept"}]}, headers=key))

@@ -96,8 +96,9 @@ class World:
 def _build(stack: Stack) -> World:
     """``build_platform`` with login and write limits raised: every call of this module comes from one address."""
     stack.migrate(*SERVICES, "gateway")
-    settings = Settings.from_env(stack.env(REALNAME_RATE_LIMIT_LOGIN="100000/minute",
-                                           REALNAME_RATE_LIMIT_WRITE="100000/minute"))
+    high = "100000/minute"
+    settings = Settings.from_env(stack.env(REALNAME_RATE_LIMIT_LOGIN=high, REALNAME_RATE_LIMIT_WRITE=high,
+                                           REALNAME_RATE_LIMIT_LOGIN_ADDRESS=high, REALNAME_RATE_LIMIT_CHALLENGE=high))
     ensure_development_secrets(settings)
     apps = {name: create_service_app(load_spec(name), settings, stack.db(name)) for name in SERVICES}
     gateway = create_gateway(settings, {name: WsgiUpstream(app) for name, app in apps.items()}, stack.db("gateway"))

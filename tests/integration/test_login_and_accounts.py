@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from realname_gateway.certs.devca import revoke
+from realname_kit.settings import Settings
 from tests.support.platform import Platform, bearer, build_platform
 from tests.support.stack import Stack
 
@@ -184,3 +185,18 @@ def test_password_guessing_from_one_address_is_slowed_down_with_429_and_retry_af
     assert [a.status_code for a in answers] == [401, 401, 401, 429]
     assert answers[-1].get_json()["reason"] == "rate_limited"
     assert int(answers[-1].headers["Retry-After"]) > 0
+
+
+def test_thirty_clerks_behind_one_address_log_in_with_certificates_at_eight(stack: Stack) -> None:
+    defaults = Settings.from_env({})  # the shipped limits, in the in-process limiter
+    platform = build_platform(stack, defaults.rate_limit_login,
+                              REALNAME_RATE_LIMIT_LOGIN_ADDRESS=defaults.rate_limit_login_address,
+                              REALNAME_RATE_LIMIT_CHALLENGE=defaults.rate_limit_challenge)
+    assert platform.certificate_login(platform.certificate(*LABOUR), "labour").status_code == 200
+    clerks = [platform.certificate(*LABOUR, operator=f"文员{i}") for i in range(30)]
+    answers = [platform.certificate_login(clerk) for clerk in clerks]
+    assert [a.status_code for a in answers] == [200] * 30, answers[-1].get_json()
+    # the challenges were not counted as failed logins: failures from this address are still all admitted
+    failures = [platform.password_login("nobody", "wrong") for _ in range(10)]
+    assert [f.status_code for f in failures] == [401] * 10
+    assert platform.password_login("nobody", "wrong").get_json()["reason"] == "rate_limited"  # per account

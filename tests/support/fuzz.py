@@ -101,6 +101,8 @@ class FuzzPlatform:
 def build_fuzz_platform(stack: Stack) -> FuzzPlatform:
     stack.migrate(*SERVICES, "gateway")
     settings = Settings.from_env(stack.env(REALNAME_RATE_LIMIT_LOGIN=HIGH_RATE, REALNAME_RATE_LIMIT_WRITE=HIGH_RATE,
+                                           REALNAME_RATE_LIMIT_LOGIN_ADDRESS=HIGH_RATE,
+                                           REALNAME_RATE_LIMIT_CHALLENGE=HIGH_RATE,
                                            REALNAME_ACCESS_TOKEN_SECONDS=str(TOKEN_SECONDS)))
     ensure_development_secrets(settings)
     upstreams = {name: WsgiUpstream(create_service_app(load_spec(name), settings, stack.db(name)))

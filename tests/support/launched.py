@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import signal
 import subprocess
 from pathlib import Path
@@ -15,6 +16,7 @@ from tests.support.infra import free_port
 from tests.support.stack import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
+HTTP_DATE = re.compile(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT")
 
 
 class Launched:
@@ -68,5 +70,9 @@ class ApiClient:
             self.session.headers["Authorization"] = f"Bearer {token}"
 
     def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        return self.session.request(method, f"{self.base}{path}", timeout=60, **kwargs)
+        """Every JSON answer of a flow is read for Flask's own date form: dates are ISO 8601 everywhere."""
+        response = self.session.request(method, f"{self.base}{path}", timeout=60, **kwargs)
+        if "json" in response.headers.get("Content-Type", ""):
+            assert not HTTP_DATE.search(response.text), f"{method} {path}: {response.text[:500]}"
+        return response
 

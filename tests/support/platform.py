@@ -49,10 +49,11 @@ class Platform:
         return self.client.post("/api/v1/auth/login/password", json={"username": username, "password": password})
 
 
-def build_platform(stack: Stack, login_rate: str = "1000/minute") -> Platform:
-    """Login attempts are limited per address, and a test client has one address: raise the limit."""
+def build_platform(stack: Stack, login_rate: str = "1000/minute", **env: str) -> Platform:
+    """Failed logins are limited per address, and a test client has one address: raise the limit."""
     stack.migrate(*SERVICES, "gateway")
-    settings = Settings.from_env(stack.env(REALNAME_RATE_LIMIT_LOGIN=login_rate))
+    settings = Settings.from_env(stack.env(**{"REALNAME_RATE_LIMIT_LOGIN": login_rate,
+                                              "REALNAME_RATE_LIMIT_LOGIN_ADDRESS": login_rate, **env}))
     ensure_development_secrets(settings)
     upstreams = {name: WsgiUpstream(create_service_app(load_spec(name), settings, stack.db(name)))
                  for name in SERVICES}

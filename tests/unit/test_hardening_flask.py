@@ -68,7 +68,13 @@ def plain_app(clock: FakeClock, max_bytes: int = MAX_BYTES) -> Flask:
 
     @app.post("/login")
     def login() -> Any:
-        return {"ok": True}
+        if request.get_json().get("password") == "right":
+            return {"ok": True}
+        return {"ok": False}, 401
+
+    @app.post("/challenge")
+    def challenge() -> Any:
+        return {"nonce": uuid.uuid4().hex}
 
     @app.post("/relay")
     def relay() -> Any:  # reads the raw stream, as the gateway's proxy does
@@ -94,7 +100,9 @@ def plain_app(clock: FakeClock, max_bytes: int = MAX_BYTES) -> Flask:
     install_correlation(app)
     install_problem_handlers(app)
     install_rate_limits(app, MemoryLimiter(clock), login_rate=parse_rate("3/minute"),
-                        write_rate=parse_rate("5/minute"), login_paths=login_account)
+                        write_rate=parse_rate("5/minute"), login_paths=login_account,
+                        login_address_rate=parse_rate("4/minute"), challenge_rate=parse_rate("6/minute"),
+                        challenge_paths=lambda r: r.path == "/challenge")
     install_request_limits(app, max_bytes)
     install_security_headers(app)
     return app
@@ -152,23 +160,52 @@ def test_anonymous_writers_do_not_share_one_bucket(client: FlaskClient) -> None:
         assert client.post("/things", json={}, **from_ip(f"10.2.0.{i}")).status_code == 200
 
 
-def test_login_attempts_are_limited_per_account(client: FlaskClient) -> None:
+def test_failed_logins_are_limited_per_account(client: FlaskClient) -> None:
     for i in range(3):
-        assert client.post("/login", json={"account": "alice"}, **from_ip(f"10.3.0.{i}")).status_code == 200
-    refused = client.post("/login", json={"account": " ALICE "}, **from_ip("10.3.0.9"))
+        assert client.post("/login", json={"account": "alice"}, **from_ip(f"10.3.0.{i}")).status_code == 401
+    refused = client.post("/login", json={"account": " ALICE ", "password": "right"}, **from_ip("10.3.0.9"))
     body = problem(refused, 429, "rate_limited")
     assert "account" in body["detail"] and int(refused.headers["Retry-After"]) == 20
-    assert client.post("/login", json={"account": "bob"}, **from_ip("10.3.0.9")).status_code == 200
+    assert client.post("/login", json={"account": "bob"}, **from_ip("10.3.0.9")).status_code == 401
 
 
-def test_login_attempts_are_limited_per_address(client: FlaskClient) -> None:
-    for name in ("a", "b", "c"):
-        assert client.post("/login", json={"account": name}, **from_ip("10.4.0.1")).status_code == 200
-    body = problem(client.post("/login", json={"account": "d"}, **from_ip("10.4.0.1")), 429, "rate_limited")
-    assert "address" in body["detail"]
-    # the refusal by address used none of d's attempts
+def test_failed_logins_are_limited_per_address(client: FlaskClient) -> None:
+    for name in ("a", "b", "c", "d"):
+        assert client.post("/login", json={"account": name}, **from_ip("10.4.0.1")).status_code == 401
+    body = problem(client.post("/login", json={"account": "e"}, **from_ip("10.4.0.1")), 429, "rate_limited")
+    assert "address" in body["detail"] and "Failed logins" in body["detail"]
+    # the refusal by address used none of e's attempts
     for _ in range(3):
-        assert client.post("/login", json={"account": "d"}, **from_ip("10.4.0.2")).status_code == 200
+        assert client.post("/login", json={"account": "e"}, **from_ip("10.4.0.2")).status_code == 401
+
+
+def test_logins_that_succeed_do_not_count_so_an_office_behind_one_address_logs_in(client: FlaskClient) -> None:
+    clerks = [client.post("/login", json={"account": f"clerk{i}", "password": "right"}, **from_ip("10.4.1.1"))
+              for i in range(30)]
+    assert [c.status_code for c in clerks] == [200] * 30
+    for _ in range(3):  # the same clerk again and again: still nothing counted against the account
+        assert client.post("/login", json={"account": "clerk0", "password": "right"},
+                           **from_ip("10.4.1.1")).status_code == 200
+    failed = [client.post("/login", json={"account": f"typo{i}"}, **from_ip("10.4.1.1")).status_code
+              for i in range(5)]
+    assert failed == [401] * 4 + [429]  # failures still do
+
+
+def test_a_refused_login_gives_back_the_place_it_took_at_the_address(client: FlaskClient) -> None:
+    for _ in range(3):
+        client.post("/login", json={"account": "mallory"}, **from_ip("10.4.2.1"))
+    for _ in range(5):  # mallory's account is locked; these are refused by account and cost the address nothing
+        problem(client.post("/login", json={"account": "mallory"}, **from_ip("10.4.2.1")), 429, "rate_limited")
+    assert client.post("/login", json={"account": "carol"}, **from_ip("10.4.2.1")).status_code == 401
+
+
+def test_challenges_have_their_own_limit_and_do_not_count_as_logins(client: FlaskClient, clock: FakeClock) -> None:
+    assert [client.post("/challenge", **from_ip("10.4.3.1")).status_code for _ in range(7)] == [200] * 6 + [429]
+    body = problem(client.post("/challenge", **from_ip("10.4.3.1")), 429, "rate_limited")
+    assert "challenges" in body["detail"]
+    assert client.post("/login", json={"account": "a"}, **from_ip("10.4.3.1")).status_code == 401
+    clock.now += 10
+    assert client.post("/challenge", **from_ip("10.4.3.1")).status_code == 200
 
 
 def test_a_login_is_not_also_counted_as_a_write(client: FlaskClient) -> None:
@@ -247,7 +284,7 @@ def test_good_json_passes_and_the_stream_is_still_readable(client: FlaskClient) 
 def test_a_body_without_a_json_type_is_415(client: FlaskClient) -> None:
     problem(client.post("/things", data=b'{"a": 1}'), 415, "unsupported_media_type")
     problem(client.post("/things", data=b'{"a": 1}', content_type="text/plain"), 415, "unsupported_media_type")
-    assert client.post("/login", json={"account": "x"}).status_code == 200
+    assert client.post("/login", json={"account": "x", "password": "right"}).status_code == 200
     assert client.post("/relay").get_json() == {"bytes": 0}  # no body: nothing to refuse
 
 

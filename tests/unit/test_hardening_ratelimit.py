@@ -143,3 +143,17 @@ def test_the_settings_pick_the_store() -> None:
     chosen = limiter_from_settings(Settings.from_env({"REALNAME_REDIS_URL": "redis://127.0.0.1:1/0"}))
     assert isinstance(chosen, RedisLimiter)
     parse_rate(Settings.from_env({}).rate_limit_login), parse_rate(Settings.from_env({}).rate_limit_write)
+
+
+def test_a_hit_given_back_frees_its_place_and_nothing_more(clock: FakeClock) -> None:
+    limiter, rate = MemoryLimiter(clock), parse_rate("3/minute")
+    for _ in range(3):
+        assert limiter.hit("k", rate).allowed
+    limiter.refund("k", rate)
+    assert limiter.hit("k", rate).allowed and not limiter.hit("k", rate).allowed
+    for _ in range(10):  # more refunds than hits: the key is simply empty, never a credit beyond the burst
+        limiter.refund("k", rate)
+    assert len(limiter) == 0
+    assert [limiter.hit("k", rate).allowed for _ in range(4)] == [True, True, True, False]
+    limiter.refund("never-hit", rate)
+    assert len(limiter) == 1

@@ -46,12 +46,12 @@ def client_address() -> str | None:
     return request.remote_addr
 
 
-_ANONYMOUS_AUTH_WRITES = ("/api/v1/auth/challenge", "/api/v1/auth/login/certificate", "/api/v1/auth/refresh",
-                          "/api/v1/auth/logout")
+_ANONYMOUS_AUTH_WRITES = ("/api/v1/auth/login/certificate", "/api/v1/auth/refresh", "/api/v1/auth/logout")
 
 
 def login_attempt(req: Request) -> str | None:
-    """For rate limits: the account a login tries ("" when it names none), None when not a login."""
+    """For rate limits: the account a login tries ("" when it names none), None when not a login. A refresh or
+    a logout with a token is a login too: only failures count, and a stolen-token guess is one."""
     if req.method != "POST":
         return None
     if req.path == "/api/v1/auth/login/password":
@@ -59,3 +59,8 @@ def login_attempt(req: Request) -> str | None:
         username = body.get("username") if isinstance(body, dict) else None
         return username[:100] if isinstance(username, str) else ""
     return "" if req.path in _ANONYMOUS_AUTH_WRITES else None
+
+
+def challenge_request(req: Request) -> bool:
+    """For rate limits: asking for a login challenge (counted apart: an office asks for one per clerk)."""
+    return req.method == "POST" and req.path == "/api/v1/auth/challenge"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from realname_codes.roles import PROJECT_FUNCTIONS
+from realname_kit.formats import Instant
 
 _USERNAME = validate.Regexp(r"^[A-Za-z0-9._@-]{3,100}$", error="3–100 letters, digits or . _ @ -")
 _PHONE = validate.Regexp(r"^1[3-9]\d{9}$", error="A mainland mobile number: 11 digits starting 13–19.")
@@ -12,7 +13,7 @@ _PHONE = validate.Regexp(r"^1[3-9]\d{9}$", error="A mainland mobile number: 11 d
 
 class ChallengeOut(Schema):
     nonce = fields.String(metadata={"description": "Sign these characters (UTF-8) with the certificate's key."})
-    expires_at = fields.DateTime()
+    expires_at = Instant()
 
 
 class CertificateLoginIn(Schema):
@@ -73,7 +74,7 @@ class AccountOut(Schema):
     display_name = fields.String()
     phone = fields.String(allow_none=True, metadata={"description": "Masked (R4) unless revealed."})
     disabled = fields.Boolean()
-    created_at = fields.DateTime()
+    created_at = Instant()
 
 
 class AccountPage(Schema):
@@ -103,7 +104,7 @@ class ManagerOut(Schema):
     project_id = fields.String()
     enterprise_id = fields.String()
     account_id = fields.String()
-    appointed_at = fields.DateTime()
+    appointed_at = Instant()
     account = fields.Nested(AccountOut, metadata={"description": "The appointed account."})
 
 
@@ -119,7 +120,7 @@ class DelegationOut(Schema):
     account_id = fields.String()
     function = fields.String()
     granted_by = fields.String()
-    granted_at = fields.DateTime()
+    granted_at = Instant()
 
 
 class DelegationPage(Schema):

@@ -72,7 +72,13 @@ SETTINGS: tuple[Setting, ...] = (
             "`<data dir>/keys/data-keys.json`, created for development."),
     Setting("REALNAME_REDIS_URL", "", "Redis for rate limits shared by processes. Empty: limits kept in-process."),
     Setting("REALNAME_RATE_LIMIT_LOGIN", "10/minute",
-            "Login attempts allowed per account and per client address."),
+            "Failed logins allowed per account (a login holds a place while it runs; one that succeeds gives it "
+            "back)."),
+    Setting("REALNAME_RATE_LIMIT_LOGIN_ADDRESS", "60/minute",
+            "Failed logins allowed per client address: an office behind one address (30 clerks logging in at "
+            "08:00 may each fail twice; successful logins do not count)."),
+    Setting("REALNAME_RATE_LIMIT_CHALLENGE", "300/minute",
+            "Login challenges per client address (against flooding; each certificate login asks for one)."),
     Setting("REALNAME_RATE_LIMIT_WRITE", "300/minute", "Writes (POST, PUT, PATCH, DELETE) per caller and per address."),
     Setting("REALNAME_MAX_REQUEST_BYTES", "1048576", "Largest request body accepted (larger: 413)."),
     Setting("REALNAME_MAX_UPLOAD_BYTES", "20971520",
@@ -115,6 +121,8 @@ class Settings:
     data_keys_file: Path
     redis_url: str
     rate_limit_login: str
+    rate_limit_login_address: str
+    rate_limit_challenge: str
     rate_limit_write: str
     max_request_bytes: int
     max_upload_bytes: int
@@ -162,6 +170,8 @@ class Settings:
             "data_keys_file": path("REALNAME_DATA_KEYS_FILE", data_dir / "keys" / "data-keys.json"),
             "redis_url": get("REALNAME_REDIS_URL"),
             "rate_limit_login": get("REALNAME_RATE_LIMIT_LOGIN"),
+            "rate_limit_login_address": get("REALNAME_RATE_LIMIT_LOGIN_ADDRESS"),
+            "rate_limit_challenge": get("REALNAME_RATE_LIMIT_CHALLENGE"),
             "rate_limit_write": get("REALNAME_RATE_LIMIT_WRITE"),
             "max_request_bytes": int(get("REALNAME_MAX_REQUEST_BYTES")),
             "max_upload_bytes": int(get("REALNAME_MAX_UPLOAD_BYTES")),

@@ -14,6 +14,7 @@ from flask import Flask, Response, current_app, g, request
 
 from realname_kit.auth import ANYONE, TokenVerifier, allow, install_access_control, undeclared_endpoints
 from realname_kit.db import Database
+from realname_kit.formats import PlatformJSONProvider
 from realname_kit.hardening import install_request_limits, install_security_headers
 from realname_kit.health import health_blueprint
 from realname_kit.logs import _correlation_id, get_logger, new_correlation_id
@@ -45,7 +46,7 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None,
     settings = settings or Settings.from_env()
     db = db or Database(settings.database_url_for(spec.name))
     app = Flask(f"realname_{spec.name}", static_folder=None)
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json = PlatformJSONProvider(app)  # dates, instants and money in one form (realname_kit.formats)
     app.config.update(
         API_TITLE=spec.title, API_VERSION="v1", OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/", OPENAPI_JSON_PATH="openapi.json",

@@ -13,6 +13,7 @@ from realname_assignment.projects import get_project, list_projects, register_pr
 from realname_assignment.schemas import ProjectArgs, ProjectIn, ProjectPage, ProjectSchema
 from realname_codes.roles import ADMIN, GENERAL_CONTRACTOR, REGULATOR, SERVICE
 from realname_kit.auth import AUTHENTICATED, allow, current_caller
+from realname_kit.formats import Instant
 from realname_kit.idempotency import run_once
 from realname_kit.openapi import Blueprint
 from realname_kit.pagination import PageArgs, page_schema
@@ -31,8 +32,8 @@ class PartySchema(Schema):
     uscc = fields.String()
     kind = fields.String()
     unit_type = fields.String(metadata={"description": "001 specialty, 006 labour, 009 general contractor."})
-    registered_at = fields.DateTime()
-    learned_at = fields.DateTime()
+    registered_at = Instant()
+    learned_at = Instant()
 
 
 @parties.route("")

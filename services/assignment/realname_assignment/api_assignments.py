@@ -13,6 +13,7 @@ from realname_assignment.assignment_queries import (
     assignment_out,
     get_assignment,
     list_assignments,
+    view_of,
 )
 from realname_assignment.assignment_schemas import (
     AssignIn,
@@ -34,7 +35,7 @@ from realname_assignment.assignments import (
     withdraw_assignment,
 )
 from realname_assignment.decisions import decide_assignments
-from realname_assignment.models import IDEMPOTENCY, Assignment, KnownWorker
+from realname_assignment.models import IDEMPOTENCY, Assignment
 from realname_codes.roles import ADMIN, EMPLOYERS, ENTERPRISE_ROLES, PROJECT_MANAGER, REGULATOR, SERVICE, STAFF
 from realname_kit.auth import allow, current_caller
 from realname_kit.idempotency import run_once
@@ -86,7 +87,7 @@ class Assignments(MethodView):
         limit, cursor = args.pop("limit"), args.pop("cursor")
         with service_context().db.transaction() as session:
             rows, next_cursor = list_assignments(session, current_caller(), AssignmentFilter(**args), limit, cursor)
-            return {"items": [assignment_out(a, name) for a, name in rows], "next_cursor": next_cursor}
+            return {"items": [assignment_out(view) for view in rows], "next_cursor": next_cursor}
 
 
 @assignments.route("/assignments/<assignment_id>")
@@ -97,8 +98,8 @@ class OneAssignment(MethodView):
     def get(self, assignment_id: str) -> Any:
         """One assignment, with its ETag (send it as If-Match to change it)."""
         with service_context().db.transaction() as session:
-            a, name = get_assignment(session, current_caller(), assignment_id)
-            return assignment_out(a, name), 200, {"ETag": etag(a)}
+            view = get_assignment(session, current_caller(), assignment_id)
+            return assignment_out(view), 200, {"ETag": etag(view.assignment)}
 
     @allow(*EMPLOYERS, *DELEGATES)
     @assignments.arguments(AssignmentPatch)
@@ -147,5 +148,4 @@ class Decisions(MethodView):
 
 
 def _named(session: Any, a: Assignment) -> dict[str, Any]:
-    worker = session.get(KnownWorker, a.worker_id)
-    return assignment_out(a, worker.name if worker else "")
+    return assignment_out(view_of(session, a))

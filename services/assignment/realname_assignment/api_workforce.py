@@ -11,6 +11,7 @@ from realname_assignment.schemas import PartyRef
 from realname_assignment.workforce import WorkforceQuery, workforce
 from realname_codes.roles import ADMIN, ENTERPRISE_ROLES, PROJECT_MANAGER, REGULATOR, SERVICE, STAFF
 from realname_kit.auth import allow, current_caller
+from realname_kit.formats import Instant
 from realname_kit.openapi import Blueprint
 from realname_kit.pagination import PageArgs
 from realname_kit.web import service_context
@@ -50,9 +51,9 @@ class WorkforceRow(Schema):
     employer = fields.Nested(PartyRef)
     contract = fields.Nested(ContractRef)
     status = fields.String()
-    requested_at = fields.DateTime()
-    entry_at = fields.DateTime(allow_none=True, metadata={"description": "The moment of acceptance (R19)."})
-    exited_at = fields.DateTime(allow_none=True)
+    requested_at = Instant()
+    entry_at = Instant(allow_none=True, metadata={"description": "The moment of acceptance (R19)."})
+    exited_at = Instant(allow_none=True)
     exit_cause = fields.String(allow_none=True)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from realname_assignment.assignment_rules import ACCEPT, MAX_BATCH, REJECT, STATUSES
+from realname_kit.formats import Instant
 from realname_kit.pagination import PageArgs, page_schema
 from realname_kit.schema_errors import FieldRefusal
 
@@ -56,16 +57,25 @@ class AssignmentSchema(Schema):
     contract_id = fields.String()
     worker_id = fields.String()
     worker_name = fields.String()
+    id_number = fields.String(allow_none=True, metadata={
+        "description": "The worker's ID number masked as the registry shows it (R4): region and last four."})
+    phone = fields.String(allow_none=True, metadata={"description": "The worker's phone, masked (R4)."})
+    identity_status = fields.String(allow_none=True, metadata={
+        "description": "verified, unverified (typed in, not yet checked by the authority) or rejected (R1-R3)."})
+    trade_code = fields.String(allow_none=True)
     employer_id = fields.String()
+    employer_name = fields.String(allow_none=True)
+    employer_uscc = fields.String(allow_none=True, metadata={"description": "The employer's credit code."})
     team_id = fields.String(allow_none=True)
+    team_name = fields.String(allow_none=True)
     status = fields.String(metadata={"description": ", ".join(STATUSES)})
-    requested_at = fields.DateTime()
+    requested_at = Instant()
     requested_by = fields.String()
-    decided_at = fields.DateTime(allow_none=True)
+    decided_at = Instant(allow_none=True)
     decided_by = fields.String(allow_none=True)
-    entry_at = fields.DateTime(allow_none=True, metadata={"description": "The moment of acceptance (R19)."})
+    entry_at = Instant(allow_none=True, metadata={"description": "The moment of acceptance (R19)."})
     rejection_reason = fields.String(allow_none=True)
-    exited_at = fields.DateTime(allow_none=True)
+    exited_at = Instant(allow_none=True)
     exit_cause = fields.String(allow_none=True, metadata={
         "description": "`employment_ended`, `deceased`, `contract_completed`, `project_completed` (R24)."})
     version = fields.Integer()
@@ -107,7 +117,7 @@ class DecisionOut(Schema):
                                                      "`already_rejected` (answered as it stands), or `refused`."})
     status = fields.String(allow_none=True)
     worker_id = fields.String()
-    entry_at = fields.DateTime(allow_none=True)
+    entry_at = Instant(allow_none=True)
     reason = fields.String(metadata={"description": "Why refused: `assignment_not_found`, `already_decided`, "
                                                     "`withdrawn`, `exited`, `contract_completed`, `resigned`, …"})
     message = fields.String()

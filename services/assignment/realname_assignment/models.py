@@ -99,6 +99,9 @@ class KnownWorker(Base):
     employer_id: Mapped[str | None] = mapped_column(String(36), index=True)  # None: no active employment
     employment_id: Mapped[str | None] = mapped_column(String(36))
     name: Mapped[str] = mapped_column(String(60))
+    # As the registry masks them (R4): the plain numbers never leave the registry. None: not announced yet.
+    id_number_masked: Mapped[str | None] = mapped_column(String(24))
+    phone_masked: Mapped[str | None] = mapped_column(String(24))
     trade_code: Mapped[str | None] = mapped_column(String(3))
     team_id: Mapped[str | None] = mapped_column(String(36))
     category: Mapped[str] = mapped_column(String(20))  # construction | site_staff | management

@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from realname_kit.formats import Instant
 from realname_kit.pagination import PageArgs, page_schema
 
 
@@ -48,7 +49,7 @@ class ProjectSchema(Schema):
     planned_completion = fields.Date()
     general_contractor_id = fields.String()
     status = fields.String(metadata={"description": "`active`, or `completed` (everyone on it has exited, R24)."})
-    registered_at = fields.DateTime()
+    registered_at = Instant()
 
 
 ProjectPage = page_schema(ProjectSchema, "ProjectPage")
@@ -79,5 +80,5 @@ class ContractSchema(Schema):
     display_name = fields.String(metadata={"description": "Its name, or the project's name marked (R22)."})
     name_missing = fields.Boolean()
     status = fields.String(metadata={"description": "active or completed."})
-    created_at = fields.DateTime()
-    completed_at = fields.DateTime(allow_none=True)
+    created_at = Instant()
+    completed_at = Instant(allow_none=True)

@@ -41,10 +41,11 @@ def worker_registered(session: Session, event: Envelope) -> None:
     worker.name, worker.category = str(data.get("name") or ""), str(data.get("category") or "construction")
     worker.identity_status = str(data.get("identity_status") or "unverified")
     worker.trade_code, worker.team_id = data.get("trade_code"), data.get("team_id")
+    _learn_masked_numbers(worker, data)
 
 
 def worker_updated(session: Session, event: Envelope) -> None:
-    """``worker.updated``: newer facts (name, identity status, team, trade) of a known worker."""
+    """``worker.updated``: newer facts (name, masked numbers, identity status, team, trade) of a known worker."""
     data = event.data
     worker = session.get(KnownWorker, _text(event, "worker_id"), with_for_update=True)
     version = data.get("version")
@@ -53,6 +54,7 @@ def worker_updated(session: Session, event: Envelope) -> None:
     worker.version = version
     worker.name = str(data.get("name") or worker.name)
     worker.identity_status = str(data.get("identity_status") or worker.identity_status)
+    _learn_masked_numbers(worker, data)
     if data.get("employment_id") and data["employment_id"] == worker.employment_id:
         worker.team_id, worker.trade_code = data.get("team_id"), data.get("trade_code")
 
@@ -91,6 +93,19 @@ def team_formed(session: Session, event: Envelope) -> None:
     if session.get(KnownTeam, team_id) is None:
         session.add(KnownTeam(team_id=team_id, employer_id=_text(event, "employer_id"),
                               project_id=_text(event, "project_id"), name=str(event.data.get("name") or "")))
+
+
+def _learn_masked_numbers(worker: KnownWorker, data: dict[str, Any]) -> None:
+    """Only masked numbers are kept (R4); an event without them (an older registry) leaves what is known."""
+    for key in ("id_number_masked", "phone_masked"):
+        value = data.get(key)
+        if isinstance(value, str) and value and _is_masked(value):
+            setattr(worker, key, value[:24])
+
+
+def _is_masked(value: str) -> bool:
+    """A plain number is never stored here, even if a faulty sender put one in the masked field."""
+    return "*" in value
 
 
 def _older(when: datetime, than: datetime | None) -> bool:

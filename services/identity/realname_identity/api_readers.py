@@ -13,6 +13,7 @@ from realname_identity.models import ReaderAccount
 from realname_identity.reader_accounts import accounts_of, close_account, open_account
 from realname_kit.auth import allow, current_caller
 from realname_kit.bus.topology import Topology
+from realname_kit.formats import Instant
 from realname_kit.openapi import Blueprint
 from realname_kit.problems import Problem
 from realname_kit.settings import Settings
@@ -25,9 +26,9 @@ readers = Blueprint("reader_accounts", __name__, url_prefix="/api/v1/identity",
 class ReaderAccountOut(Schema):
     username = fields.String()
     employer_id = fields.String()
-    created_at = fields.DateTime()
+    created_at = Instant()
     created_by = fields.String()
-    revoked_at = fields.DateTime(allow_none=True)
+    revoked_at = Instant(allow_none=True)
 
 
 class NewReaderAccountOut(ReaderAccountOut):

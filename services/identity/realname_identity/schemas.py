@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from realname_kit.formats import Instant
 from realname_kit.pagination import PageArgs, page_schema
 
 _STATUSES = ("pending", "verified", "rejected")
@@ -53,11 +54,11 @@ class CardReadOut(Schema):
     valid_to = fields.Date(allow_none=True)
     card_serial = fields.String(allow_none=True)
     has_photo = fields.Boolean()
-    read_at = fields.DateTime()
-    received_at = fields.DateTime()
-    decided_at = fields.DateTime(allow_none=True)
+    read_at = Instant()
+    received_at = Instant()
+    decided_at = Instant(allow_none=True)
     attempts = fields.Integer(metadata={"description": "Questions put to the authority so far."})
-    next_attempt_at = fields.DateTime(allow_none=True, metadata={"description": "Pending: the next attempt."})
+    next_attempt_at = Instant(allow_none=True, metadata={"description": "Pending: the next attempt."})
 
 
 CardReadPage = page_schema(CardReadOut, "CardReadPage")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from realname_codes.roles import EMPLOYERS, REGULATOR
 from realname_kit.auth import allow, current_caller
+from realname_kit.formats import Instant
 from realname_kit.openapi import Blueprint
 from realname_kit.pagination import PageArgs, keyset_page, page_schema
 from realname_kit.problems import Problem
@@ -59,8 +60,8 @@ class ImportOut(Schema):
     failure = fields.Dict(allow_none=True, metadata={"description": "Why the whole file was refused."})
     progress = fields.Float()
     errors_url = fields.String(allow_none=True, metadata={"description": "The failed rows with 错误原因."})
-    created_at = fields.DateTime()
-    finished_at = fields.DateTime(allow_none=True)
+    created_at = Instant()
+    finished_at = Instant(allow_none=True)
 
 
 class ReasonOut(Schema):

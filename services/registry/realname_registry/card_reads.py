@@ -45,7 +45,7 @@ def learn_verified_read(session: Session, event: Envelope, keyring: Keyring) -> 
         session.add(read)
     worker = session.scalars(select(Worker).where(Worker.id_number_bidx == read.id_number_bidx)).first()
     if worker is not None and worker.identity_status != "verified":
-        _verify(session, worker, read)
+        _verify(session, keyring, worker, read)
 
 
 def learn_rejected_read(session: Session, event: Envelope, keyring: Keyring) -> None:
@@ -64,10 +64,10 @@ def learn_rejected_read(session: Session, event: Envelope, keyring: Keyring) -> 
                             "identity_reason": [worker.identity_reason, reason]})
     worker.identity_status, worker.identity_reason = "rejected", reason
     worker.version += 1
-    OUTBOX.record(session, "worker.updated", worker_updated(worker, ["identity_status"]))
+    OUTBOX.record(session, "worker.updated", worker_updated(keyring, worker, ["identity_status"]))
 
 
-def _verify(session: Session, worker: Worker, read: CardRead) -> None:
+def _verify(session: Session, keyring: Keyring, worker: Worker, read: CardRead) -> None:
     changes: dict[str, list[Any]] = {"identity_status": [worker.identity_status, "verified"]}
     for name in IDENTITY_FIELDS:
         before, after = getattr(worker, name), getattr(read, name)
@@ -79,7 +79,7 @@ def _verify(session: Session, worker: Worker, read: CardRead) -> None:
     worker.version += 1
     record_history(session, worker, None, "identity_verified", actor="identity", actor_enterprise_id=None,
                    changes=changes)
-    OUTBOX.record(session, "worker.updated", worker_updated(worker, sorted(changes)))
+    OUTBOX.record(session, "worker.updated", worker_updated(keyring, worker, sorted(changes)))
 
 
 def _read_from(data: Mapping[str, Any], keyring: Keyring) -> CardRead:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from realname_kit.formats import Instant
 from realname_kit.pagination import PageArgs, page_schema
 from realname_registry.domain import EnterpriseKind
 
@@ -27,7 +28,7 @@ class EnterpriseSchema(Schema):
     name = fields.String()
     uscc = fields.String()
     kind = fields.String()
-    registered_at = fields.DateTime()
+    registered_at = Instant()
 
 
 EnterprisePage = page_schema(EnterpriseSchema, "EnterprisePage")

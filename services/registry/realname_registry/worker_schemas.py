@@ -11,13 +11,13 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from realname_kit.formats import Instant, Money
 from realname_kit.pagination import PageArgs, page_schema
 from realname_registry.context import today
 from realname_registry.rules.registration import check_registration
 
 _TEXT = validate.Length(min=1, max=200)
 _ID = validate.Length(min=1, max=36)
-_MONEY: dict[str, Any] = {"places": 2, "as_string": True, "allow_nan": False}
 
 
 class IdentityIn(Schema):
@@ -39,9 +39,9 @@ class EmploymentIn(Schema):
     contract_start = fields.Date(required=True)
     contract_end = fields.Date(required=True)
     wage_type = fields.String(required=True, validate=validate.OneOf(["daily", "monthly_base_plus_performance"]))
-    daily_wage = fields.Decimal(load_default=None, allow_none=True, **_MONEY)
-    base_wage = fields.Decimal(load_default=None, allow_none=True, **_MONEY)
-    probation_wage = fields.Decimal(load_default=None, allow_none=True, **_MONEY)
+    daily_wage = Money(load_default=None, allow_none=True)
+    base_wage = Money(load_default=None, allow_none=True)
+    probation_wage = Money(load_default=None, allow_none=True)
     performance_payouts_per_year = fields.Integer(load_default=None, allow_none=True,
                                                   validate=validate.Range(min=0, max=365))
     bank_code = fields.String(required=True, validate=validate.Length(min=1, max=10),
@@ -113,9 +113,9 @@ class EmploymentOut(Schema):
     contract_start = fields.Date()
     contract_end = fields.Date()
     wage_type = fields.String()
-    daily_wage = fields.Decimal(allow_none=True, **_MONEY)
-    base_wage = fields.Decimal(allow_none=True, **_MONEY)
-    probation_wage = fields.Decimal(allow_none=True, **_MONEY)
+    daily_wage = Money(allow_none=True)
+    base_wage = Money(allow_none=True)
+    probation_wage = Money(allow_none=True)
     performance_payouts_per_year = fields.Integer(allow_none=True)
     bank_code = fields.String()
     bank_name = fields.String(allow_none=True)
@@ -126,7 +126,7 @@ class EmploymentOut(Schema):
     team_id = fields.String(allow_none=True)
     team_name = fields.String(allow_none=True)
     project_id = fields.String(allow_none=True)
-    started_at = fields.DateTime()
+    started_at = Instant()
     ended_on = fields.Date(allow_none=True)
     end_reason = fields.String(allow_none=True)
     end_cause = fields.String(allow_none=True, metadata={"description": "resignation or death (R24)."})
@@ -153,8 +153,8 @@ class WorkerOut(Schema):
     deceased_on = fields.Date(allow_none=True, metadata={"description": "The day the worker died, once recorded "
                                                                         "(R24)."})
     version = fields.Integer(metadata={"description": "Also the ETag; send it as If-Match to edit."})
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = Instant()
+    updated_at = Instant()
     employment = fields.Nested(EmploymentOut, allow_none=True)
     warnings = fields.List(fields.Nested(FindingSchema))
     team_needs_leader = fields.Dict(allow_none=True)
@@ -187,12 +187,12 @@ class RevealArgs(Schema):
 
 
 class HistoryArgs(PageArgs):
-    since = fields.DateTime(load_default=None, metadata={"description": "From this instant (inclusive)."})
-    until = fields.DateTime(load_default=None, metadata={"description": "Before this instant."})
+    since = Instant(load_default=None, metadata={"description": "From this instant (inclusive)."})
+    until = Instant(load_default=None, metadata={"description": "Before this instant."})
 
 
 class HistoryOut(Schema):
-    at = fields.DateTime()
+    at = Instant()
     action = fields.String()
     actor = fields.String()
     actor_enterprise_id = fields.String(allow_none=True)
@@ -242,7 +242,7 @@ class BatchResignationOut(Schema):
 
 
 class DefaultsOut(Schema):
-    from_registration = fields.DateTime(allow_none=True)
+    from_registration = Instant(allow_none=True)
     employment = fields.Nested(EmploymentPatch(partial=True))
 
     invalid_reason = "worker_invalid"
@@ -268,7 +268,7 @@ class TeamOut(Schema):
     leader_name = fields.String(allow_none=True)
     needs_leader = fields.Boolean(metadata={"description": "True until a leader is named, and after one resigns."})
     members = fields.Integer()
-    created_at = fields.DateTime()
+    created_at = Instant()
     version = fields.Integer()
 
 
@@ -289,7 +289,7 @@ class EvidenceOut(Schema):
     content_type = fields.String()
     size = fields.Integer()
     sha256 = fields.String()
-    uploaded_at = fields.DateTime()
+    uploaded_at = Instant()
 
 
 class CodeOut(Schema):

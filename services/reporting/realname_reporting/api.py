@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import UTC
 from typing import IO, Any
 
 from flask import Response, current_app
@@ -14,6 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from realname_codes.roles import ADMIN, REGULATOR
 from realname_kit.audit import OUTCOMES
 from realname_kit.auth import allow
+from realname_kit.formats import Instant
 from realname_kit.openapi import Blueprint
 from realname_kit.pagination import PageArgs, page_schema
 from realname_kit.schema_errors import FieldRefusal
@@ -36,7 +36,7 @@ class DirectoryEntrySchema(Schema):
     name = fields.String()
     uscc = fields.String()
     kind = fields.String()
-    registered_at = fields.DateTime()
+    registered_at = Instant()
 
 
 @directory.route("")
@@ -72,10 +72,8 @@ class AuditFilterArgs(Schema):
     subject = fields.String(load_default=None, validate=validate.Length(max=200),
                             metadata={"description": "Whom or what the act concerned (a worker id, an account)."})
     outcome = fields.String(load_default=None, validate=validate.OneOf(OUTCOMES))
-    since = fields.AwareDateTime(data_key="from", load_default=None, default_timezone=UTC,
-                                 metadata={"description": "From this time (inclusive, ISO 8601; UTC if no offset)."})
-    until = fields.AwareDateTime(data_key="to", load_default=None, default_timezone=UTC,
-                                 metadata={"description": "Up to this time (exclusive)."})
+    since = Instant(data_key="from", load_default=None, metadata={"description": "From this time (inclusive)."})
+    until = Instant(data_key="to", load_default=None, metadata={"description": "Up to this time (exclusive)."})
 
     @validates_schema
     def _range(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -101,7 +99,7 @@ class AuditActorSchema(Schema):
 
 class AuditEntrySchema(Schema):
     id = fields.String(metadata={"description": "The id of the audit event."})
-    at = fields.DateTime(metadata={"description": "When the act happened."})
+    at = Instant(metadata={"description": "When the act happened."})
     action = fields.String()
     outcome = fields.String()
     actor = fields.Nested(AuditActorSchema)

@@ -1,11 +1,11 @@
-"""Rate limits on login attempts and on writes, refused with 429 problem+json and ``Retry-After``."""
+"""Rate limits on failed logins, login challenges and writes, refused with 429 problem+json and ``Retry-After``."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, g, request
 
 from realname_kit.auth import current_caller
 from realname_kit.hardening.limits import rewind_body
@@ -14,27 +14,41 @@ from realname_kit.problems import problem_response
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 LoginPredicate = Callable[[Request], str | None]
+ChallengePredicate = Callable[[Request], bool]
+
+
+def _never(_request: Request) -> bool:
+    return False
 
 
 def install_rate_limits(app: Flask, limiter: Limiter, *, login_rate: Rate, write_rate: Rate,
-                        login_paths: LoginPredicate) -> None:
+                        login_paths: LoginPredicate, login_address_rate: Rate | None = None,
+                        challenge_rate: Rate | None = None, challenge_paths: ChallengePredicate = _never) -> None:
     """``login_paths(request)`` names the account a login request tries (``""``: none given), or is None
-    for any other request. A login counts against ``login:ip:<addr>`` and ``login:acct:<name>`` (not as a
-    write); any other POST/PUT/PATCH/DELETE against ``write:ip:<addr>`` and, for a caller with a token,
-    ``write:sub:<subject>``. Anonymous writers are counted by address only: one bucket shared by every
-    anonymous client would let one of them lock all the others out.
+    for any other request. A login counts against ``login:ip:<addr>`` (``login_address_rate``, by default
+    ``login_rate``) and ``login:acct:<name>`` (``login_rate``), not as a write, and only when it FAILS (a 4xx
+    answer): while it runs it holds its place, and a login that succeeds gives it back. So an office of clerks
+    behind one address is not throttled by its own successful logins, and guessing still is. A request that
+    ``challenge_paths`` names (asking for a login challenge) counts against ``challenge:ip:<addr>``
+    (``challenge_rate``): generous, against flooding only. Any other POST/PUT/PATCH/DELETE counts against
+    ``write:ip:<addr>`` and, for a caller with a token, ``write:sub:<subject>``. Anonymous writers are counted
+    by address only: one bucket shared by every anonymous client would let one of them lock all the others out.
 
     Install after ``install_access_control`` (before it, every caller looks anonymous). The address is
-    checked first and a refusal stops there, so that requests refused by address do not use up the
-    account's attempts (which would let anyone lock an account out from a throttled address more easily).
+    checked first and a refusal stops there and gives back what the request took, so that requests refused by
+    address do not use up the account's attempts (which would let anyone lock an account out more easily).
     """
+    address_rate = login_address_rate or login_rate
+
     @app.before_request
     def _limit() -> Response | None:
         account = login_paths(request)
         rewind_body()  # the predicate may have read a body that a proxy streams on
         addr = client_address()
-        if account is not None:
-            checks = [(f"login:ip:{addr}", login_rate)]
+        if challenge_paths(request):
+            checks = [(f"challenge:ip:{addr}", challenge_rate or address_rate)]
+        elif account is not None:
+            checks = [(f"login:ip:{addr}", address_rate)]
             if account:
                 checks.append((f"login:acct:{_account_key(account)}", login_rate))
         elif request.method in WRITES:
@@ -44,11 +58,28 @@ def install_rate_limits(app: Flask, limiter: Limiter, *, login_rate: Rate, write
                 checks.append((f"write:sub:{subject}", write_rate))
         else:
             return None
+        taken: list[tuple[str, Rate]] = []
         for key, rate in checks:
             decision = limiter.hit(key, rate)
             if not decision.allowed:
+                _give_back(limiter, taken)
                 return _too_many(decision, key.split(":", 2)[:2])
+            taken.append((key, rate))
+        if account is not None:
+            g.login_places = taken
         return None
+
+    @app.after_request
+    def _settle(response: Response) -> Response:
+        places = g.pop("login_places", None)
+        if places and not 400 <= response.status_code < 500:
+            _give_back(limiter, places)  # a login that succeeded (or that the server failed) is not a failure
+        return response
+
+
+def _give_back(limiter: Limiter, taken: list[tuple[str, Rate]]) -> None:
+    for key, rate in taken:
+        limiter.refund(key, rate)
 
 
 def client_address() -> str:
@@ -66,7 +97,7 @@ def _account_key(account: str) -> str:
 
 def _too_many(decision: Decision, scope: list[str]) -> Response:
     kind, by = scope
-    what = "Login attempts" if kind == "login" else "Writes"
+    what = {"login": "Failed logins", "challenge": "Login challenges"}.get(kind, "Writes")
     whom = {"ip": "from this address", "acct": "for this account", "sub": "by this caller"}[by]
     response = problem_response(429, "rate_limited", "Too many requests",
                                 f"{what} {whom} are over their limit; try again in {decision.retry_after} s.",

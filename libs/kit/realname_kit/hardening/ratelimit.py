@@ -64,10 +64,22 @@ def gcra(tat: int | None, now: int, rate: Rate) -> tuple[int | None, Decision]:
     return new_tat, Decision(True, 0, (rate.period_us - (new_tat - now)) // rate.interval_us)
 
 
+def gcra_refund(tat: int | None, now: int, rate: Rate) -> int | None:
+    """The key's TAT once an admitted hit is given back (None: nothing left to remember). Mirrored in Lua."""
+    if tat is None:
+        return None
+    back = tat - rate.interval_us
+    return back if back > now else None
+
+
 class Limiter(ABC):
     @abstractmethod
     def hit(self, key: str, rate: Rate) -> Decision:
         """Count one hit on ``key``; a refused hit costs nothing."""
+
+    @abstractmethod
+    def refund(self, key: str, rate: Rate) -> None:
+        """Give back one admitted hit on ``key``: what turned out not to count (a login that succeeded)."""
 
 
 class MemoryLimiter(Limiter):
@@ -96,6 +108,13 @@ class MemoryLimiter(Limiter):
             if kept is not None:
                 self._tats[key] = kept  # re-inserted at the end: the dict runs least recently hit first
             return decision
+
+    def refund(self, key: str, rate: Rate) -> None:
+        now = int(self._clock() * MICROS)
+        with self._lock:
+            tat = gcra_refund(self._tats.pop(key, None), now, rate)
+            if tat is not None:
+                self._tats[key] = tat
 
     def _sweep(self, now: int) -> None:
         self._tats = {key: tat for key, tat in self._tats.items() if tat > now}

@@ -35,6 +35,22 @@ redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_
 return {1, math.floor((period - (new_tat - now)) / interval)}
 """
 
+# KEYS[1]: the key. ARGV: interval in microseconds. One admitted hit given back (``gcra_refund``).
+REFUND_LUA = """
+local interval = tonumber(ARGV[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat = tonumber(redis.call('GET', KEYS[1]))
+if tat == nil then return 0 end
+local back = tat - interval
+if back > now then
+  redis.call('SET', KEYS[1], string.format('%.0f', back), 'PX', math.ceil((back - now) / 1000) + 1)
+else
+  redis.call('DEL', KEYS[1])
+end
+return 1
+"""
+
 
 class RedisLimiter(Limiter):
     """Limits kept in Redis under ``prefix``.
@@ -51,6 +67,7 @@ class RedisLimiter(Limiter):
                                            retry=Retry(NoBackoff(), 1))
         self.prefix, self.pause_seconds = prefix, pause_seconds
         self._script = self.client.register_script(GCRA_LUA)
+        self._refund = self.client.register_script(REFUND_LUA)
         self._paused_until = 0.0
         self._lock = threading.Lock()
 
@@ -65,6 +82,14 @@ class RedisLimiter(Limiter):
         if allowed:
             return Decision(True, 0, int(value))
         return Decision(False, max(1, -(-int(value) // 1_000_000)), 0)
+
+    def refund(self, key: str, rate: Rate) -> None:
+        if time.monotonic() < self._paused_until:
+            return
+        try:
+            self._refund(keys=[self.prefix + key], args=[rate.interval_us])
+        except redis.RedisError as exc:
+            self._fail_open(exc)
 
     def _fail_open(self, exc: Exception) -> None:
         with self._lock:

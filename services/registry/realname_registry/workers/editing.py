@@ -65,7 +65,7 @@ def edit_worker(session: Session, keyring: Keyring, caller: Caller, worker_id: s
     _apply(session, keyring, worker, employment, wanted=wanted, changes=changes)
     record_history(session, worker, employment, "updated", actor=caller.subject or "", actor_enterprise_id=employer_id,
                    changes=_shown(changes))
-    OUTBOX.record(session, "worker.updated", worker_updated(worker, sorted(changes), employment))
+    OUTBOX.record(session, "worker.updated", worker_updated(keyring, worker, sorted(changes), employment))
     return worker, employment, team, [f for f in findings if f.severity == "warning"]
 
 

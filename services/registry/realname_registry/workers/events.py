@@ -1,16 +1,29 @@
-"""The registry's events about workers (published through the outbox): no personal numbers in them."""
+"""The registry's events about workers (published through the outbox): personal numbers only masked (R4).
+
+``worker.registered`` and ``worker.updated`` carry the ID number and the phone MASKED as the registry shows them
+(``id_number_masked``, ``phone_masked``) and the identity status, so that the enterprise deciding an entry sees
+whom it admits (R19). The fields were added to version 1 of both payloads: consumers ignore what they do not read.
+Plain numbers never leave the registry.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from realname_registry.models import Employment, Team, Worker
+from realname_kit.privacy import Keyring, mask_id_number, mask_phone
+from realname_registry.models import ID_NUMBER, PHONE, Employment, Team, Worker
 
 
-def worker_registered(worker: Worker, employment: Employment, team: Team | None) -> dict[str, Any]:
+def masked_numbers(keyring: Keyring, worker: Worker) -> dict[str, str]:
+    return {"id_number_masked": mask_id_number(ID_NUMBER.open(keyring, worker.id_number_enc)),
+            "phone_masked": mask_phone(PHONE.open(keyring, worker.phone_enc))}
+
+
+def worker_registered(keyring: Keyring, worker: Worker, employment: Employment, team: Team | None) -> dict[str, Any]:
     return {"worker_id": worker.id, "employment_id": employment.id, "employer_id": employment.employer_id,
-            "name": worker.name, "sex": worker.sex, "identity_status": worker.identity_status,
+            "name": worker.name, **masked_numbers(keyring, worker), "sex": worker.sex,
+            "identity_status": worker.identity_status,
             "category": worker.category, "trade_code": employment.trade_code, "team_id": employment.team_id,
             "project_id": team.project_id if team else None, "worker_type": employment.worker_type,
             "contract_start": employment.contract_start.isoformat(),
@@ -18,9 +31,12 @@ def worker_registered(worker: Worker, employment: Employment, team: Team | None)
             "registered_at": employment.started_at.isoformat()}
 
 
-def worker_updated(worker: Worker, fields: Sequence[str], employment: Employment | None = None) -> dict[str, Any]:
+def worker_updated(keyring: Keyring, worker: Worker, fields: Sequence[str],
+                   employment: Employment | None = None) -> dict[str, Any]:
+    """Every update, whatever changed, says the worker's current name, masked numbers and identity status."""
     data: dict[str, Any] = {"worker_id": worker.id, "fields": list(fields), "version": worker.version,
-                            "name": worker.name, "identity_status": worker.identity_status}
+                            "name": worker.name, **masked_numbers(keyring, worker),
+                            "identity_status": worker.identity_status}
     if employment is not None:
         data.update(employment_id=employment.id, employer_id=employment.employer_id, team_id=employment.team_id,
                     trade_code=employment.trade_code, contract_end=employment.contract_end.isoformat())

@@ -147,7 +147,7 @@ def _employ(session: Session, keyring: Keyring, caller: Caller,
          "actor": caller.subject or "", "actor_enterprise_id": e.employer_id, "at": e.started_at,
          "changes": {name: [None, plain(getattr(e, name))] for name in EMPLOYMENT_FIELDS}}
         for (_, w), e in zip(batch, employments, strict=True)])
-    OUTBOX.record_many(session, "worker.registered", [worker_registered(w, e, p.team)
+    OUTBOX.record_many(session, "worker.registered", [worker_registered(keyring, w, e, p.team)
                                                       for (p, w), e in zip(batch, employments, strict=True)])
     return [Registered(w, e, p.team, p.warnings) for (p, w), e in zip(batch, employments, strict=True)]
 
