@@ -24,6 +24,7 @@ from realname_kit.hardening import (
     install_security_headers,
     limiter_from_settings,
     parse_rate,
+    trust_proxies,
 )
 from realname_kit.metrics import install_request_metrics, render_metrics
 from realname_kit.openapi import PlatformApi, annotate_access
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, upstreams: Mapping[str, Upstrea
     install_rate_limits(app, limiter_from_settings(settings), login_rate=parse_rate(settings.rate_limit_login),
                         write_rate=parse_rate(settings.rate_limit_write), login_paths=login_attempt)
     install_request_metrics(app, "gateway")
+    trust_proxies(app, int(settings.value("REALNAME_TRUSTED_PROXY_HOPS")))
     return app
 
 

@@ -75,6 +75,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REALNAME_MAX_REQUEST_BYTES", "1048576", "Largest request body accepted (larger: 413)."),
     Setting("REALNAME_MAX_UPLOAD_BYTES", "20971520",
             "Largest file upload (multipart/form-data: Excel imports, resignation evidence) accepted."),
+    Setting("REALNAME_TRUSTED_PROXY_HOPS", "0",
+            "Reverse proxies in front of the gateway (an ingress: 1) whose X-Forwarded-For, -Proto and -Host are "
+            "believed: rate limits and the audit log see the client's address. 0: none trusted, the peer's "
+            "address counts. Services also trust the gateway in front of them."),
     Setting("REALNAME_AMQP_MANAGEMENT_URL", "",
             "RabbitMQ's management API (`http://user:pass@host:15672`), where the identity service makes the "
             "edge-readers' broker accounts. Empty: port 15672 on the broker's host, with its credentials."),
