@@ -17,7 +17,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import ColumnElement, Table, delete, select, tuple_
 
@@ -98,26 +97,18 @@ class Pruner:
         pruned, after = Pruned(), None
         while stop is None or not stop.is_set():
             started = time.monotonic()
-            with self.db.transaction() as session:
-                query = select(*keys).where(expired)
-                if after is not None:
-                    query = query.where(key > (after[0] if len(keys) == 1 else tuple_(*after)))
-                found = session.execute(query.order_by(*keys).limit(self.batch)
-                                        .with_for_update(skip_locked=True)).all()
-                if found:
-                    session.execute(delete(table).where(_among(key, keys, found)))
+            batch = select(*keys).where(expired)
+            if after is not None:
+                batch = batch.where(key > (after[0] if len(keys) == 1 else tuple_(*after)))
+            batch = batch.order_by(*keys).limit(self.batch).with_for_update(skip_locked=True)
+            with self.db.transaction() as session:  # one statement: the keys never travel to Python and back
+                gone = session.execute(delete(table).where(key.in_(batch)).returning(*keys)).all()
             pruned.longest_batch = max(pruned.longest_batch, time.monotonic() - started)
-            pruned.rows += len(found)
+            pruned.rows += len(gone)
             pruned.batches += 1
-            if len(found) < self.batch:
+            if len(gone) < self.batch:
                 break
-            after = tuple(found[-1])
+            after = max(tuple(row) for row in gone)  # RETURNING keeps no order
             time.sleep(self.pause)
         return pruned
-
-
-def _among(key: Any, keys: list[Any], found: Sequence[Any]) -> ColumnElement[bool]:
-    if len(keys) == 1:
-        return key.in_([row[0] for row in found])  # type: ignore[no-any-return]
-    return key.in_([tuple(row) for row in found])  # type: ignore[no-any-return]
 
