@@ -340,7 +340,7 @@ def test_all_in_one_dead_letters_are_listed_and_replayed_once_through_the_proces
 
     processor = world.processor({"thing.happened": sometimes})
     dead = tmp_path / "dead-letters.jsonl"
-    box = FileDeadLetters(dead, [processor])
+    box = FileDeadLetters(dead, lambda: [processor])
     first = event(who="张三")
     outcome = processor.process([delivery(first)])[0]
     dead.write_text(json.dumps({"queue": QUEUE, "reason": outcome.dead_reason, "at": "2026-12-05T08:00:00+00:00",

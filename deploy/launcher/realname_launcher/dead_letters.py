@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from realname_kit.bus.dead_letters import AmqpDeadLetters, DeadLetter, FileDeadLetters
+from realname_kit.bus.processing import MessageProcessor
 from realname_kit.bus.topology import queues_of
 from realname_kit.db import Database
 from realname_kit.runtime import processors_for
@@ -95,9 +96,10 @@ def _box(settings: Settings, service: str, queues: list[str]) -> DeadLetters:
         return AmqpDeadLetters(settings.amqp_url, queues)
     # All-in-one has no broker: the in-process bus wrote its dead letters to a file, and a replay is handled
     # here, in the service's own database, through the same processors (the inbox keeps it once).
-    spec = load_spec(service)
-    processors = [p for _, p in processors_for(spec, Database(settings.database_url_for(service)),
-                                               topology(settings), settings)]
+    def processors() -> list[MessageProcessor]:
+        spec = load_spec(service)
+        return [p for _, p in processors_for(spec, Database(settings.database_url_for(service)),
+                                             topology(settings), settings)]
     return FileDeadLetters(dead_letter_file(settings), processors)
 
 

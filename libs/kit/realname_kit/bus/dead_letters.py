@@ -16,7 +16,7 @@ and the running platform's appends never race a rewrite.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -147,20 +147,24 @@ def _republish(producer: Producer, queue: str, message: Message) -> None:
 class FileDeadLetters:
     """All-in-one mode's dead letters: the in-process bus's file, replayed through this process's processors."""
 
-    def __init__(self, path: Path, processors: Sequence[MessageProcessor]) -> None:
-        self.path = path
-        self.processors = {p.queue: p for p in processors}
+    def __init__(self, path: Path, processors: Callable[[], Sequence[MessageProcessor]]) -> None:
+        """``processors``: made only for a replay (a listing opens no database)."""
+        self.path, self._processors = path, processors
 
     def browse(self, queue: str | None = None, limit: int = 1000) -> list[DeadLetter]:
         letters = [x for x in self._current().values() if queue is None or x.queue == queue]
         return letters[:limit]
 
     def replay(self, queue: str, message_id: str | None = None) -> list[DeadLetter]:
-        processor = self.processors.get(queue)
+        letters = self.browse(queue, limit=10**9)
+        if not letters:
+            return []
+        processors = {p.queue: p for p in self._processors()}
+        processor = processors.get(queue)
         if processor is None:
-            raise LookupError(f"no queue {queue!r}; this service has {', '.join(self.processors)}")
+            raise LookupError(f"no queue {queue!r}; this service has {', '.join(processors)}")
         replayed = []
-        for letter in self.browse(queue, limit=10**9):
+        for letter in letters:
             if message_id is not None and letter.message_id != message_id:
                 continue
             # Handled here (the inbox drops it if a crash made us hand it over twice); dead again, it is
