@@ -25,6 +25,7 @@ from realname_kit.hardening import (
     install_security_headers,
     limiter_from_settings,
     parse_rate,
+    trust_proxies,
 )
 from realname_kit.metrics import install_request_metrics, render_metrics
 from realname_kit.openapi import PlatformApi, annotate_access
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, upstreams: Mapping[str, Upstrea
                         login_address_rate=parse_rate(settings.rate_limit_login_address),
                         challenge_rate=parse_rate(settings.rate_limit_challenge), challenge_paths=challenge_request)
     install_request_metrics(app, "gateway")
+    trust_proxies(app, int(settings.value("REALNAME_TRUSTED_PROXY_HOPS")))
     return app
 
 

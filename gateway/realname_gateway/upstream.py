@@ -16,6 +16,7 @@ from urllib3.util.retry import Retry
 from werkzeug.test import Client, run_wsgi_app
 
 from realname_gateway.headers import end_to_end
+from realname_kit.hardening import forwarded_for
 from realname_kit.logs import correlation_id
 from realname_kit.web import CORRELATION_HEADER
 
@@ -58,6 +59,9 @@ class WsgiUpstream:
         data = request.get_data(cache=True)
         environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(data), str(len(data))
         environ.pop("HTTP_TRANSFER_ENCODING", None)
+        # As over HTTP: the service reads the client's address from the chain a proxy forwards, not the environ.
+        environ.update({"HTTP_X_FORWARDED_FOR": forwarded_for(request.environ), "REMOTE_ADDR": "127.0.0.1",
+                        "HTTP_X_FORWARDED_PROTO": request.scheme, "HTTP_X_FORWARDED_HOST": request.host})
         cid = correlation_id()
         if cid:
             environ["HTTP_X_CORRELATION_ID"] = cid
@@ -138,9 +142,7 @@ def _outgoing_headers(request: Request) -> dict[str, str]:
     for name, value in end_to_end(request.headers.items()):
         if name.lower() != "content-length":  # requests sets it from the body it sends
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    forwarded_for = request.headers.get("X-Forwarded-For")
-    client = request.remote_addr or "unknown"
-    headers["X-Forwarded-For"] = f"{forwarded_for}, {client}" if forwarded_for else client
+    headers["X-Forwarded-For"] = forwarded_for(request.environ)
     headers["X-Forwarded-Proto"] = request.scheme
     headers["X-Forwarded-Host"] = request.host
     cid = correlation_id()

@@ -189,8 +189,11 @@ def _valid_codes(n: int) -> list[str]:
     return codes
 
 
-def test_a_message_that_kills_every_consumer_is_dead_lettered_by_the_broker_after_the_delivery_limit(
+def test_a_message_that_kills_every_consumer_is_dead_lettered_on_the_last_delivery_the_broker_allows(
         stack: Stack) -> None:
+    """The broker would dead-letter it after one more death, silently; the consumer sees the delivery count on
+    that last delivery (``x-delivery-count`` = the limit) and dead-letters it itself, so that a handler's
+    ``when_dead_lettered`` hook runs (an import job fails instead of running for ever)."""
     stack.migrate("registry", "assignment")
     limit = 2
     topology = Topology(stack.settings.bus_prefix, delivery_limit=limit)
@@ -202,19 +205,21 @@ def test_a_message_that_kills_every_consumer_is_dead_lettered_by_the_broker_afte
     eventually(lambda: stack.queue_depth(queue) == 1)
     with stack.db("assignment").engine.connect() as blocker:
         blocker.execute(text("LOCK TABLE parties IN ACCESS EXCLUSIVE MODE"))
-        for _ in range(limit + 1):  # every delivery ends with the consumer dying mid-handler
+        for _ in range(limit):  # every delivery the broker allows but the last ends with a death mid-handler
             consumer = stack.spawn("consumer", "assignment", REALNAME_DELIVERY_LIMIT=str(limit))
             eventually(lambda: _waiting_on_lock(stack), timeout=20)
             consumer.send_signal(signal.SIGKILL)
             consumer.wait()
             _end_orphaned_backends(stack)
+        last = stack.spawn("consumer", "assignment", REALNAME_DELIVERY_LIMIT=str(limit))
+        eventually(lambda: stack.queue_depth(f"{queue}.dead") == 1, timeout=30)
         blocker.rollback()
-    eventually(lambda: stack.queue_depth(f"{queue}.dead") == 1)
+    last.kill()
     assert stack.queue_depth(queue) == 0
     with Connection(stack.amqp) as conn:
         dead = Queue(f"{queue}.dead", no_declare=True)(conn.default_channel).get(no_ack=False)
-        deaths = dead.headers["x-death"]
-        assert deaths[0]["reason"] == "delivery_limit" and deaths[0]["queue"] == queue
+        assert dead.headers["x-realname-reason"].startswith("delivery_limit")
+        assert dead.headers["x-realname-queue"] == queue
         dead.requeue()
     assert stack.count("assignment", PARTIES) == 0
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import MetaData, select
 
 from realname_kit.audit import (
@@ -24,6 +25,7 @@ from realname_kit.bus.envelope import Envelope
 from realname_kit.bus.outbox import Outbox
 from realname_kit.bus.tables import messaging_tables
 from realname_kit.db import Database
+from realname_kit.hardening import trust_proxies
 from realname_kit.logs import correlated
 
 REGULATOR = Caller(subject="reg-1", enterprise_id=None, roles=frozenset({"regulator"}))
@@ -69,6 +71,23 @@ def test_an_audited_act_is_one_outbox_row_with_the_whole_record(world: tuple[Dat
     }
     assert datetime.fromisoformat(data["at"]).tzinfo is not None
     assert parse_audit(data).actor_roles == ("labour", "staff")
+
+
+def test_an_act_in_a_request_records_the_client_address_by_default(world: tuple[Database, Outbox]) -> None:
+    db, outbox = world
+    app = Flask("probe")
+    trust_proxies(app, 1, behind_gateway=True)  # a service: the gateway forwarded the client's address
+
+    @app.get("/reveal")
+    def reveal() -> dict[str, str | None]:
+        with db.transaction() as session:
+            sent = record_audit(session, outbox, action="privacy.reveal", actor=EMPLOYER, subject="worker-42",
+                                field="id_number", reason="核对")
+        return {"client_address": sent.data["client_address"]}
+
+    answer = app.test_client().get("/reveal", headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.5, 10.0.0.7"},
+                                   environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    assert answer.get_json() == {"client_address": "203.0.113.5"}
 
 
 def test_nothing_is_recorded_when_the_act_rolls_back(world: tuple[Database, Outbox]) -> None:

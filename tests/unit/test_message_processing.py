@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 from sqlalchemy.orm import Session
 
+from realname_kit.bus.dead_letters import FileDeadLetters
 from realname_kit.bus.envelope import Envelope
 from realname_kit.bus.processing import (
     Delivery,
@@ -22,6 +23,7 @@ from realname_kit.bus.processing import (
     Stopped,
     TransientError,
     handles_batch,
+    when_dead_lettered,
 )
 from realname_kit.bus.tables import messaging_tables
 from realname_kit.db import Database
@@ -278,3 +280,76 @@ def test_a_deeply_nested_body_is_dead_lettered_and_does_not_hold_back_its_batch(
     decided = reasons(outcomes)
     assert decided[good.id] is None
     assert str(decided["nested"]).startswith("malformed_envelope")
+
+
+# --- what a dead letter leaves behind ---------------------------------------------------------------------------
+
+@dataclass
+class Failures:
+    """A ``when_dead_lettered`` hook: writes what died, and why, in a transaction of its own."""
+
+    world: World
+    seen: list[tuple[str, str]] = field(default_factory=list)
+
+    def __call__(self, session: Session, envelope: Envelope, reason: str) -> None:
+        self.seen.append((envelope.id, reason))
+        session.execute(insert(self.world.effects).values(message_id=envelope.id, type="failed"))
+
+
+def test_a_dead_lettered_message_runs_its_hook_once_with_the_reason(world: World) -> None:
+    failures = Failures(world)
+    bad, good = event(poison=True), event()
+    outcomes = world.processor({"thing.happened": when_dead_lettered(failures)(recorder(world))}).process(
+        [delivery(bad), delivery(good)])
+    assert reasons(outcomes)[bad.id] is not None
+    assert failures.seen == [(bad.id, reasons(outcomes)[bad.id])]
+    assert sorted(world.effect_ids()) == sorted([bad.id, good.id])  # the hook's row, and the good one's
+
+
+def test_the_last_delivery_the_broker_allows_is_dead_lettered_untried_and_runs_the_hook(world: World) -> None:
+    failures = Failures(world)
+    handler = when_dead_lettered(failures)(recorder(world))
+    processor = MessageProcessor(QUEUE, world.db, world.inbox, {"thing.happened": handler}, delivery_limit=5)
+    tried, last = event(), event()
+    outcomes = processor.process([Delivery(tried.to_json(), tag=tried.id, redeliveries=4),
+                                  Delivery(last.to_json(), tag=last.id, redeliveries=5)])
+    assert reasons(outcomes)[tried.id] is None
+    assert (reasons(outcomes)[last.id] or "").startswith("delivery_limit")
+    assert [i for i, _ in failures.seen] == [last.id]
+    assert world.inbox_count() == 1  # the last one never ran: a replay after a fix still handles it
+
+
+def test_a_hook_that_fails_does_not_keep_the_message_from_its_dead_letter(world: World) -> None:
+    def broken(session: Session, envelope: Envelope, reason: str) -> None:
+        raise RuntimeError("the hook is broken too")
+
+    bad = event(poison=True)
+    outcomes = world.processor({"thing.happened": when_dead_lettered(broken)(recorder(world))}).process(
+        [delivery(bad)])
+    assert reasons(outcomes)[bad.id] is not None
+
+
+def test_all_in_one_dead_letters_are_listed_and_replayed_once_through_the_processor(
+        world: World, tmp_path: Path) -> None:
+    poisoned = {"on": True}
+
+    def sometimes(session: Session, envelope: Envelope) -> None:
+        if poisoned["on"]:
+            raise PoisonMessage("not yet")
+        session.execute(insert(world.effects).values(message_id=envelope.id, type=envelope.type))
+
+    processor = world.processor({"thing.happened": sometimes})
+    dead = tmp_path / "dead-letters.jsonl"
+    box = FileDeadLetters(dead, lambda: [processor])
+    first = event(who="张三")
+    outcome = processor.process([delivery(first)])[0]
+    dead.write_text(json.dumps({"queue": QUEUE, "reason": outcome.dead_reason, "at": "2026-12-05T08:00:00+00:00",
+                                "body": first.to_json().decode()}) + "\n")
+    assert [(x.message_id, x.event_type, x.count) for x in box.browse()] == [(first.id, "thing.happened", 1)]
+    box.replay(QUEUE)  # not fixed yet: dead again, counted
+    assert [(x.message_id, x.count, x.first_death) for x in box.browse()] == [
+        (first.id, 2, "2026-12-05T08:00:00+00:00")]
+    poisoned["on"] = False  # the fix
+    assert [x.message_id for x in box.replay(QUEUE, first.id)] == [first.id]
+    assert box.browse() == [] and world.effect_ids() == [first.id]
+    assert box.replay(QUEUE) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from realname_kit.bus.topology import Binding, QueueSpec, Topology, declared_queues, publishers, queues_of, subscribers
-from realname_kit.pagination import decode_cursor, encode_cursor
+from realname_kit.pagination import cursor_position, decode_cursor, encode_cursor, seq_after
 from realname_kit.problems import Problem
 from realname_kit.service import load_spec
 from realname_kit.settings import Settings
@@ -66,6 +67,36 @@ def test_a_tampered_or_garbage_cursor_is_a_400_cursor_invalid_problem(cursor: st
     with pytest.raises(Problem) as refused:
         decode_cursor(cursor)
     assert refused.value.status == 400
+    assert refused.value.reason == "cursor_invalid"
+
+
+@pytest.mark.parametrize("after", [2**63, 10**30, -1, 1.0, "7", True, None, [7], {"after": 7}], ids=repr)
+def test_a_seq_position_is_a_non_negative_bigint_and_nothing_else(after: Any) -> None:
+    with pytest.raises(Problem) as refused:
+        seq_after(encode_cursor({"after": after}))
+    assert refused.value.reason == "cursor_invalid"
+    assert refused.value.extra["message_zh"]
+
+
+def test_the_largest_bigint_is_a_position() -> None:
+    assert seq_after(encode_cursor({"after": 2**63 - 1})) == 2**63 - 1
+
+
+def test_a_timestamp_position_comes_back_parsed_with_its_offset() -> None:
+    position = cursor_position(GOOD, {"at": datetime, "id": str})
+    assert position == {"at": datetime(2026, 1, 1, tzinfo=UTC), "id": "e-1"}
+
+
+@pytest.mark.parametrize("position", [
+    {"at": "2026-01-01T00:00:00", "id": "e-1"},          # no offset
+    {"at": "yesterday", "id": "e-1"},
+    {"at": "2026-01-01T00:00:00+00:00", "id": "e\x00"},  # PostgreSQL holds no NUL
+    {"at": "2026-01-01T00:00:00+00:00"},                  # a field missing
+    {"at": "2026-01-01T00:00:00+00:00", "id": "e-1", "x": 1},  # a field too many
+], ids=repr)
+def test_a_position_of_another_shape_is_refused(position: dict[str, Any]) -> None:
+    with pytest.raises(Problem) as refused:
+        cursor_position(encode_cursor(position), {"at": datetime, "id": str})
     assert refused.value.reason == "cursor_invalid"
 
 

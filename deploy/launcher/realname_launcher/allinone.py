@@ -13,16 +13,18 @@ from realname_identity.authority_sim.serve import build_from_settings, make_serv
 from realname_kit.bus.inprocess import InProcessBus
 from realname_kit.bus.relay import Relay
 from realname_kit.db import Database
+from realname_kit.pruning import Pruner
 from realname_kit.runtime import processors_for
 from realname_kit.settings import Settings
 from realname_kit.web import create_service_app
+from realname_launcher.dead_letters import dead_letter_file
 from realname_launcher.platform import log, prepare, topology
 
 
 def run_all_in_one(settings: Settings) -> None:
     specs = prepare(settings)
     topo = topology(settings)
-    bus = InProcessBus(topo, settings.data_dir / "dead-letters.jsonl")
+    bus = InProcessBus(topo, dead_letter_file(settings))
     stop = threading.Event()
     threads = [threading.Thread(target=bus.run_waiting, args=(stop,), name="bus-waiting", daemon=True)]
     upstreams, dbs = {}, []
@@ -38,6 +40,8 @@ def run_all_in_one(settings: Settings) -> None:
         relay = Relay(db, spec.outbox_table, bus.publisher(spec.name), topo.exchange_name(spec.name),
                       batch_size=settings.relay_batch, idle_seconds=settings.relay_idle_seconds, sole=True)
         threads.append(threading.Thread(target=relay.run, args=(stop,), name=f"{spec.name}-relay", daemon=True))
+        pruner = Pruner.for_service(db, dict(spec.metadata.tables), spec.retentions, settings)
+        threads.append(threading.Thread(target=pruner.run, args=(stop,), name=f"{spec.name}-pruner", daemon=True))
     simulator = _authority_simulator(settings)
     if simulator is not None:
         threads.append(threading.Thread(target=simulator.run, name="authority-sim", daemon=True))

@@ -9,6 +9,7 @@ import sys
 from realname_kit.logs import configure_logging
 from realname_kit.settings import Settings, documented
 from realname_launcher.admin import add_admin_commands
+from realname_launcher.dead_letters import add_dead_letter_commands
 from realname_launcher.processes import parse_scale, process_kinds
 
 LOCAL_AMQP = "amqp://guest:guest@127.0.0.1:5672/%2F"
@@ -32,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("dev-ca", help="the development certificate authority (init, issue, revoke, sign)",
                    add_help=False)
     add_admin_commands(sub)
+    add_dead_letter_commands(sub)
     sub.add_parser("settings", help="print the settings table")
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["dev-ca"]:
@@ -53,9 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         env["REALNAME_IDENTITY_AUTHORITY_URL"] = f"http://127.0.0.1:{port}"
     settings = Settings.from_env(env)
     configure_logging(settings.log_level, settings.log_format, process="launcher")
-    if args.command == "admin":
-        from realname_launcher.admin import run_admin
-        return run_admin(settings, args)
+    if args.command in ("admin", "dead-letters"):
+        return _operator_command(settings, args)
     if args.command == "migrate":
         from realname_launcher.platform import prepare
         prepare(settings)
@@ -83,6 +84,14 @@ def settings_table() -> str:
     rows += [(v.env, v.default, f"Edge-reader: {v.doc} (`{v.key}` in its --config file)") for v in VARIABLES]
     return "\n".join(["| variable | default | meaning |", "|---|---|---|",
                       *(f"| `{env}` | `{default}` | {doc} |" for env, default, doc in rows)])
+
+
+def _operator_command(settings: Settings, args: argparse.Namespace) -> int:
+    if args.command == "admin":
+        from realname_launcher.admin import run_admin
+        return run_admin(settings, args)
+    from realname_launcher.dead_letters import run_dead_letters
+    return run_dead_letters(settings, args)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask import has_request_context, request
 from sqlalchemy.orm import Session
 
 from realname_kit.auth import Caller
@@ -93,10 +94,13 @@ def record_audit(session: Session, outbox: Outbox, *, action: str, actor: Caller
     ``actor`` is who acted (None for the platform itself, or an anonymous caller such as a failed
     login: put the name tried in ``subject``); ``subject`` is whom or what the act concerned (a
     worker id, an account id); ``field`` the personal field revealed; ``reason`` why, as the actor gave it.
+    ``client_address``: by default the address of the client of the HTTP request being served, if any.
     Raises ``ValueError`` (``InvalidAudit``) for a malformed action or outcome, or a secret in ``details``.
     """
     details = dict(details or {})
     _refuse_secrets(details)
+    if client_address is None and has_request_context():
+        client_address = request.remote_addr  # the client's, behind trusted proxies (``trust_proxies``)
     actor = actor or Caller()
     data: dict[str, Any] = {
         "action": action,

@@ -16,6 +16,7 @@ from realname_kit.logs import configure_logging, get_logger
 from realname_kit.migrate import make_revision, upgrade
 from realname_kit.privacy.keyring import Keyring
 from realname_kit.privacy.rotation import rekey_service
+from realname_kit.pruning import Pruner
 from realname_kit.runtime import processors_for
 from realname_kit.service import load_spec
 from realname_kit.settings import Settings
@@ -58,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         AmqpConsumer(settings.amqp_url, topology, spec.name, subscriptions,
                      prefetch=settings.consumer_prefetch).run(stop)
         return 0
+    # The relay process also prunes what is past its retention, in short transactions beside the relay.
+    pruner = Pruner.for_service(db, dict(spec.metadata.tables), spec.retentions, settings)
+    threading.Thread(target=pruner.run, args=(stop,), name=f"{spec.name}-pruner", daemon=True).start()
     with ConfirmingPublisher(settings.amqp_url, connection_name=f"{spec.name}-relay") as publisher:
         _declare(settings, topology)
         try:

@@ -19,6 +19,7 @@ def processors_for(spec: ServiceSpec, db: Database, topology: Topology,
         if missing:
             raise RuntimeError(f"{spec.name}: queue {queue.purpose} receives {sorted(missing)} but has no handler")
         handlers = {t: all_handlers[t] for t in queue.event_types}
-        processor = MessageProcessor(topology.queue_name(queue), db, spec.inbox_table, handlers)
+        processor = MessageProcessor(topology.queue_name(queue), db, spec.inbox_table, handlers,
+                                     delivery_limit=topology.delivery_limit)
         subscriptions.append((queue, processor))
     return subscriptions

@@ -14,6 +14,7 @@ from sqlalchemy import MetaData, Table
 from realname_kit.bus.outbox import Outbox
 from realname_kit.bus.processing import Handler
 from realname_kit.bus.topology import QueueSpec
+from realname_kit.pruning import Retention
 from realname_kit.settings import SERVICES, Setting, Settings
 
 # Every spec of the platform: the services', and the gateway's (its own database, relayed like a service's).
@@ -47,6 +48,8 @@ class ServiceSpec:
     publishers: Sequence[str] | None = None
     # Its own settings (REALNAME_<SERVICE>_*), documented: realname_kit.settings.documented() lists every spec's.
     settings: Sequence[Setting] = ()
+    # Its own tables that would grow for ever, pruned past their retention (the kit's own are pruned anyway).
+    retentions: Sequence[Retention] = ()
 
     @property
     def declared_publishers(self) -> tuple[str, ...]:

@@ -83,6 +83,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REALNAME_MAX_REQUEST_BYTES", "1048576", "Largest request body accepted (larger: 413)."),
     Setting("REALNAME_MAX_UPLOAD_BYTES", "20971520",
             "Largest file upload (multipart/form-data: imports, evidence files) accepted."),
+    Setting("REALNAME_RETAIN_OUTBOX_HOURS", "168", "Hours a published outbox row is kept (then pruned)."),
+    Setting("REALNAME_RETAIN_INBOX_HOURS", "720",
+            "Hours a handled message's id is kept in a consumer's inbox: longer than any copy of it may still arrive."),
+    Setting("REALNAME_RETAIN_IDEMPOTENCY_HOURS", "72",
+            "Hours an Idempotency-Key's answer is kept: a retry within them gets it again, never a second effect."),
+    Setting("REALNAME_RETAIN_EXPIRED_LOGINS_HOURS", "24",
+            "Hours the gateway keeps login challenges and refresh tokens past their expiry."),
+    Setting("REALNAME_PRUNE_INTERVAL_SECONDS", "600",
+            "How often each relay process (and all-in-one mode) prunes what is past its retention."),
+    Setting("REALNAME_PRUNE_BATCH", "5000", "Rows pruned per transaction."),
+    Setting("REALNAME_TRUSTED_PROXY_HOPS", "0",
+            "Reverse proxies in front of the gateway (an ingress: 1) whose X-Forwarded-For, -Proto and -Host are "
+            "believed: rate limits and the audit log see the client's address. 0: none trusted, the peer's "
+            "address counts. Services also trust the gateway in front of them."),
     Setting("REALNAME_AMQP_MANAGEMENT_URL", "",
             "RabbitMQ's management API (`http://user:pass@host:15672`), where broker accounts are made. Empty: "
             "port 15672 on the broker's host, with its credentials."),

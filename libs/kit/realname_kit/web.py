@@ -15,7 +15,7 @@ from flask import Flask, Response, current_app, g, request
 from realname_kit.auth import ANYONE, TokenVerifier, allow, install_access_control, undeclared_endpoints
 from realname_kit.db import Database
 from realname_kit.formats import PlatformJSONProvider
-from realname_kit.hardening import install_request_limits, install_security_headers
+from realname_kit.hardening import install_request_limits, install_security_headers, trust_proxies
 from realname_kit.health import health_blueprint
 from realname_kit.logs import _correlation_id, get_logger, new_correlation_id
 from realname_kit.metrics import install_request_metrics
@@ -66,6 +66,7 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None,
     install_access_control(app, TokenVerifier(settings.auth_public_key_file, settings.auth_issuer,
                                               settings.auth_audience, settings.auth_jwks_url))
     install_request_metrics(app, spec.name)
+    trust_proxies(app, int(settings.value("REALNAME_TRUSTED_PROXY_HOPS")), behind_gateway=True)
     _open_the_api_document(app)
     missing = undeclared_endpoints(app)
     if missing:

@@ -57,7 +57,8 @@ class ImportOut(Schema):
     registered = fields.Integer()
     already_registered = fields.Integer(metadata={"description": "Rows of people you had registered already."})
     failed = fields.Integer()
-    failure = fields.Dict(allow_none=True, metadata={"description": "Why the whole file was refused."})
+    failure = fields.Dict(allow_none=True, metadata={
+        "description": "Why the whole file was refused, or why the job stopped (`import_interrupted`)."})
     progress = fields.Float()
     errors_url = fields.String(allow_none=True, metadata={"description": "The failed rows with 错误原因."})
     created_at = Instant()

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, ScalarSelect, Select, SQLColumnExpression,
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.util import AliasedClass
 
-from realname_kit.pagination import decode_cursor, encode_cursor
+from realname_kit.pagination import encode_cursor, seq_after
 from realname_kit.privacy import Keyring
 from realname_kit.problems import Problem
 from realname_registry.models import Employment, Team, Worker
@@ -76,7 +76,7 @@ def search_query(session: Session, keyring: Keyring, filters: WorkerFilters, *, 
         raise Problem(422, "status_query", "The status to search for is not one of active, ended, all",
                       field="status",
                       message_zh="状态只能是 active（在职）、ended（已离职）或 all（全部）：请重新选择。")
-    after = _after(cursor)
+    after = seq_after(cursor)
     dialect = session.get_bind().dialect.name
     if employer_id is not None:
         page = _employer_page(keyring, filters, dialect, employer_id, after=after, limit=limit)
@@ -185,15 +185,3 @@ def _employment_conditions(filters: WorkerFilters,
     if filters.project_id is not None:
         found.append(employment.team_id.in_(select(Team.id).where(Team.project_id == filters.project_id)))
     return found
-
-
-def _after(cursor: str | None) -> int | None:
-    position = decode_cursor(cursor)
-    if position is None:
-        return None
-    after = position.get("after")
-    if type(after) is not int:
-        raise Problem(400, "cursor_invalid", "The cursor is not one this list gave out",
-                      "Start again without a cursor.",
-                      message_zh="翻页标记无效：请不带 cursor 从第一页重新查询。")
-    return after

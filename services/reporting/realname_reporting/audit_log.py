@@ -25,7 +25,7 @@ from realname_kit.audit import InvalidAudit, parse_audit
 from realname_kit.bus.envelope import Envelope
 from realname_kit.bus.processing import PoisonMessage, handles_batch
 from realname_kit.db import Database
-from realname_kit.pagination import decode_cursor, encode_cursor
+from realname_kit.pagination import cursor_position, encode_cursor
 from realname_kit.problems import Problem
 from realname_reporting.models import AuditEntry
 
@@ -102,18 +102,8 @@ def _older_than(at: datetime, seq: int) -> Any:
 
 
 def _position(cursor: str | None) -> tuple[datetime, int] | None:
-    position = decode_cursor(cursor)
-    if position is None:
-        return None
-    try:
-        at, seq = datetime.fromisoformat(position["at"]), position["seq"]
-    except (KeyError, TypeError, ValueError):
-        at, seq = None, None
-    if at is None or at.tzinfo is None or type(seq) is not int:
-        raise Problem(400, "cursor_invalid", "The cursor is not one this list gave out",
-                      "Start again without a cursor.",
-                      message_zh="翻页标记无效：请不带 cursor 从第一页重新查询。")
-    return at, seq
+    position = cursor_position(cursor, {"at": datetime, "seq": int})
+    return None if position is None else (position["at"], position["seq"])
 
 
 def browse_audit(db: Database, filters: AuditFilter, limit: int,

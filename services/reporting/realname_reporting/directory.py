@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from realname_kit.bus.envelope import Envelope
 from realname_kit.bus.processing import PoisonMessage
 from realname_kit.db import Database
-from realname_kit.pagination import decode_cursor, encode_cursor
+from realname_kit.pagination import cursor_position, encode_cursor
 from realname_reporting.models import DirectoryEntry
 
 
@@ -32,10 +32,10 @@ def browse_directory(db: Database, kind: str | None, limit: int,
     query = select(DirectoryEntry)
     if kind:
         query = query.where(DirectoryEntry.kind == kind)
-    position = decode_cursor(cursor)
-    if position:
+    position = cursor_position(cursor, {"at": datetime, "id": str})
+    if position is not None:
         query = query.where(tuple_(DirectoryEntry.registered_at, DirectoryEntry.enterprise_id)
-                            < (datetime.fromisoformat(position["at"]), position["id"]))
+                            < (position["at"], position["id"]))
     query = query.order_by(DirectoryEntry.registered_at.desc(), DirectoryEntry.enterprise_id.desc())
     with db.transaction() as session:
         rows = list(session.scalars(query.limit(limit + 1)))

@@ -13,11 +13,13 @@ from kombu import Connection, Consumer, Message, Producer
 from realname_kit.bus.processing import Delivery, MessageProcessor, Stopped
 from realname_kit.bus.topology import QueueSpec, Topology
 from realname_kit.logs import get_logger
+from realname_kit.timeutil import utcnow
 
 log = get_logger(__name__)
 
 REASON_HEADER = "x-realname-reason"
 QUEUE_HEADER = "x-realname-queue"
+DEAD_AT_HEADER = "x-realname-dead-at"
 
 
 class AmqpConsumer:
@@ -110,7 +112,8 @@ class AmqpConsumer:
             if not batch:
                 continue
             deliveries = [Delivery(m.body if isinstance(m.body, bytes) else m.body.encode(), m,
-                                   sender=(m.properties or {}).get("user_id")) for m in batch]
+                                   sender=(m.properties or {}).get("user_id"), redeliveries=_redeliveries(m))
+                          for m in batch]
             for outcome in self.processors[queue].process(deliveries, stop, keepalive=conn.heartbeat_check):
                 if outcome.dead_reason is not None:
                     self._dead_letter(dead_letters, queue, outcome.delivery.tag, outcome.dead_reason)
@@ -125,12 +128,18 @@ class AmqpConsumer:
     def _dead_letter(self, producer: Producer, queue: str, message: Message, reason: str) -> None:
         # Published with a confirm before the original is acknowledged: a dead letter is never lost.
         headers = dict(message.headers or {})
-        headers.update({REASON_HEADER: reason, QUEUE_HEADER: queue})
+        headers.update({REASON_HEADER: reason, QUEUE_HEADER: queue, DEAD_AT_HEADER: utcnow().isoformat()})
         props: dict[str, Any] = message.properties or {}
         producer.publish(message.body, routing_key=queue, headers=headers, delivery_mode=2,
                          content_type=props.get("content_type") or "application/json",
                          content_encoding="utf-8", message_id=props.get("message_id"),
                          type=props.get("type"), correlation_id=props.get("correlation_id"), retry=False)
+
+
+def _redeliveries(message: Message) -> int:
+    """How often a quorum queue delivered the message before without an acknowledgement."""
+    count = (message.headers or {}).get("x-delivery-count", 0)
+    return count if isinstance(count, int) else 0
 
 
 def _connection_errors() -> tuple[type[BaseException], ...]:

@@ -23,7 +23,9 @@ log = get_logger(__name__)
 
 Handler = Callable[[Session, Envelope], None]
 BatchHandler = Callable[[Session, list[Envelope]], None]
+DeadLetterHook = Callable[[Session, Envelope, str], None]
 _BATCH_ATTR = "__realname_batch_handler__"
+_DEAD_ATTR = "__realname_when_dead_lettered__"
 
 
 def handles_batch(handler: BatchHandler) -> Handler:
@@ -34,6 +36,17 @@ def handles_batch(handler: BatchHandler) -> Handler:
     """
     setattr(handler, _BATCH_ATTR, True)
     return handler  # type: ignore[return-value]
+
+
+def when_dead_lettered(hook: DeadLetterHook) -> Callable[[Handler], Handler]:
+    """Mark a handler whose event, once dead-lettered, must leave a trace: ``hook(session, event, reason)``
+    runs in a transaction of its own (the handler's was rolled back), e.g. to mark a job failed with the
+    reason instead of leaving it running for ever. It also runs for a message the consumer stopped on every
+    time it was delivered, on its last delivery (see ``MessageProcessor``)."""
+    def mark(handler: Handler) -> Handler:
+        setattr(handler, _DEAD_ATTR, hook)
+        return handler
+    return mark
 
 
 class PoisonMessage(Exception):
@@ -53,12 +66,14 @@ class Delivery:
     body: bytes
     tag: object = None
     sender: str | None = None  # the broker account that published it (AMQP user_id), when the broker says
+    redeliveries: int = 0  # deliveries before this one that were never acknowledged (x-delivery-count)
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
     delivery: Delivery
     dead_reason: str | None = None   # None: handled (or a duplicate); acknowledge it
+    envelope: Envelope | None = None
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -68,12 +83,27 @@ def is_transient(exc: BaseException) -> bool:
 
 
 class MessageProcessor:
-    def __init__(self, queue: str, db: Database, inbox: Table, handlers: Mapping[str, Handler]) -> None:
+    """Handles the deliveries of one queue. With a ``delivery_limit`` (the queue's), a message delivered that many
+    times before without an acknowledgement (the consumer stopped on it each time) is not tried again: the
+    broker would dead-letter it after this try without telling anyone, so it is dead-lettered here, where its
+    ``when_dead_lettered`` hook can run."""
+
+    def __init__(self, queue: str, db: Database, inbox: Table, handlers: Mapping[str, Handler], *,
+                 delivery_limit: int | None = None) -> None:
         self.queue, self.db, self.inbox, self.handlers = queue, db, inbox, handlers
+        self.delivery_limit = delivery_limit
 
     def process(self, batch: Sequence[Delivery], stop: threading.Event | None = None,
                 keepalive: Callable[[], None] = lambda: None) -> list[Outcome]:
         """Handle the batch in one transaction; fall back to one at a time when something in it fails."""
+        outcomes = self._process(batch, stop, keepalive)
+        for outcome in outcomes:
+            if outcome.dead_reason is not None and outcome.envelope is not None:
+                self._run_dead_letter_hook(outcome.envelope, outcome.dead_reason)
+        return outcomes
+
+    def _process(self, batch: Sequence[Delivery], stop: threading.Event | None,
+                 keepalive: Callable[[], None]) -> list[Outcome]:
         parsed: list[tuple[Delivery, Envelope]] = []
         outcomes: list[Outcome] = []
         for delivery in batch:
@@ -84,6 +114,13 @@ class MessageProcessor:
                 continue
             if envelope.type not in self.handlers:
                 outcomes.append(Outcome(delivery, f"no_handler: {envelope.type} v{envelope.version}"))
+                continue
+            if self.delivery_limit is not None and delivery.redeliveries >= self.delivery_limit:
+                reason = (f"delivery_limit: delivered {delivery.redeliveries + 1} times, never acknowledged "
+                          "(the consumer stopped while handling it)")
+                log.error("message_dead_lettered", queue=self.queue, message_id=envelope.id, type=envelope.type,
+                          reason=reason)
+                outcomes.append(Outcome(delivery, reason, envelope))
                 continue
             parsed.append((delivery, envelope))
         if not parsed:
@@ -115,7 +152,17 @@ class MessageProcessor:
         reason = f"{type(error).__name__}: {error}"[:1000]
         log.error("message_dead_lettered", queue=self.queue, message_id=envelope.id,
                   type=envelope.type, reason=reason)
-        return Outcome(delivery, reason)
+        return Outcome(delivery, reason, envelope)
+
+    def _run_dead_letter_hook(self, envelope: Envelope, reason: str) -> None:
+        hook: DeadLetterHook | None = getattr(self.handlers.get(envelope.type), _DEAD_ATTR, None)
+        if hook is None:
+            return
+        try:
+            with self.db.transaction() as session, correlated(envelope.correlation_id):
+                hook(session, envelope, reason)
+        except Exception as exc:  # the message is dead-lettered all the same; an operator replays it
+            log.error("dead_letter_hook_failed", queue=self.queue, message_id=envelope.id, error=repr(exc)[:300])
 
     def _handle_all(self, parsed: Sequence[tuple[Delivery, Envelope]]) -> None:
         with self.db.transaction() as session:

@@ -83,9 +83,9 @@ def _give_back(limiter: Limiter, taken: list[tuple[str, Rate]]) -> None:
 
 
 def client_address() -> str:
-    """The peer's address. There is no trusted-proxy setting, so X-Forwarded-For is NOT read: any client
-    can write it, and would pick a fresh "address" per request to escape the limits. Behind a reverse
-    proxy, every client shares the proxy's address until such a setting (and werkzeug's ProxyFix) exists."""
+    """The client's address: the peer's, or behind trusted proxies the one they forwarded (``trust_proxies``).
+    An X-Forwarded-For no trusted proxy wrote is not read: any client can write it, and would pick a fresh
+    "address" per request to escape the limits."""
     return request.remote_addr or "unknown"
 
 

@@ -31,7 +31,7 @@ def install_security_headers(app: Flask, *, docs_paths: Iterable[str] = ("/docs"
     """Every response: the ``COMMON`` headers; API responses: ``API_CSP`` and ``Cache-Control: no-store``
     (unless the endpoint chose its own caching); responses under ``docs_paths``: ``DOCS_CSP`` and their own
     caching. ``Strict-Transport-Security`` only over HTTPS: ``request.is_secure``, which behind a
-    TLS-terminating proxy needs werkzeug's ProxyFix (not installed: no proxy is trusted yet)."""
+    TLS-terminating proxy needs the proxy trusted (``trust_proxies``, REALNAME_TRUSTED_PROXY_HOPS)."""
     prefixes = tuple(p.rstrip("/") for p in docs_paths)
 
     @app.after_request

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from realname_kit.auth import Caller
 from realname_kit.bus.envelope import Envelope
-from realname_kit.bus.processing import Handler, PoisonMessage
+from realname_kit.bus.processing import Handler, PoisonMessage, when_dead_lettered
 from realname_kit.db import Database
 from realname_kit.privacy import Keyring
 from realname_kit.settings import Settings
@@ -26,11 +26,13 @@ from realname_registry.imports.staging import stage
 from realname_registry.models import OUTBOX, ImportJob, ImportRow
 
 CHUNK = 1000
+INTERRUPTED = "import_interrupted"
 
 
 def import_handlers(settings: Settings) -> Mapping[str, Handler]:
     keyring = keyring_for(settings)
 
+    @when_dead_lettered(fail_interrupted)
     def handle(session: Session, event: Envelope) -> None:
         try:
             job_id, position = str(event.data["job_id"]), int(event.data["position"])
@@ -43,14 +45,17 @@ def import_handlers(settings: Settings) -> Mapping[str, Handler]:
 def advance(session: Session, keyring: Keyring, job_id: str, position: int | None, today: date) -> bool:
     """One step of the job; True while there is more to do. A step asked for twice is done once."""
     job = session.scalars(select(ImportJob).where(ImportJob.id == job_id).with_for_update()).first()
-    if job is None or job.status in ("done", "failed"):
+    if job is None or job.status == "done" or (job.status == "failed" and not _interrupted(job)):
         return False
+    if job.total_rows is not None and position is not None and position != job.processed_rows:
+        return False  # a step already taken (or a later one): the job's own position leads
+    if job.status == "failed":  # its step replayed from the dead letters after a fix: carry on from there
+        job.status = "queued" if job.total_rows is None else "running"
+        job.failure, job.finished_at = None, None
     if job.total_rows is None:
         stage(session, keyring, job)
         if job.status == "failed":
             return False
-    elif position is not None and position != job.processed_rows:
-        return False  # a step already taken (or a later one): the job's own position leads
     caller = Caller(subject=job.created_by, enterprise_id=job.employer_id, roles=frozenset({job.employer_role}),
                     kind="enterprise")
     run_chunk(session, keyring, caller, job, size=CHUNK, today=today)
@@ -60,6 +65,28 @@ def advance(session: Session, keyring: Keyring, job_id: str, position: int | Non
         return True
     _finish(session, keyring, job)
     return False
+
+
+def fail_interrupted(session: Session, event: Envelope, reason: str) -> None:
+    """A step of the job was dead-lettered: the job fails with the reason, never stays running for ever. Its
+    file and progress stay (sealed, as while it ran), so that replaying the step after a fix
+    (``realname dead-letters replay``) carries on where it stopped. The clerk sees the kind of error only:
+    the full reason, which may quote data, is the operator's, in the dead letter."""
+    job = session.scalars(select(ImportJob).where(ImportJob.id == str(event.data.get("job_id")))
+                          .with_for_update()).first()
+    if job is None or job.status in ("done", "failed"):
+        return
+    job.status, job.finished_at = "failed", utcnow()
+    job.failure = {"reason": INTERRUPTED, "error": reason.split(":", 1)[0][:100],
+                   "message": "The import stopped on an internal error after "
+                              f"{job.processed_rows} rows. The operators have it and can resume it; "
+                              "the rows registered so far stay registered.",
+                   "message_zh": f"导入在处理 {job.processed_rows} 行后因系统内部错误中断。运维人员已收到，"
+                                 "修复后可从中断处继续；已登记的行保持有效。"}
+
+
+def _interrupted(job: ImportJob) -> bool:
+    return (job.failure or {}).get("reason") == INTERRUPTED
 
 
 def run_inline(db: Database, keyring: Keyring, job_id: str, today: date,

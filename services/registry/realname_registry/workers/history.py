@@ -14,8 +14,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from realname_kit.pagination import decode_cursor, encode_cursor
-from realname_kit.problems import Problem
+from realname_kit.pagination import encode_cursor, seq_after
 from realname_registry.models import Employment, HistoryEntry, Worker
 
 
@@ -47,12 +46,8 @@ def history_page(session: Session, worker_id: str, *, employer_id: str | None, s
         query = query.where(HistoryEntry.at >= since)
     if until is not None:
         query = query.where(HistoryEntry.at < until)
-    position = decode_cursor(cursor)
-    if position is not None:
-        after = position.get("after")
-        if not isinstance(after, int):
-            raise Problem(400, "cursor_invalid", "The cursor is not one this list gave out",
-                          message_zh="翻页标记无效：请不带 cursor 从第一页重新查询。")
+    after = seq_after(cursor)
+    if after is not None:
         query = query.where(HistoryEntry.seq > after)
     rows = list(session.scalars(query.order_by(HistoryEntry.seq).limit(limit + 1)))
     if len(rows) <= limit:
