@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from realname_gateway.fanout import Answer
@@ -28,3 +30,33 @@ def service_status(answer: Answer) -> dict[str, Any]:
     if status == 200 and isinstance(body, dict) and body.get("status") == "ready":
         return {"status": "ready", "checks": checks}
     return {"status": "not_ready", "checks": checks, "http_status": status}
+
+
+class CachedReadiness:
+    """The platform's readiness, asked of the services at most once per ``ttl`` seconds in this process.
+
+    ``/healthz`` is public: without this, every call would ask every service (and each its database and
+    broker). Callers that come while an answer is being fetched wait for it and share it.
+    """
+
+    def __init__(self, fetch: Callable[[], tuple[dict[str, Any], int]], ttl: float = 2.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._fetch, self.ttl, self._clock = fetch, ttl, clock
+        self._answer: tuple[dict[str, Any], int] | None = None
+        self._at = 0.0
+        self._refresh = threading.Lock()  # one refresh in flight at a time
+
+    def get(self) -> tuple[dict[str, Any], int]:
+        answer = self._fresh()
+        if answer is not None:
+            return answer
+        with self._refresh:
+            answer = self._fresh()  # fetched by the caller this one waited for
+            if answer is None:
+                answer = self._fetch()
+                self._answer, self._at = answer, self._clock()
+            return answer
+
+    def _fresh(self) -> tuple[dict[str, Any], int] | None:
+        answer = self._answer
+        return answer if answer is not None and self._clock() - self._at < self.ttl else None

@@ -9,6 +9,7 @@ from types import FrameType
 
 from realname_kit.bus.confirming_publisher import ConfirmingPublisher, PublishFailed
 from realname_kit.bus.consumer import AmqpConsumer
+from realname_kit.bus.liveness import HEARTBEATS, Presence
 from realname_kit.bus.relay import Relay
 from realname_kit.bus.topology import Topology
 from realname_kit.db import Database
@@ -63,8 +64,13 @@ def main(argv: list[str] | None = None) -> int:
             publisher.connect()
         except PublishFailed as exc:  # the relay loop keeps trying
             log.warning("relay_cannot_connect_yet", error=str(exc))
-        Relay(db, spec.outbox_table, publisher, topology.exchange_name(spec.name),
-              batch_size=settings.relay_batch, idle_seconds=settings.relay_idle_seconds).run(stop)
+        heartbeat = HEARTBEATS.beater("relay")
+        presence = Presence(settings.amqp_url, topology.presence_queue(spec.name, "relay"),
+                            alive=lambda: not HEARTBEATS.stale())
+        threading.Thread(target=presence.run, args=(stop,), name="relay-presence", daemon=True).start()
+        Relay(db, spec.outbox_table, publisher, topology.exchange_name(spec.name), service=spec.name,
+              batch_size=settings.relay_batch, idle_seconds=settings.relay_idle_seconds,
+              heartbeat=heartbeat).run(stop)
     return 0
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import MetaData, Table
 
 from realname_kit.bus.outbox import Outbox
 from realname_kit.bus.processing import Handler
+from realname_kit.gauges import Gauge
 from realname_kit.settings import Settings
 
 
@@ -37,6 +38,8 @@ class ServiceSpec:
     configured_handlers: Callable[[Settings], Mapping[str, Handler]] | None = None
     description: str = ""
     protected: Sequence[ProtectedTable] = ()
+    # Figures of the service's own data on its /metrics, read at each scrape (e.g. reads waiting).
+    gauges: Sequence[Gauge] = ()
 
     def handlers_for(self, settings: Settings) -> dict[str, Handler]:
         built = self.configured_handlers(settings) if self.configured_handlers else {}

@@ -48,6 +48,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REALNAME_AUTH_AUDIENCE", "realname", "Expected `aud` of bearer tokens."),
     Setting("REALNAME_GATEWAY_HOST", "127.0.0.1", "Address the gateway listens on."),
     Setting("REALNAME_GATEWAY_PORT", "8000", "Port of the gateway."),
+    Setting("REALNAME_GATEWAY_METRICS_PORT", "8099",
+            "Internal port (on REALNAME_GATEWAY_HOST) where the gateway answers `/metrics` and nothing else; "
+            "the public port refuses `/metrics`. Never route it from outside. Empty: no gateway `/metrics`."),
     Setting("REALNAME_<SERVICE>_URL", "http://127.0.0.1:81xx",
             "Where the gateway reaches a service in distributed mode (identity 8101, registry 8102, "
             "assignment 8103, attendance 8104, reporting 8105)."),

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from realname_identity.api import card_reads
 from realname_identity.api_readers import readers
+from realname_identity.figures import PENDING_READS
 from realname_identity.handlers import identity_handlers
 from realname_identity.models import Base
 from realname_kit.service import ProtectedTable, ServiceSpec
@@ -18,4 +19,5 @@ SPEC = ServiceSpec(
     configured_handlers=identity_handlers,
     protected=[ProtectedTable("card_reads", ("id_number",), "identity.card_reads"),
                ProtectedTable("card_photos", ("photo",), "identity.card_photos")],
+    gauges=[PENDING_READS],
 )
