@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from kombu import Connection, Producer
 from sqlalchemy.engine import make_url
 
@@ -19,6 +20,7 @@ from realname_kit.settings import Settings
 from realname_registry.app import create_app
 from realname_registry.models import OUTBOX
 from tests.support.faultproxy import FaultProxy
+from tests.support.infra import free_port
 from tests.support.stack import Stack, eventually
 from tests.support.tokens import bearer
 
@@ -87,6 +89,29 @@ def test_handled_dead_lettered_and_relayed_messages_appear_on_the_services_metri
     text = eventually(scraped, timeout=30, interval=0.3)
     assert sample(text, "realname_messages_total", queue=queue, outcome="failed") == 1.0
     assert sample(text, "realname_outbox_lag_seconds", service="registry") == 0.0
+
+
+def test_a_consumer_and_a_relay_of_their_own_serve_their_counters_on_their_metrics_port(
+        stack: Stack, registry: Any) -> None:
+    """Where they share no folder with the web (Kubernetes, compose): REALNAME_PROCESS_METRICS_PORT."""
+    consumer_port, relay_port = free_port(), free_port()
+    stack.spawn("consumer", "registry", REALNAME_PROCESS_METRICS_PORT=str(consumer_port))
+    stack.spawn("relay", "registry", REALNAME_PROCESS_METRICS_PORT=str(relay_port))
+    queue = stack.queue_name("registry", PROJECTS)
+    publish_project_event(stack, project(str(uuid.uuid4())))
+    with stack.db("registry").transaction() as session:
+        OUTBOX.record(session, "enterprise.registered", {"enterprise_id": str(uuid.uuid4())})
+
+    def scraped(port: int, name: str, **labels: str) -> float | None:
+        try:
+            text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        except requests.ConnectionError:
+            return None  # not listening yet
+        return sample(text, name, **labels)
+    eventually(lambda: scraped(consumer_port, "realname_messages_total", queue=queue, outcome="handled") == 1.0,
+               timeout=30, interval=0.3)
+    eventually(lambda: scraped(relay_port, "realname_events_relayed_total", service="registry") == 1.0,
+               timeout=30, interval=0.3)
 
 
 def test_outbox_lag_grows_while_no_relay_publishes(stack: Stack, registry: Any, metrics_dir: Path) -> None:

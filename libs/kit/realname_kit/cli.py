@@ -7,6 +7,8 @@ import signal
 import threading
 from types import FrameType
 
+from prometheus_client import start_http_server
+
 from realname_kit.bus.confirming_publisher import ConfirmingPublisher, PublishFailed
 from realname_kit.bus.consumer import AmqpConsumer
 from realname_kit.bus.liveness import HEARTBEATS, Presence
@@ -48,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     if not settings.distributed:
         parser.error("consumer and relay processes need REALNAME_AMQP_URL (all-in-one mode runs them in-process)")
     stop = _stop_on_signals()
+    _serve_own_metrics(settings)
     db = Database(url)
     topology = Topology(settings.bus_prefix, settings.delivery_limit)
     if args.command == "consumer":
@@ -79,6 +82,13 @@ def _declare(settings: Settings, topology: Topology) -> None:
     with Connection(settings.amqp_url, connect_timeout=10) as conn:
         conn.ensure_connection(max_retries=30, interval_start=0.5, interval_step=1, interval_max=5)
         topology.declare(conn)
+
+
+def _serve_own_metrics(settings: Settings) -> None:
+    port = settings.value("REALNAME_PROCESS_METRICS_PORT")
+    if port:
+        start_http_server(int(port))  # this process's counters, on a thread of their own
+        log.info("metrics_served", port=int(port))
 
 
 def _stop_on_signals() -> threading.Event:

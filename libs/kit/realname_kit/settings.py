@@ -124,6 +124,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REALNAME_EDGE_RETRY_SECONDS", "10", "Edge-reader: how often the backlog is sent again."),
     Setting("REALNAME_SERVICE_NAME", "web",
             "Set by the launcher for each child process: the service named in its log lines."),
+    Setting("REALNAME_PROCESS_METRICS_PORT", "",
+            "Port where a consumer or relay process serves its own `/metrics`, where it shares no "
+            "PROMETHEUS_MULTIPROC_DIR with its service's web (Kubernetes, compose). Empty: none (the launcher "
+            "gives a service's processes one folder, summed on the web's `/metrics`)."),
     Setting("REALNAME_PROCESS", "", "Set by the launcher for each child process: web, consumer or relay."),
 )
 
