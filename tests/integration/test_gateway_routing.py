@@ -274,6 +274,13 @@ def test_health_is_degraded_while_a_service_is_down(registry_url: str, settings:
     assert ENTERPRISES in doc.json["paths"]
 
 
+def test_many_calls_of_the_public_health_ask_the_service_once(over_http: Any, recorder: Recorder) -> None:
+    before = len(recorder.seen)
+    for _ in range(10):
+        assert over_http.get("/healthz").status_code == 200
+    assert len(recorder.seen) - before == 1  # the answer is kept for a moment, whoever asks
+
+
 def test_health_is_ready_when_every_service_is_up(over_http: Any) -> None:
     answer = over_http.get("/healthz")
     assert answer.status_code == 200

@@ -177,14 +177,15 @@ def cut_database(stack: Stack) -> Iterator[tuple[FaultProxy, Any]]:
         app.extensions["realname"].db.dispose()
 
 
-def test_a_request_while_the_database_is_away_answers_503_with_retry_after(
+def test_a_registration_while_the_database_is_away_answers_503_with_retry_after_and_changes_nothing(
         stack: Stack, cut_database: tuple[FaultProxy, Any]) -> None:
     proxy, client = cut_database
     auth = bearer(stack.settings, "service")
+    enterprise = {"name": "闽建劳务有限公司", "uscc": "91350100M000100Y43", "kind": "labour"}
     assert client.get("/api/v1/registry/enterprises", headers=auth).status_code == 200
     proxy.refuse(True)
     proxy.drop_connections()  # PostgreSQL restarting: open connections reset, new ones refused
-    answer = client.get("/api/v1/registry/enterprises", headers=auth)
+    answer = client.post("/api/v1/registry/enterprises", json=enterprise, headers=auth)
     assert answer.status_code == 503, answer.get_json()
     assert answer.mimetype == "application/problem+json"
     assert answer.headers["Retry-After"] == "5"
@@ -193,4 +194,5 @@ def test_a_request_while_the_database_is_away_answers_503_with_retry_after(
     assert "send the same request again" in body["detail"]
     assert "秒后重新提交" in body["message_zh"]
     proxy.refuse(False)
-    assert client.get("/api/v1/registry/enterprises", headers=auth).status_code == 200
+    assert client.get("/api/v1/registry/enterprises", headers=auth).get_json()["items"] == []  # nothing changed
+    assert client.post("/api/v1/registry/enterprises", json=enterprise, headers=auth).status_code == 201  # retried
