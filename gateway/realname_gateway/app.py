@@ -14,7 +14,7 @@ from realname_gateway.auth.context import AuthContext, login_attempt
 from realname_gateway.docs import docs_blueprint
 from realname_gateway.document import MergedDocument
 from realname_gateway.fanout import ask_all
-from realname_gateway.health import CachedReadiness, readiness
+from realname_gateway.health import CachedReadiness, own_readiness, readiness
 from realname_gateway.metrics_port import install_internal_metrics
 from realname_gateway.proxy import proxy_blueprint
 from realname_gateway.upstream import HttpUpstream, Upstream
@@ -47,13 +47,14 @@ def create_app(settings: Settings | None = None, upstreams: Mapping[str, Upstrea
                                         probe_timeout=HEALTH_TIMEOUT - 0.5) for name in SERVICES}
     app = Flask("realname_gateway", static_folder=None)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.extensions["realname_auth"] = AuthContext(settings, db or Database(settings.database_url_for("gateway")),
+    db = db or Database(settings.database_url_for("gateway"))
+    app.extensions["realname_auth"] = AuthContext(settings, db,
                                                   upstreams)
     own = _own_api(app)
     pool = ThreadPoolExecutor(max_workers=max(4, 2 * len(upstreams)), thread_name_prefix="gateway-probe")
     app.register_blueprint(proxy_blueprint(upstreams))
     app.register_blueprint(docs_blueprint())
-    _add_own_routes(app, upstreams, pool, own)
+    _add_own_routes(app, upstreams, pool, own, own_readiness(settings, db))
     install_internal_metrics(app, settings.value("REALNAME_GATEWAY_METRICS_PORT"), collectors)
     install_correlation(app)
     install_problem_handlers(app)
@@ -80,10 +81,11 @@ def _own_api(app: Flask) -> Callable[[], dict[str, Any]]:
 
 
 def _add_own_routes(app: Flask, upstreams: Mapping[str, Upstream], pool: ThreadPoolExecutor,
-                    own: Callable[[], dict[str, Any]]) -> None:
+                    own: Callable[[], dict[str, Any]], own_checks: Callable[[], dict[str, str]]) -> None:
     document = MergedDocument(upstreams, pool, own={"auth": own})
-    platform_readiness = CachedReadiness(lambda: readiness(ask_all(pool, upstreams, "/readyz", HEALTH_TIMEOUT)),
-                                         ttl=HEALTH_CACHE_SECONDS)
+    platform_readiness = CachedReadiness(
+        lambda: readiness(ask_all(pool, upstreams, "/readyz", HEALTH_TIMEOUT), own_checks()),
+        ttl=HEALTH_CACHE_SECONDS)
 
     @app.get("/")
     @allow(ANYONE)

@@ -9,13 +9,28 @@ from typing import Any
 
 from realname_gateway.fanout import Answer
 from realname_gateway.upstream import UpstreamError, UpstreamTimeoutError
+from realname_kit.bus.probe import BrokerProbe
+from realname_kit.bus.topology import Topology
+from realname_kit.db import Database
+from realname_kit.health import readiness_checks
+from realname_kit.settings import Settings
 
 
-def readiness(answers: Mapping[str, Answer]) -> tuple[dict[str, Any], int]:
-    """The body and status of the gateway's ``/healthz``: 200 when every service is ready, else 503."""
+def readiness(answers: Mapping[str, Answer], own: Mapping[str, str]) -> tuple[dict[str, Any], int]:
+    """The body and status of the gateway's ``/healthz``: 200 when every service and the gateway's own needs
+    (``own``: its database, broker and relay) are ready, else 503."""
     services = {name: service_status(answer) for name, answer in answers.items()}
-    ready = all(s["status"] == "ready" for s in services.values())
-    return {"status": "ready" if ready else "degraded", "services": services}, 200 if ready else 503
+    gateway = {"status": "ready" if all(v == "ok" for v in own.values()) else "not_ready", "checks": dict(own)}
+    ready = all(s["status"] == "ready" for s in [*services.values(), gateway])
+    return ({"status": "ready" if ready else "degraded", "gateway": gateway, "services": services},
+            200 if ready else 503)
+
+
+def own_readiness(settings: Settings, db: Database) -> Callable[[], dict[str, str]]:
+    """The gateway's checks as a service's: its database, and in distributed mode the broker and its relay."""
+    topology = Topology(settings.bus_prefix, settings.delivery_limit)
+    broker = BrokerProbe(settings.amqp_url) if settings.distributed else None
+    return lambda: readiness_checks("gateway", db.ping, broker, topology)
 
 
 def service_status(answer: Answer) -> dict[str, Any]:

@@ -284,5 +284,6 @@ def test_many_calls_of_the_public_health_ask_the_service_once(over_http: Any, re
 def test_health_is_ready_when_every_service_is_up(over_http: Any) -> None:
     answer = over_http.get("/healthz")
     assert answer.status_code == 200
-    assert answer.json == {"status": "ready", "services": {"registry": {
-        "status": "ready", "checks": {"database": "ok", "broker": "ok"}}}}
+    assert answer.json == {"status": "ready",
+                           "gateway": {"status": "ready", "checks": {"database": "ok", "broker": "ok"}},
+                           "services": {"registry": {"status": "ready", "checks": {"database": "ok", "broker": "ok"}}}}

@@ -15,6 +15,7 @@ import requests
 from kombu import Connection, Producer
 from sqlalchemy.engine import make_url
 
+from realname_gateway.app import create_app as create_gateway
 from realname_kit.bus.envelope import Envelope
 from realname_kit.settings import Settings
 from realname_registry.app import create_app
@@ -150,6 +151,19 @@ def test_readiness_names_a_dead_consumer_or_relay_within_seconds_and_recovers(st
     assert checks["consumer"] == "ok"
     stack.spawn("relay", "registry")
     eventually(lambda: readiness(registry)[0] == 200, timeout=30, interval=0.2)
+
+
+def test_the_platform_is_degraded_while_the_gateways_own_relay_is_dead(stack: Stack) -> None:
+    stack.migrate("gateway")
+    gateway = create_gateway(stack.settings, upstreams={}, db=stack.db("gateway")).test_client()
+    relay = stack.spawn("relay", "gateway")
+    eventually(lambda: gateway.get("/healthz").status_code == 200, timeout=30, interval=0.2)
+    kill(relay)
+    answer = eventually(lambda: (a := gateway.get("/healthz")).status_code == 503 and a, timeout=5, interval=0.1)
+    assert answer.get_json()["status"] == "degraded"
+    assert answer.get_json()["gateway"]["checks"]["relay"].startswith("missing: no relay of gateway is running")
+    stack.spawn("relay", "gateway")
+    eventually(lambda: gateway.get("/healthz").status_code == 200, timeout=30, interval=0.2)
 
 
 def test_readiness_reuses_one_broker_connection(stack: Stack, registry: Any) -> None:
