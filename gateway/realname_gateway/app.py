@@ -48,8 +48,7 @@ def create_app(settings: Settings | None = None, upstreams: Mapping[str, Upstrea
     app = Flask("realname_gateway", static_folder=None)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     db = db or Database(settings.database_url_for("gateway"))
-    app.extensions["realname_auth"] = AuthContext(settings, db,
-                                                  upstreams)
+    app.extensions["realname_auth"] = AuthContext(settings, db, upstreams)
     own = _own_api(app)
     pool = ThreadPoolExecutor(max_workers=max(4, 2 * len(upstreams)), thread_name_prefix="gateway-probe")
     app.register_blueprint(proxy_blueprint(upstreams))
