@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from realname_gateway.certs.devca import issue
 from tests.support.infra import free_port
@@ -96,6 +97,10 @@ def _found(url: str, token: str) -> dict[str, object] | None:
 def test_all_in_one_mode_carries_an_enterprise_from_registry_to_assignment(all_in_one: Launched) -> None:
     all_in_one.wait_ready()
     register_and_find(all_in_one)
+    # One process: everything is on the gateway's internal metrics port.
+    the_bus_is_counted(all_in_one, {"registry": all_in_one.metrics_url, "assignment": all_in_one.metrics_url,
+                                    "identity": all_in_one.metrics_url, "gateway": all_in_one.metrics_url}, "")
+    assert f"metrics: {all_in_one.metrics_url}" in all_in_one.output()
     document = requests.get(f"{all_in_one.url}/openapi.json", timeout=10).json()
     assert "/api/v1/registry/enterprises" in document["paths"]
     assert "/api/v1/assignment/parties/{enterprise_id}" in document["paths"]
@@ -116,12 +121,36 @@ def test_distributed_mode_carries_an_enterprise_from_registry_to_assignment(
         assert requests.get(f"{registry}/api/v1/registry/enterprises", timeout=10).status_code == 401
     metrics = requests.get(f"{registry}/metrics", timeout=10).text
     assert _requests_counted(metrics, "/api/v1/registry/enterprises", "GET") >= 20  # over both workers
+    # Each service's web sums its consumer's and relay's counters; the gateway's are on its internal port.
+    urls = {s: f"{distributed.env[f'REALNAME_{s.upper()}_URL']}/metrics"
+            for s in ("registry", "assignment", "identity")}
+    the_bus_is_counted(distributed, {**urls, "gateway": distributed.metrics_url}, stack.settings.bus_prefix)
+    assert distributed.metrics_url in distributed.output(tail=0)
     assert distributed.interrupt() == 0, distributed.output()
     output = distributed.output(tail=0)
     assert "realname stopped." in output
     # web and relay of 5 services and the gateway; consumers: 2 of assignment, 1 each of identity, registry and
     # reporting; the identity authority's simulator
     assert output.count("process_started") == 6 + 6 + 2 + 1 + 1 + 1 + 1
+
+
+def the_bus_is_counted(launched: Launched, scrape: dict[str, str], prefix: str) -> None:
+    """After an enterprise's registration: relayed by the registry, handled by assignment, no dead letters."""
+    assert requests.get(f"{launched.url}/metrics", timeout=10).status_code == 404  # never on the public port
+
+    def figures(service: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        text = requests.get(scrape[service], timeout=10).text
+        return {(s.name, tuple(sorted(s.labels.items()))): s.value
+                for family in text_string_to_metric_families(text) for s in family.samples}
+    queue = f"{prefix}assignment.enterprises"
+    eventually(lambda: figures("registry").get(
+        ("realname_events_relayed_total", (("service", "registry"),)), 0) >= 1, timeout=10)
+    assignment = eventually(lambda: (f := figures("assignment")).get(
+        ("realname_messages_total", (("outcome", "handled"), ("queue", queue)))) and f, timeout=10)
+    assert assignment[("realname_dead_letters", (("queue", f"{queue}.dead"),))] == 0
+    assert ("realname_outbox_lag_seconds", (("service", "assignment"),)) in assignment
+    assert ("realname_identity_pending_reads", ()) in figures("identity")
+    assert figures("gateway").get(("realname_events_relayed_total", (("service", "gateway"),)), 0) >= 1  # audit
 
 
 def _requests_counted(metrics: str, endpoint: str, method: str) -> float:

@@ -49,7 +49,8 @@ def test_a_relay_killed_before_the_confirm_leaves_the_event_to_be_delivered_and_
         ready: Stack, proxy: FaultProxy) -> None:
     queue = ready.queue_name("assignment", "enterprises")
     relay = ready.spawn("relay", "registry", REALNAME_AMQP_URL=through(ready, proxy))
-    eventually(lambda: proxy.connection_count == 1 and proxy.bytes_downstream > 0)
+    # Its publisher's connection, and its presence's (readiness counts the relay by it): both held below.
+    eventually(lambda: proxy.connection_count == 2 and proxy.bytes_downstream > 0, timeout=30)
     time.sleep(0.5)  # the relay has opened its channel and put it in confirm mode
     proxy.hold_downstream(True)  # the broker's confirms never reach the relay
     register_enterprise(ready.db("registry"), "上海建工劳务有限公司", USCC, "labour")  # the commit

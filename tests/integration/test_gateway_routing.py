@@ -173,9 +173,20 @@ def test_health_in_process(in_process: Any) -> None:
     assert answer.json["services"]["registry"]["status"] == "ready"
     assert answer.json["services"]["registry"]["checks"]["database"] == "ok"
     assert in_process.get("/readyz").status_code == 200
-    metrics = in_process.get("/metrics")
+
+
+def test_the_gateways_metrics_are_on_its_internal_port_only(in_process: Any, settings: Settings) -> None:
+    inside = f"http://127.0.0.1:{settings.value('REALNAME_GATEWAY_METRICS_PORT')}"
+    public = in_process.get("/metrics")
+    assert public.status_code == 404
+    assert public.mimetype == PROBLEM_JSON
+    assert b"realname_http_requests_total" not in public.get_data()
+    metrics = in_process.get("/metrics", base_url=inside)
     assert metrics.status_code == 200
     assert b"realname_http_requests_total" in metrics.get_data()
+    # The internal port is no second door to the API, and no service's /metrics is reachable through it.
+    assert in_process.get(ENTERPRISES, base_url=inside).status_code == 404
+    assert in_process.get("/api/v1/registry/metrics").status_code == 404
 
 
 # --- distributed: the service over HTTP ----------------------------------------------------------
@@ -263,8 +274,16 @@ def test_health_is_degraded_while_a_service_is_down(registry_url: str, settings:
     assert ENTERPRISES in doc.json["paths"]
 
 
+def test_many_calls_of_the_public_health_ask_the_service_once(over_http: Any, recorder: Recorder) -> None:
+    before = len(recorder.seen)
+    for _ in range(10):
+        assert over_http.get("/healthz").status_code == 200
+    assert len(recorder.seen) - before == 1  # the answer is kept for a moment, whoever asks
+
+
 def test_health_is_ready_when_every_service_is_up(over_http: Any) -> None:
     answer = over_http.get("/healthz")
     assert answer.status_code == 200
-    assert answer.json == {"status": "ready", "services": {"registry": {
-        "status": "ready", "checks": {"database": "ok", "broker": "ok"}}}}
+    assert answer.json == {"status": "ready",
+                           "gateway": {"status": "ready", "checks": {"database": "ok", "broker": "ok"}},
+                           "services": {"registry": {"status": "ready", "checks": {"database": "ok", "broker": "ok"}}}}

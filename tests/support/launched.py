@@ -21,9 +21,12 @@ HTTP_DATE = re.compile(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} \w{3} \d{4} \d{2}:
 
 class Launched:
     def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
+        # The gateway's internal metrics port too: runs never meet on a port.
+        env = {"REALNAME_GATEWAY_METRICS_PORT": str(free_port()), **env}
         self.log, self.env = log, env
         self.data_dir = Path(env["REALNAME_DATA_DIR"])
         self.url = f"http://127.0.0.1:{env['REALNAME_GATEWAY_PORT']}"
+        self.metrics_url = f"http://127.0.0.1:{env['REALNAME_GATEWAY_METRICS_PORT']}/metrics"
         self.proc = subprocess.Popen([str(ROOT / "realname"), *args], env=env, cwd=ROOT,
                                      stdout=log.open("wb"), stderr=subprocess.STDOUT)
 

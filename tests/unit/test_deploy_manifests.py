@@ -54,11 +54,13 @@ DATA_KEYS_SECRET = "data-keys"  # compose: the secret; Kubernetes: the volume of
 AUTHORITY_URL = "REALNAME_IDENTITY_AUTHORITY_URL"
 MANAGEMENT_URL = "REALNAME_AMQP_MANAGEMENT_URL"
 SIMULATOR_MODULE = "realname_identity.authority_sim"
+GATEWAY_METRICS_PORT = 8099
 URLS_SECRET = "realname-urls"  # Kubernetes: the installation's endpoints, created beside the manifests
 
 
-def web_command(app: str, port: int) -> list[str]:
-    return shlex.split(f"gunicorn -c python:realname_kit.gunicorn_conf --bind 0.0.0.0:{port} "
+def web_command(app: str, port: int, *internal: int) -> list[str]:
+    more = "".join(f"--bind 0.0.0.0:{p} " for p in internal)
+    return shlex.split(f"gunicorn -c python:realname_kit.gunicorn_conf --bind 0.0.0.0:{port} {more}"
                        f"'realname_{app}.app:create_app()'")
 
 
@@ -71,7 +73,8 @@ def expected_processes() -> dict[str, list[str]]:
             out[f"{service}-consumer"] = ["realname-svc", "consumer", service]
         out[f"{service}-relay"] = ["realname-svc", "relay", service]
     out["gateway-relay"] = ["realname-svc", "relay", "gateway"]
-    out["gateway"] = web_command("gateway", SERVICE_PORTS["gateway"])
+    # The gateway's /metrics: on its internal port only (the default REALNAME_GATEWAY_METRICS_PORT).
+    out["gateway"] = web_command("gateway", SERVICE_PORTS["gateway"], GATEWAY_METRICS_PORT)
     return out
 
 
@@ -345,8 +348,11 @@ def test_k8s_web_deployments_have_probes_a_service_and_an_hpa(k8s: list[dict[str
         deployment = deployments[name]
         container = main_container(deployment)
         port = SERVICE_PORTS[service_of(name)]
-        (http,) = container["ports"]
+        http, *internal = container["ports"]
         assert http["containerPort"] == port
+        # Only the gateway has a second port: its /metrics, which its Service does not route.
+        assert internal == ([{"name": "metrics", "containerPort": GATEWAY_METRICS_PORT}]
+                            if is_gateway_web(name) else []), name
         # The gateway's /healthz asks every service; its liveness must not depend on them.
         alive = "/livez" if service_of(name) == "gateway" else "/healthz"
         for probe, path in (("livenessProbe", alive), ("readinessProbe", "/readyz")):

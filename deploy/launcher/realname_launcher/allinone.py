@@ -11,12 +11,14 @@ from realname_gateway.app import create_app as create_gateway
 from realname_gateway.upstream import WsgiUpstream
 from realname_identity.authority_sim.serve import build_from_settings, make_server
 from realname_kit.bus.inprocess import InProcessBus
+from realname_kit.bus.liveness import HEARTBEATS
 from realname_kit.bus.relay import Relay
 from realname_kit.db import Database
+from realname_kit.gauges import ServiceGauges
 from realname_kit.pruning import Pruner
 from realname_kit.runtime import processors_for
 from realname_kit.settings import Settings
-from realname_kit.web import create_service_app
+from realname_kit.web import create_service_app, gauged
 from realname_launcher.dead_letters import dead_letter_file
 from realname_launcher.platform import log, prepare, topology
 
@@ -26,8 +28,10 @@ def run_all_in_one(settings: Settings) -> None:
     topo = topology(settings)
     bus = InProcessBus(topo, dead_letter_file(settings))
     stop = threading.Event()
-    threads = [threading.Thread(target=bus.run_waiting, args=(stop,), name="bus-waiting", daemon=True)]
-    upstreams, dbs = {}, []
+    # Every service's readiness counts these threads (realname_kit.health): each beats at every round.
+    threads = [threading.Thread(target=bus.run_waiting, args=(stop,), name="bus-waiting", daemon=True,
+                                kwargs={"heartbeat": HEARTBEATS.beater("bus-waiting")})]
+    upstreams, dbs, gauged_services = {}, [], []
     gateway_db: Database | None = None
     for spec in specs:
         db = Database(settings.database_url_for(spec.name))
@@ -37,8 +41,10 @@ def run_all_in_one(settings: Settings) -> None:
             gateway_db = db
         else:
             upstreams[spec.name] = WsgiUpstream(create_service_app(spec, settings, db))
+        gauged_services.append(gauged(spec, db))
         relay = Relay(db, spec.outbox_table, bus.publisher(spec.name), topo.exchange_name(spec.name),
-                      batch_size=settings.relay_batch, idle_seconds=settings.relay_idle_seconds, sole=True)
+                      batch_size=settings.relay_batch, idle_seconds=settings.relay_idle_seconds, sole=True,
+                      service=spec.name, heartbeat=HEARTBEATS.beater(f"{spec.name}-relay"))
         threads.append(threading.Thread(target=relay.run, args=(stop,), name=f"{spec.name}-relay", daemon=True))
         pruner = Pruner.for_service(db, dict(spec.metadata.tables), spec.retentions, settings)
         threads.append(threading.Thread(target=pruner.run, args=(stop,), name=f"{spec.name}-pruner", daemon=True))
@@ -47,11 +53,15 @@ def run_all_in_one(settings: Settings) -> None:
         threads.append(threading.Thread(target=simulator.run, name="authority-sim", daemon=True))
     for thread in threads:
         thread.start()
-    server = create_server(create_gateway(settings, upstreams, gateway_db), host=settings.gateway_host,
-                           port=settings.gateway_port, threads=16, ident="realname")
-    url = f"http://{settings.gateway_host}:{server.effective_port}"
+    gateway = create_gateway(settings, upstreams, gateway_db,
+                             collectors=[ServiceGauges(gauged_services, bus.dead_letter_depths)])
+    server = create_server(gateway, listen=_listeners(settings), threads=16, ident="realname")
+    url = f"http://{settings.gateway_host}:{settings.gateway_port}"
     log.info("platform_up", mode="all-in-one", gateway=url, docs=f"{url}/docs")
     print(f"realname is up (all-in-one): {url}  (API browser: {url}/docs; Ctrl-C stops)", flush=True)
+    metrics_port = settings.value("REALNAME_GATEWAY_METRICS_PORT")
+    if metrics_port:
+        print(f"metrics: http://{settings.gateway_host}:{metrics_port}/metrics", flush=True)
     try:
         server.run()
     except KeyboardInterrupt:
@@ -67,6 +77,12 @@ def run_all_in_one(settings: Settings) -> None:
         for db in dbs:
             db.dispose()
         print("realname stopped.", flush=True)
+
+
+def _listeners(settings: Settings) -> str:
+    """The public port, and the internal one of the gateway's /metrics."""
+    metrics_port = settings.value("REALNAME_GATEWAY_METRICS_PORT")
+    return " ".join(f"{settings.gateway_host}:{port}" for port in (settings.gateway_port, metrics_port) if port)
 
 
 def _authority_simulator(settings: Settings) -> Any:

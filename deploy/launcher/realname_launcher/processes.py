@@ -18,9 +18,11 @@ class ProcessKind:
     argv: tuple[str, ...]
 
 
-def web_argv(target: str, bind: str, workers: int) -> tuple[str, ...]:
+def web_argv(target: str, bind: str, workers: int, *internal: str) -> tuple[str, ...]:
+    """``internal``: more listeners of the same app (the gateway's metrics port)."""
+    more = tuple(arg for address in internal for arg in ("--bind", address))
     return (sys.executable, "-m", "gunicorn", "-c", "python:realname_kit.gunicorn_conf",
-            "--bind", bind, "--workers", str(workers), target)
+            "--bind", bind, *more, "--workers", str(workers), target)
 
 
 def process_kinds(settings: Settings, scale: dict[str, int]) -> list[ProcessKind]:
@@ -43,9 +45,11 @@ def process_kinds(settings: Settings, scale: dict[str, int]) -> list[ProcessKind
     kinds.append(ProcessKind("gateway-relay", "gateway", "relay",
                              (sys.executable, "-m", "realname_kit.cli", "relay", "gateway")))
     gateway_workers = scale.get("gateway-web", settings.web_workers)
+    metrics_port = settings.value("REALNAME_GATEWAY_METRICS_PORT")
     kinds.append(ProcessKind("gateway-web", "gateway", "web",
                              web_argv("realname_gateway.app:create_app()",
-                                      f"{settings.gateway_host}:{settings.gateway_port}", gateway_workers)))
+                                      f"{settings.gateway_host}:{settings.gateway_port}", gateway_workers,
+                                      *([f"{settings.gateway_host}:{metrics_port}"] if metrics_port else []))))
     return kinds
 
 

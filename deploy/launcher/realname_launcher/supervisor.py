@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from types import FrameType
 
-from realname_kit.settings import Settings
+from realname_kit.settings import SERVICES, Settings
 from realname_launcher.platform import log, prepare
 from realname_launcher.processes import ProcessKind, copies, process_kinds
 
@@ -69,12 +69,21 @@ def run_distributed(settings: Settings, scale: dict[str, int]) -> int:
     url = f"http://{settings.gateway_host}:{settings.gateway_port}"
     print(f"realname is up (distributed, {len(children)} processes): {url}  "
           f"(API browser: {url}/docs; Ctrl-C stops)", flush=True)
+    print(f"metrics: {metrics_urls(settings)}", flush=True)
     while not stopping:
         _restart_the_dead(children)
         time.sleep(0.3)
     _stop_all(children)
     print("realname stopped.", flush=True)
     return 0
+
+
+def metrics_urls(settings: Settings) -> str:
+    """Where to scrape: each service's web (its consumer's and relay's counters included), and the gateway's
+    internal port."""
+    port = settings.value("REALNAME_GATEWAY_METRICS_PORT")
+    urls = [f"{settings.service_url(s)}/metrics" for s in SERVICES]
+    return " ".join(urls + ([f"http://{settings.gateway_host}:{port}/metrics"] if port else []))
 
 
 def _children(settings: Settings, scale: dict[str, int]) -> list[Child]:
@@ -88,11 +97,12 @@ def _children(settings: Settings, scale: dict[str, int]) -> list[Child]:
         if kind.service != "gateway" and not settings.auth_jwks_url:
             # Services learn the token-signing keys from the gateway, as they would on other machines.
             env["REALNAME_AUTH_JWKS_URL"] = jwks
-        if kind.role == "web":
+        if kind.role != "simulator":
+            # A service's web, consumer and relay count into one folder: its web's /metrics sums them all.
             env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_root / kind.service)
             (metrics_root / kind.service).mkdir(parents=True, exist_ok=True)
-            if kind.name in scale:
-                env["REALNAME_WEB_WORKERS"] = str(scale[kind.name])
+        if kind.role == "web" and kind.name in scale:
+            env["REALNAME_WEB_WORKERS"] = str(scale[kind.name])
         children += [Child(kind, i, env) for i in range(copies(kind, scale))]
     return children
 

@@ -7,8 +7,11 @@ import signal
 import threading
 from types import FrameType
 
+from prometheus_client import start_http_server
+
 from realname_kit.bus.confirming_publisher import ConfirmingPublisher, PublishFailed
 from realname_kit.bus.consumer import AmqpConsumer
+from realname_kit.bus.liveness import HEARTBEATS, Presence
 from realname_kit.bus.relay import Relay
 from realname_kit.bus.topology import Topology, declared
 from realname_kit.db import Database
@@ -48,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     if not settings.distributed:
         parser.error("consumer and relay processes need REALNAME_AMQP_URL (all-in-one mode runs them in-process)")
     stop = _stop_on_signals()
+    _serve_own_metrics(settings)
     db = Database(url)
     topology = Topology(settings.bus_prefix, settings.delivery_limit)
     declared()  # every service's spec, loaded before a connection opens: no connection waits on imports
@@ -68,8 +72,13 @@ def main(argv: list[str] | None = None) -> int:
             publisher.connect()
         except PublishFailed as exc:  # the relay loop keeps trying
             log.warning("relay_cannot_connect_yet", error=str(exc))
-        Relay(db, spec.outbox_table, publisher, topology.exchange_name(spec.name),
-              batch_size=settings.relay_batch, idle_seconds=settings.relay_idle_seconds).run(stop)
+        heartbeat = HEARTBEATS.beater("relay")
+        presence = Presence(settings.amqp_url, topology.presence_queue(spec.name, "relay"),
+                            alive=lambda: not HEARTBEATS.stale())
+        threading.Thread(target=presence.run, args=(stop,), name="relay-presence", daemon=True).start()
+        Relay(db, spec.outbox_table, publisher, topology.exchange_name(spec.name), service=spec.name,
+              batch_size=settings.relay_batch, idle_seconds=settings.relay_idle_seconds,
+              heartbeat=heartbeat).run(stop)
     return 0
 
 
@@ -78,6 +87,13 @@ def _declare(settings: Settings, topology: Topology) -> None:
     with Connection(settings.amqp_url, connect_timeout=10) as conn:
         conn.ensure_connection(max_retries=30, interval_start=0.5, interval_step=1, interval_max=5)
         topology.declare(conn)
+
+
+def _serve_own_metrics(settings: Settings) -> None:
+    port = settings.value("REALNAME_PROCESS_METRICS_PORT")
+    if port:
+        start_http_server(int(port))  # this process's counters, on a thread of their own
+        log.info("metrics_served", port=int(port))
 
 
 def _stop_on_signals() -> threading.Event:

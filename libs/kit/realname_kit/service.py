@@ -14,6 +14,7 @@ from sqlalchemy import MetaData, Table
 from realname_kit.bus.outbox import Outbox
 from realname_kit.bus.processing import Handler
 from realname_kit.bus.topology import QueueSpec
+from realname_kit.gauges import Gauge
 from realname_kit.pruning import Retention
 from realname_kit.settings import SERVICES, Setting, Settings
 
@@ -50,6 +51,8 @@ class ServiceSpec:
     settings: Sequence[Setting] = ()
     # Its own tables that would grow for ever, pruned past their retention (the kit's own are pruned anyway).
     retentions: Sequence[Retention] = ()
+    # Figures of the service's own data on its /metrics, read at each scrape (e.g. reads waiting).
+    gauges: Sequence[Gauge] = ()
 
     @property
     def declared_publishers(self) -> tuple[str, ...]:

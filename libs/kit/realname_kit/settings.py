@@ -50,6 +50,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REALNAME_AUTH_AUDIENCE", "realname", "Expected `aud` of bearer tokens."),
     Setting("REALNAME_GATEWAY_HOST", "127.0.0.1", "Address the gateway listens on."),
     Setting("REALNAME_GATEWAY_PORT", "8000", "Port of the gateway."),
+    Setting("REALNAME_GATEWAY_METRICS_PORT", "8099",
+            "Internal port (on REALNAME_GATEWAY_HOST) where the gateway answers `/metrics` and nothing else; "
+            "the public port refuses `/metrics`. Never route it from outside. Empty: no gateway `/metrics`."),
     Setting("REALNAME_<SERVICE>_URL", "http://127.0.0.1:81xx",
             "Where the gateway reaches a service in distributed mode (identity 8101, registry 8102, "
             "assignment 8103, attendance 8104, reporting 8105)."),
@@ -102,6 +105,10 @@ SETTINGS: tuple[Setting, ...] = (
             "port 15672 on the broker's host, with its credentials."),
     Setting("REALNAME_SERVICE_NAME", "web",
             "Set by the launcher for each child process: the service named in its log lines."),
+    Setting("REALNAME_PROCESS_METRICS_PORT", "",
+            "Port where a consumer or relay process serves its own `/metrics`, where it shares no "
+            "PROMETHEUS_MULTIPROC_DIR with its service's web (Kubernetes, compose). Empty: none (the launcher "
+            "gives a service's processes one folder, summed on the web's `/metrics`)."),
     Setting("REALNAME_PROCESS", "", "Set by the launcher for each child process: web, consumer or relay."),
 )
 

@@ -5,21 +5,27 @@ from __future__ import annotations
 import functools
 import re
 import time
+from collections.abc import Sequence
 from contextvars import Token
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
 from flask import Flask, Response, current_app, g, request
+from prometheus_client.registry import Collector
 
 from realname_kit.auth import ANYONE, TokenVerifier, allow, install_access_control, undeclared_endpoints
+from realname_kit.bus.probe import BrokerProbe
+from realname_kit.bus.topology import Topology, queues_of
 from realname_kit.db import Database
 from realname_kit.formats import PlatformJSONProvider
+from realname_kit.gauges import GaugedService, ServiceGauges
 from realname_kit.hardening import install_request_limits, install_security_headers, trust_proxies
 from realname_kit.health import health_blueprint
 from realname_kit.logs import _correlation_id, get_logger, new_correlation_id
 from realname_kit.metrics import install_request_metrics
 from realname_kit.openapi import PlatformApi
+from realname_kit.outages import install_outage_handlers
 from realname_kit.problems import install_problem_handlers
 from realname_kit.service import ServiceSpec
 from realname_kit.settings import Settings
@@ -34,6 +40,9 @@ class ServiceContext:
     spec: ServiceSpec
     settings: Settings
     db: Database
+    topology: Topology
+    broker: BrokerProbe | None  # None: the in-process bus
+    collectors: Sequence[Collector] = ()  # read at each scrape of /metrics
 
 
 def service_context() -> ServiceContext:
@@ -54,12 +63,13 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None,
                           "components": {"securitySchemes": {"bearer": {
                               "type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}},
     )
-    app.extensions["realname"] = ServiceContext(spec, settings, db)
+    app.extensions["realname"] = service_context_for(spec, settings, db)
     api = PlatformApi(app)
     for blueprint in spec.blueprints:
         api.register_blueprint(blueprint)
     app.register_blueprint(health_blueprint())
     install_problem_handlers(app)  # after Api(): its own error handler would answer plain JSON
+    install_outage_handlers(app)
     install_correlation(app)
     install_request_limits(app, settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes)
     install_security_headers(app)
@@ -72,6 +82,23 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None,
     if missing:
         raise RuntimeError(f"{spec.name}: endpoints without an access rule: {', '.join(missing)}")
     return app
+
+
+def service_context_for(spec: ServiceSpec, settings: Settings, db: Database) -> ServiceContext:
+    topology = Topology(settings.bus_prefix, settings.delivery_limit)
+    if not settings.distributed:  # all-in-one: the launcher shows the gauges on the gateway's metrics
+        return ServiceContext(spec, settings, db, topology, None)
+    broker = BrokerProbe(settings.amqp_url)
+
+    def dead_letters() -> dict[str, int]:
+        names = [topology.dead_letter_queue(q).name for q in queues_of(spec.name)]
+        return {name: state.messages for name in names if (state := broker.queue_state(name)) is not None}
+    return ServiceContext(spec, settings, db, topology, broker,
+                          [ServiceGauges([gauged(spec, db)], dead_letters)])
+
+
+def gauged(spec: ServiceSpec, db: Database) -> GaugedService:
+    return GaugedService(spec.name, db, spec.outbox_table, spec.gauges)
 
 
 def install_correlation(app: Flask) -> None:

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from realname_identity.api import card_reads
 from realname_identity.api_readers import readers
+from realname_identity.figures import PENDING_READS
 from realname_identity.handlers import identity_handlers
 from realname_identity.models import Base
 from realname_identity.settings import SETTINGS
@@ -28,4 +29,5 @@ SPEC = ServiceSpec(
     # "edge": the card readers at employers' offices, each publishing card.read with its own broker account.
     publishers=["identity", "edge"],
     settings=SETTINGS,
+    gauges=[PENDING_READS],
 )

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from realname_kit.bus.confirming_publisher import OutgoingMessage
@@ -47,9 +48,11 @@ class InProcessBus:
                 self.waiting_room.wait(publisher_service, wait[0], message.body, wait[1])
         self._hand_over(publisher_service, [(m.routing_key, m.body) for m in now], delayed=False)
 
-    def run_waiting(self, stop: threading.Event, interval: float = 0.2) -> None:
+    def run_waiting(self, stop: threading.Event, interval: float = 0.2,
+                    heartbeat: Callable[[], None] = lambda: None) -> None:
         """Deliver the delayed events as they fall due, until ``stop``."""
         while not stop.wait(interval):
+            heartbeat()
             while due := self.waiting_room.due():
                 for event in due:
                     self._hand_over(event.publisher, [(event.event_type, event.body)], delayed=True)
@@ -67,6 +70,15 @@ class InProcessBus:
             for outcome in processor.process([Delivery(body) for body in wanted]):
                 if outcome.dead_reason is not None:
                     self._dead_letter(processor.queue, outcome.delivery.body, outcome.dead_reason)
+
+    def dead_letter_depths(self) -> dict[str, int]:
+        """The dead letters of each subscribed queue, named as on the broker (``<queue>.dead``)."""
+        depths = Counter({f"{processor.queue}.dead": 0 for _, processor in self.subscriptions})
+        with self._lock:
+            if self.dead_letter_file.exists():
+                with self.dead_letter_file.open(encoding="utf-8") as f:
+                    depths.update(f"{json.loads(line)['queue']}.dead" for line in f if line.strip())
+        return dict(depths)
 
     def _dead_letter(self, queue: str, body: bytes, reason: str) -> None:
         record = {"queue": queue, "reason": reason, "at": utcnow().isoformat(), "body": body.decode()}

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from realname_kit.bus.envelope import Envelope, MalformedEnvelope
 from realname_kit.db import Database
 from realname_kit.logs import correlated, get_logger
+from realname_kit.metrics import DEAD_LETTERED, FAILED, HANDLED, RETRIED, count_messages
 
 log = get_logger(__name__)
 
@@ -100,6 +101,9 @@ class MessageProcessor:
         for outcome in outcomes:
             if outcome.dead_reason is not None and outcome.envelope is not None:
                 self._run_dead_letter_hook(outcome.envelope, outcome.dead_reason)
+        dead = sum(1 for o in outcomes if o.dead_reason is not None)
+        count_messages(self.queue, DEAD_LETTERED, dead)
+        count_messages(self.queue, HANDLED, len(outcomes) - dead)
         return outcomes
 
     def _process(self, batch: Sequence[Delivery], stop: threading.Event | None,
@@ -126,7 +130,7 @@ class MessageProcessor:
         if not parsed:
             return outcomes
         try:
-            self._retrying(lambda: self._handle_all(parsed), stop, keepalive)
+            self._retrying(lambda: self._handle_all(parsed), stop, keepalive, len(parsed))
             return outcomes + [Outcome(d) for d, _ in parsed]
         except Stopped:
             raise
@@ -140,14 +144,16 @@ class MessageProcessor:
         error: Exception | None = None
         for _ in range(2):  # a second try sees the inbox row of a concurrent redelivery that won
             try:
-                self._retrying(lambda: self._handle_all([(delivery, envelope)]), stop, keepalive)
+                self._retrying(lambda: self._handle_all([(delivery, envelope)]), stop, keepalive, 1)
                 return Outcome(delivery)
             except Stopped:
                 raise
             except IntegrityError as exc:
                 error = exc
+                count_messages(self.queue, FAILED)
             except Exception as exc:
                 error = exc
+                count_messages(self.queue, FAILED)
                 break
         reason = f"{type(error).__name__}: {error}"[:1000]
         log.error("message_dead_lettered", queue=self.queue, message_id=envelope.id,
@@ -194,8 +200,9 @@ class MessageProcessor:
         return {r[0] for r in rows}
 
     def _retrying(self, attempt: Callable[[], None], stop: threading.Event | None,
-                  keepalive: Callable[[], None]) -> None:
-        """Run ``attempt``; on a transient failure wait with back-off and run it again, until stopped."""
+                  keepalive: Callable[[], None], messages: int) -> None:
+        """Run ``attempt`` (on ``messages`` messages); on a transient failure wait with back-off and run it
+        again, until stopped."""
         delay = 0.2
         while True:
             try:
@@ -206,6 +213,7 @@ class MessageProcessor:
             except Exception as exc:
                 if not is_transient(exc):
                     raise
+                count_messages(self.queue, RETRIED, messages)
                 log.warning("message_retry", queue=self.queue, error=repr(exc)[:300], retry_in=delay)
                 _wait(delay, stop, keepalive)
                 delay = min(delay * 2, 15.0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import Row, select, update
@@ -18,6 +18,7 @@ from sqlalchemy import Row, select, update
 from realname_kit.bus.confirming_publisher import OutgoingMessage
 from realname_kit.db import Database
 from realname_kit.logs import get_logger
+from realname_kit.metrics import count_relayed
 from realname_kit.timeutil import utcnow
 
 log = get_logger(__name__)
@@ -29,18 +30,26 @@ class Publisher(Protocol):
 
 class Relay:
     def __init__(self, db: Database, outbox: Any, publisher: Publisher, exchange: str, *,
-                 batch_size: int = 500, idle_seconds: float = 0.05, sole: bool = False) -> None:
+                 batch_size: int = 500, idle_seconds: float = 0.05, sole: bool = False,
+                 service: str | None = None, heartbeat: Callable[[], None] = lambda: None) -> None:
         """``sole``: the only relay of this outbox (all-in-one mode), which publishes between two short
         transactions instead of inside one: the in-process bus hands the events to their handlers at
-        once, and a handler of the same service must be able to write to the same (SQLite) database."""
+        once, and a handler of the same service must be able to write to the same (SQLite) database.
+
+        ``heartbeat`` is called at every round, failed or not: readiness sees the relay going round."""
         self.db, self.table, self.publisher = db, outbox, publisher
         self.exchange, self.batch_size, self.idle_seconds = exchange, batch_size, idle_seconds
-        self.sole = sole
+        self.sole, self.heartbeat = sole, heartbeat
+        # The exchange is ``<prefix><service>.events``: the service, unless named.
+        self.service = service or exchange.removesuffix(".events").rsplit(".", 1)[-1]
 
     def relay_once(self) -> int:
         """Publish one batch of pending rows. Returns how many were published."""
-        if self.sole:
-            return self._relay_alone()
+        published = self._relay_alone() if self.sole else self._relay_claimed()
+        count_relayed(self.service, published)
+        return published
+
+    def _relay_claimed(self) -> int:
         with self.db.transaction() as session:
             rows = session.execute(self._pending().with_for_update(skip_locked=True)).all()
             if not rows:
@@ -72,6 +81,7 @@ class Relay:
     def run(self, stop: threading.Event) -> None:
         backoff = 0.5
         while not stop.is_set():
+            self.heartbeat()
             try:
                 published = self.relay_once()
                 backoff = 0.5

@@ -199,6 +199,12 @@ class Topology:
         return Queue(f"{name}.dead", exchange=self.dead_letter_exchange(), routing_key=name, durable=True,
                      queue_arguments={"x-queue-type": "quorum"})
 
+    def presence_queue(self, service: str, process: str) -> Queue:
+        """Consumed by every running ``process`` (e.g. relay) of ``service`` while it works, never sent to:
+        its consumer count is how many run (``realname_kit.bus.liveness``). It goes with its last consumer."""
+        return Queue(f"{self.prefix}{service}.{process}.presence", durable=True, auto_delete=True,
+                     queue_arguments={"x-queue-type": "classic"})
+
     def all_exchanges(self) -> list[Exchange]:
         return [self.exchange(p) for p in publishers()] + [self.dead_letter_exchange()]
 
