@@ -102,6 +102,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REALNAME_AUTHORITY_SIM_LATENCY_MS", "50", "The simulator's answer time."),
     Setting("REALNAME_AUTHORITY_SIM_ERROR_RATE", "0", "Share of simulator answers that are a 5xx (0-1)."),
     Setting("REALNAME_AUTHORITY_SIM_SLOW_RATE", "0", "Share of simulator answers slower than any client waits (0-1)."),
+    Setting("REALNAME_AUTHORITY_SIM_REFUSE_RATE", "0",
+            "Share of simulator answers that are a 400 refusal, final for the read (0-1)."),
     Setting("REALNAME_AUTHORITY_SIM_SEED", "", "Seed of the simulator's failures (reproducible runs)."),
     # The edge-reader (`realname-edge run|doctor`, on the employer's PC) reads these, or the same keys in lower
     # case from its --config TOML file.
