@@ -28,6 +28,7 @@ from realname_kit.privacy import Keyring, ensure_keyring
 from tests.support.cards import card_of, person
 
 NOW = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)  # a Saturday, 10:00 in China
+SOMEONE = person(1)
 
 
 @dataclass
@@ -51,7 +52,7 @@ class World:
 
     def pending_read(self, session: Session) -> CardRead:
         incoming = IncomingRead(read_id="read-1", employer_id="employer-1", source="browser", sender="clerk",
-                                read_at=NOW, card=card_of(person(1)))
+                                read_at=NOW, card=card_of(SOMEONE))
         read, _ = accept_read(session, self.keyring, incoming, date(2026, 11, 21), NOW)
         return read
 
@@ -77,12 +78,14 @@ class World:
         return read
 
     def routing_keys(self) -> list[str]:
+        """What the verification recorded (the read's intake announced it pending before: not counted here)."""
         with self.db.transaction() as session:
-            return [r.type for r in session.execute(select(outbox.c.type).order_by(outbox.c.seq))]
+            return [r.type for r in session.execute(select(outbox.c.type).order_by(outbox.c.seq))
+                    if r.type != "identity.read_pending"]
 
     def last_event(self) -> dict[str, object]:
         with self.db.transaction() as session:
-            payload = session.execute(select(outbox.c.payload).order_by(outbox.c.seq.desc())).scalar_one()
+            payload = session.execute(select(outbox.c.payload).order_by(outbox.c.seq.desc()).limit(1)).scalar_one()
         return dict(json.loads(payload)["data"])
 
 
@@ -206,3 +209,16 @@ def test_a_due_read_the_first_step_did_not_ask_about_is_scheduled_again_not_aske
     assert (read.status, read.attempts) == ("pending", 0)
     assert world.authority.asked == []
     assert world.routing_keys() == ["identity.verification_due.wait-2s"]
+
+
+def test_a_read_taken_in_is_announced_pending_with_the_cards_fields_and_nothing_more_than_a_verified_one(
+        world: World) -> None:
+    with world.db.transaction() as session:
+        (payload,) = session.execute(select(outbox.c.payload).where(outbox.c.type == "identity.read_pending")).scalars()
+    pending = json.loads(payload)["data"]
+    assert (pending["read_id"], pending["name"], pending["id_number"]) == ("read-1", SOMEONE["name"],
+                                                                         SOMEONE["id_number"])
+    world.authority.answers = [Verdict.MATCH]
+    world.verify()
+    verified = world.last_event()
+    assert set(pending) - {"received_at"} == set(verified) - {"verified_at"}  # personal fields: the same, no more

@@ -86,6 +86,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REALNAME_IDENTITY_AUTHORITY_TIMEOUT", "3", "Seconds the identity service waits for the authority."),
     Setting("REALNAME_IDENTITY_AUTHORITY_CONCURRENCY", "16",
             "Verifications one identity consumer has in flight with the authority at once."),
+    Setting("REALNAME_IDENTITY_AUTHORITY_PROBE_SECONDS", "300",
+            "While the authority is closed, how often one probe looks for its return before the announced reopening."),
     Setting("REALNAME_AUTHORITY_SIM", "on",
             "`on`: `./realname up` starts the identity-authority simulator (for development and demos); "
             "`off` where the real authority is configured."),

@@ -4,6 +4,7 @@
 (AMQP ``user_id``), and the account says whose reads they are, whatever the payload claims. A read is stored and
 checked; a pending one is then due at once: ``identity.verification_due`` brings every read to the authority (a
 new read, one that waited for it, a browser's read), asked outside the inbox transaction (``verification``).
+``identity.authority_probe_due`` looks for the authority's early return while it is closed (``probing``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from realname_identity.authority import HttpIdentityAuthority
 from realname_identity.models import CardRead, ReaderAccount
+from realname_identity.probing import PROBE_EVENT, AuthorityProbe
 from realname_identity.reads import IncomingRead, MalformedRead, accept_read, photo_bytes
 from realname_identity.verification import DUE_EVENT, Verifier, Wanted, schedule
 from realname_kit.bus.envelope import Envelope
@@ -31,6 +33,8 @@ def identity_handlers(settings: Settings) -> Mapping[str, Handler]:
     authority = HttpIdentityAuthority(settings.value("REALNAME_IDENTITY_AUTHORITY_URL"),
                                       float(settings.value("REALNAME_IDENTITY_AUTHORITY_TIMEOUT")))
     verifier = Verifier(authority, keyring, int(settings.value("REALNAME_IDENTITY_AUTHORITY_CONCURRENCY")))
+    probe = AuthorityProbe(verifier, float(settings.value("REALNAME_IDENTITY_AUTHORITY_PROBE_SECONDS")))
+    verifier.watch = probe
 
     def take_card_reads(session: Session, batch: list[Envelope]) -> None:
         now = utcnow()
@@ -45,8 +49,15 @@ def identity_handlers(settings: Settings) -> Mapping[str, Handler]:
     def record_verdicts(session: Session, batch: list[Envelope]) -> None:
         verifier.record(session, _wanted(batch), utcnow())
 
+    def probe_the_authority(db: Database, batch: list[Envelope]) -> None:
+        probe.ask(db, batch, utcnow())
+
+    def record_probe(session: Session, batch: list[Envelope]) -> None:
+        probe.record(session, batch, utcnow())
+
     return {"card.read": handles_batch(take_card_reads),
-            DUE_EVENT: before_transaction(ask_about_due_reads)(handles_batch(record_verdicts))}
+            DUE_EVENT: before_transaction(ask_about_due_reads)(handles_batch(record_verdicts)),
+            PROBE_EVENT: before_transaction(probe_the_authority)(handles_batch(record_probe))}
 
 
 def _wanted(batch: list[Envelope]) -> Wanted:

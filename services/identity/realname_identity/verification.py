@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -60,6 +61,14 @@ class Question:
     request: VerificationRequest
 
 
+class ClosureWatch(Protocol):
+    """Told what the authority's answers say of a closure (``probing.AuthorityProbe``)."""
+
+    def seen_closed(self, session: Session, now: datetime) -> None: ...
+
+    def seen_answering(self, session: Session, now: datetime) -> None: ...
+
+
 class Answers:
     """What the authority said, by (read id, attempts), kept until the inbox transaction has recorded it."""
 
@@ -86,22 +95,31 @@ class Verifier:
                  jitter: Callable[[float], float] | None = None) -> None:
         self.authority, self.keyring = authority, keyring
         self.answers = Answers()
+        self.watch: ClosureWatch | None = None
         self._pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="authority")
         self._jitter = jitter or (lambda seconds: seconds * random.uniform(0.0, 0.2))
 
     def ask_due(self, db: Database, wanted: Wanted, now: datetime) -> None:
         """Step one, outside the inbox transaction: ask the authority about the due reads of ``wanted``."""
         with db.transaction() as session:
-            questions = [self._question(r) for r in _current(session, wanted) if _due(r, now)]
+            questions = [self.question(r) for r in _current(session, wanted) if _due(r, now)]
         self.ask(questions)
 
     def ask(self, questions: Sequence[Question]) -> None:
-        for question, answer in zip(questions, self._pool.map(self._ask, [q.request for q in questions]),
+        for question, answer in zip(questions, self._pool.map(self.answer, [q.request for q in questions]),
                                     strict=True):
             self.answers.put(question, answer)
 
+    def answer(self, request: VerificationRequest) -> Answer:
+        """The authority's answer to one question, its failures included (no transaction may be open)."""
+        try:
+            return self.authority.verify(request)
+        except AuthorityError as exc:
+            return exc
+
     def record(self, session: Session, wanted: Wanted, now: datetime) -> None:
         """Step two, in the inbox transaction: apply the answers; re-schedule what is not due or was not asked."""
+        closed = answering = False
         for read in _current(session, wanted, lock=True):
             if not _due(read, now):
                 assert read.next_attempt_at is not None
@@ -112,6 +130,7 @@ class Verifier:
                 schedule(session, read, FIRST_BACKOFF)
                 continue
             read.attempts += 1
+            closed, answering = closed or isinstance(answer, AuthorityClosed), answering or answered(answer)
             if isinstance(answer, Verdict):
                 self._settle(session, read, answer, now)
             elif isinstance(answer, AuthorityRefused):
@@ -119,22 +138,20 @@ class Verifier:
                                                               answer.explanation.message_zh, answer.detail), now)
             else:
                 self._postpone(session, read, answer, now)
+        if self.watch is not None and closed:
+            self.watch.seen_closed(session, now)
+        if self.watch is not None and answering:
+            self.watch.seen_answering(session, now)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def _question(self, read: CardRead) -> Question:
+    def question(self, read: CardRead) -> Question:
         number = ID_NUMBER.open(self.keyring, read.id_number_enc)
         assert number is not None and read.valid_from is not None
         return Question(read.id, read.attempts, VerificationRequest(
             id_number=number, name=read.name, valid_from=read.valid_from, valid_to=read.valid_to,
             request_id=read.id))
-
-    def _ask(self, request: VerificationRequest) -> Answer:
-        try:
-            return self.authority.verify(request)
-        except AuthorityError as exc:
-            return exc
 
     def _settle(self, session: Session, read: CardRead, verdict: Verdict, now: datetime) -> None:
         if verdict is Verdict.MATCH:
@@ -179,3 +196,8 @@ def _current(session: Session, wanted: Wanted, lock: bool = False) -> list[CardR
 
 def _due(read: CardRead, now: datetime) -> bool:
     return read.next_attempt_at is None or read.next_attempt_at <= now + _EARLY
+
+
+def answered(answer: Answer | None) -> bool:
+    """A verdict or a refusal: the authority is open (a timeout or a 5xx says nothing of a closure)."""
+    return answer is not None and not isinstance(answer, AuthorityClosed | AuthorityUnavailable)

@@ -53,15 +53,18 @@ QUEUES: tuple[QueueSpec, ...] = (
     # completion answers at once and the exits follow in batches.
     QueueSpec("assignment", "completions", (Binding("assignment", "contract.completed"),
                                             Binding("assignment", "project.completed"))),
-    # Verified card reads fill registrations in; manual registrations wait for their verification (R1, R3).
+    # Card reads fill registrations in, pending ones too; registrations wait for their verification (R1, R3).
     QueueSpec("registry", "identity",
-              (Binding("identity", "identity.verified"), Binding("identity", "identity.rejected"))),
+              (Binding("identity", "identity.read_pending"), Binding("identity", "identity.verified"),
+               Binding("identity", "identity.rejected"))),
     # Large Excel imports run as jobs, one message each, picked up by the registry's own consumer (R10).
     QueueSpec("registry", "imports", (Binding("registry", "import.requested"),)),
     # Card reads from the edge-readers (R1), and their verification, retried later while the authority is
     # closed or failing (R3): 2 s for a blip, up to 30 minutes across a weekend.
     QueueSpec("identity", "card-reads", (Binding("edge", "card.read"),)),
-    QueueSpec("identity", "verifications", (Binding("identity", "identity.verification_due"),),
+    # One probe at a time looks for the authority's return before its announced reopening.
+    QueueSpec("identity", "verifications", (Binding("identity", "identity.verification_due"),
+                                            Binding("identity", "identity.authority_probe_due")),
               waits=(2, 10, 60, 300, 1800)),
     # The audit log (realname_kit.audit): every publisher records its audited acts as audit.recorded.
     QueueSpec("reporting", "audit", tuple(Binding(p, "audit.recorded") for p in PUBLISHERS)),
