@@ -20,6 +20,7 @@ from realname_codes.id_numbers import id_number_problem, make_id_number
 from realname_edge.drivers.simulator import SAMPLE_IDENTITIES
 from realname_identity.authority import (
     AuthorityClosed,
+    AuthorityRefused,
     AuthorityUnavailable,
     HttpIdentityAuthority,
     UnavailableReason,
@@ -171,8 +172,9 @@ def canned(status: str, body: bytes, content_type: str = "application/json") -> 
 @pytest.mark.parametrize(("status", "body", "reason"), [
     ("200 OK", b'{"verdict": "probably"}', "bad_response"),
     ("200 OK", b'["match"]', "bad_response"),
-    ("404 Not Found", b'{"error": "no such path"}', "bad_response"),
     ("302 Found", b"", "bad_response"),
+    ("429 Too Many Requests", b'{"error": "slow down"}', "bad_response"),
+    ("408 Request Timeout", b"", "bad_response"),
     ("503 Service Unavailable", b"<html>overloaded</html>", "server_error"),
     ("503 Service Unavailable", b'{"closed": false}', "server_error"),
 ])
@@ -202,9 +204,25 @@ def test_the_request_id_is_sent_as_the_idempotency_key_so_a_retry_gets_the_first
 def test_a_request_id_reused_for_another_card_is_refused_not_answered(authority):
     adapter = authority()
     adapter.verify(ask(request_id="read-7"))
-    with pytest.raises(AuthorityUnavailable) as failed:
+    with pytest.raises(AuthorityRefused) as refused:
         adapter.verify(ask(LI, "李四", request_id="read-7"))
-    assert (failed.value.reason, failed.value.detail) == ("bad_response", "HTTP 422")
+    assert refused.value.status == 422 and refused.value.explanation.code == "authority_refused"
+
+
+@pytest.mark.parametrize("status", ["400 Bad Request", "404 Not Found", "403 Forbidden"])
+def test_a_4xx_of_the_authority_is_a_refusal_a_final_answer(status: str):
+    with served(canned(status, b'{"error": "no"}')) as url, pytest.raises(AuthorityRefused) as refused:
+        HttpIdentityAuthority(url, timeout_seconds=1.0).verify(ask())
+    assert refused.value.status == int(status[:3])
+    assert refused.value.explanation.message_zh and "Read the card again" in refused.value.explanation.message
+
+
+def test_the_simulator_refuses_with_a_400_when_told_to(authority):
+    adapter = authority(failures=Failures(base_latency_seconds=0.0, refused_probability=1.0),
+                        calendar=AuthorityCalendar(mode="always_open"))
+    with pytest.raises(AuthorityRefused) as refused:
+        adapter.verify(ask())
+    assert refused.value.status == 400
 
 
 def test_every_request_spends_the_base_latency_and_a_malformed_one_is_refused(people_file: Path):
@@ -242,7 +260,8 @@ def test_the_packaged_register_lists_about_thirty_valid_people_of_every_status()
 
 def test_every_verdict_and_failure_explains_itself_in_chinese_and_english():
     explanations = [explain(v) for v in Verdict] + [AuthorityUnavailable(r).explanation
-                                                    for r in get_args(UnavailableReason)]
+                                                    for r in get_args(UnavailableReason)] + \
+        [AuthorityRefused(400).explanation]
     assert len({e.code for e in explanations[:len(Verdict)]}) == len(Verdict)
     assert len({e.message for e in explanations}) == len({e.message_zh for e in explanations}) == len(explanations)
     for e in explanations:

@@ -22,6 +22,7 @@ from realname_kit.bus.processing import (
     PoisonMessage,
     Stopped,
     TransientError,
+    before_transaction,
     handles_batch,
     when_dead_lettered,
 )
@@ -353,3 +354,32 @@ def test_all_in_one_dead_letters_are_listed_and_replayed_once_through_the_proces
     assert [x.message_id for x in box.replay(QUEUE, first.id)] == [first.id]
     assert box.browse() == [] and world.effect_ids() == [first.id]
     assert box.replay(QUEUE) == []
+
+
+# --- a step before the transaction (a call to an outside system) ------------------------------------------------
+
+def test_a_step_before_the_transaction_runs_once_per_batch_with_none_open_even_when_the_batch_is_retried_one_by_one(
+        world: World) -> None:
+    asked: list[tuple[list[str], int]] = []
+
+    def ask(db: Database, envelopes: list[Envelope]) -> None:
+        asked.append(([e.id for e in envelopes], db.engine.pool.checkedout()))  # type: ignore[attr-defined]
+
+    first, poison, last = event(n=1), event(poison=True), event(n=3)
+    handler = before_transaction(ask)(recorder(world))
+    outcomes = world.processor({"thing.happened": handler}).process([delivery(first), delivery(poison),
+                                                                     delivery(last)])
+    assert asked == [([first.id, poison.id, last.id], 0)]  # the poison's one-by-one round asks nothing again
+    assert reasons(outcomes)[poison.id] is not None
+    assert world.effect_ids() == [first.id, last.id]
+
+
+def test_a_failing_step_before_the_transaction_leaves_the_handler_to_do_without_it(world: World) -> None:
+    def ask(db: Database, envelopes: list[Envelope]) -> None:
+        raise ConnectionError("the outside system hung up")
+
+    message = event()
+    outcomes = world.processor({"thing.happened": before_transaction(ask)(recorder(world))}).process(
+        [delivery(message)])
+    assert reasons(outcomes)[message.id] is None
+    assert world.effect_ids() == [message.id]

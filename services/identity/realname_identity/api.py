@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from realname_codes.id_numbers import id_number_problem, normalise_id_number, parse_id_number
 from realname_codes.regions import region_name
 from realname_codes.roles import EMPLOYERS, REGULATOR, SERVICE
-from realname_identity.models import ID_NUMBER, OUTBOX, CardPhoto, CardRead
+from realname_identity.models import ID_NUMBER, CardPhoto, CardRead
 from realname_identity.reads import IncomingRead, MalformedRead, accept_read, photo_bytes
 from realname_identity.reasons import describe
 from realname_identity.schemas import CardReadArgs, CardReadIn, CardReadOut, CardReadPage, IdNumberIn, IdNumberOut
-from realname_identity.verification import DUE_EVENT
+from realname_identity.verification import schedule
 from realname_kit.auth import AUTHENTICATED, Caller, allow, current_caller
 from realname_kit.openapi import Blueprint
 from realname_kit.pagination import keyset_page
@@ -52,7 +52,7 @@ class CardReads(MethodView):
         with service_context().db.transaction() as session:
             read, new = accept_read(session, keyring, incoming, today_in_china(), utcnow())
             if new and read.status == "pending":
-                OUTBOX.record(session, DUE_EVENT, {"read_id": read.id, "attempts": 0})
+                schedule(session, read, None)  # due now
             out = read_out(session, read, keyring)
         return out, 201 if new else 200, {"Location": f"{request.path}/{read.id}"}
 

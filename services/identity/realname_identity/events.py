@@ -1,7 +1,8 @@
-"""The events the identity service tells: ``identity.verified``, ``identity.rejected`` (R1-R3).
+"""The events the identity service tells: ``identity.read_pending``, ``identity.verified``, ``identity.rejected``.
 
-Both carry the ID number: the registry matches reads to the workers it registered by it. The photo never
-travels in an event.
+All carry the ID number: the registry matches reads to the workers it registered by it. A pending read carries
+the card's fields as a verified one does, no more, so that a registration can be filled in from it while the
+authority is closed (R3). The photo never travels in an event.
 """
 
 from __future__ import annotations
@@ -12,14 +13,23 @@ from realname_identity.models import ID_NUMBER, CardRead
 from realname_kit.privacy import Keyring
 
 
+def pending(read: CardRead, keyring: Keyring) -> dict[str, Any]:
+    """A read that passed its own checks and waits for the authority (R3)."""
+    return {**_card(read, keyring), "received_at": read.received_at.isoformat()}
+
+
 def verified(read: CardRead, keyring: Keyring) -> dict[str, Any]:
-    assert read.birth_date is not None and read.valid_from is not None and read.decided_at is not None
+    assert read.decided_at is not None
+    return {**_card(read, keyring), "verified_at": read.decided_at.isoformat()}
+
+
+def _card(read: CardRead, keyring: Keyring) -> dict[str, Any]:
+    assert read.birth_date is not None and read.valid_from is not None
     return {"read_id": read.id, "employer_id": read.employer_id, "id_number": _number(read, keyring),
             "name": read.name, "sex": read.sex, "ethnicity": read.ethnicity,
             "birth_date": read.birth_date.isoformat(), "address": read.address,
             "issuing_authority": read.issuing_authority, "valid_from": read.valid_from.isoformat(),
-            "valid_to": read.valid_to.isoformat() if read.valid_to else None, "card_serial": read.card_serial,
-            "verified_at": read.decided_at.isoformat()}
+            "valid_to": read.valid_to.isoformat() if read.valid_to else None, "card_serial": read.card_serial}
 
 
 def rejected(read: CardRead, keyring: Keyring, message: str, message_zh: str) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """The identity consumer: card reads from the edge-readers, and verifications falling due (R1-R3).
 
 ``card.read`` comes from an employer's reader over its own broker account: the broker vouches for the account
-(AMQP ``user_id``), and the account says whose reads they are, whatever the payload claims. A read is stored,
-checked and put to the authority in the same batch; ``identity.verification_due`` brings back a read that
-waited for the authority, or a browser's read.
+(AMQP ``user_id``), and the account says whose reads they are, whatever the payload claims. A read is stored and
+checked; a pending one is then due at once: ``identity.verification_due`` brings every read to the authority (a
+new read, one that waited for it, a browser's read), asked outside the inbox transaction (``verification``).
+``identity.authority_probe_due`` looks for the authority's early return while it is closed (``probing``).
 """
 
 from __future__ import annotations
@@ -11,15 +12,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from realname_identity.authority import HttpIdentityAuthority
 from realname_identity.models import CardRead, ReaderAccount
+from realname_identity.probing import PROBE_EVENT, AuthorityProbe
 from realname_identity.reads import IncomingRead, MalformedRead, accept_read, photo_bytes
-from realname_identity.verification import DUE_EVENT, Verifier
+from realname_identity.verification import DUE_EVENT, Verifier, Wanted, schedule
 from realname_kit.bus.envelope import Envelope
-from realname_kit.bus.processing import Handler, PoisonMessage, handles_batch
+from realname_kit.bus.processing import Handler, PoisonMessage, before_transaction, handles_batch
+from realname_kit.db import Database
 from realname_kit.privacy import shared_keyring
 from realname_kit.problems import Problem
 from realname_kit.settings import Settings
@@ -31,21 +33,36 @@ def identity_handlers(settings: Settings) -> Mapping[str, Handler]:
     authority = HttpIdentityAuthority(settings.value("REALNAME_IDENTITY_AUTHORITY_URL"),
                                       float(settings.value("REALNAME_IDENTITY_AUTHORITY_TIMEOUT")))
     verifier = Verifier(authority, keyring, int(settings.value("REALNAME_IDENTITY_AUTHORITY_CONCURRENCY")))
+    probe = AuthorityProbe(verifier, float(settings.value("REALNAME_IDENTITY_AUTHORITY_PROBE_SECONDS")))
+    verifier.watch = probe
 
     def take_card_reads(session: Session, batch: list[Envelope]) -> None:
         now = utcnow()
-        accepted = [_accept(session, verifier, envelope, now) for envelope in batch]
-        # Only a new read goes to the authority here: a known one is already on its way.
-        verifier.verify(session, [read for read, new in accepted if new and read.status == "pending"], now)
+        for envelope in batch:
+            read, new = _accept(session, verifier, envelope, now)
+            if new and read.status == "pending":  # a known one is already on its way
+                schedule(session, read, None)
 
-    def verify_due_reads(session: Session, batch: list[Envelope]) -> None:
-        wanted = {str(e.data.get("read_id")): e.data.get("attempts") for e in batch}
-        reads = session.scalars(select(CardRead).where(CardRead.id.in_(wanted))).all()
-        # An event of an earlier attempt (a duplicate chain) is stale: the read has moved on since.
-        current = [r for r in reads if wanted[r.id] in (None, r.attempts)]
-        verifier.verify(session, current, utcnow())
+    def ask_about_due_reads(db: Database, batch: list[Envelope]) -> None:
+        verifier.ask_due(db, _wanted(batch), utcnow())
 
-    return {"card.read": handles_batch(take_card_reads), DUE_EVENT: handles_batch(verify_due_reads)}
+    def record_verdicts(session: Session, batch: list[Envelope]) -> None:
+        verifier.record(session, _wanted(batch), utcnow())
+
+    def probe_the_authority(db: Database, batch: list[Envelope]) -> None:
+        probe.ask(db, batch, utcnow())
+
+    def record_probe(session: Session, batch: list[Envelope]) -> None:
+        probe.record(session, batch, utcnow())
+
+    return {"card.read": handles_batch(take_card_reads),
+            DUE_EVENT: before_transaction(ask_about_due_reads)(handles_batch(record_verdicts)),
+            PROBE_EVENT: before_transaction(probe_the_authority)(handles_batch(record_probe))}
+
+
+def _wanted(batch: list[Envelope]) -> Wanted:
+    attempts = (e.data.get("attempts") for e in batch)
+    return {str(e.data.get("read_id")): a if isinstance(a, int) else None for e, a in zip(batch, attempts, strict=True)}
 
 
 def _accept(session: Session, verifier: Verifier, envelope: Envelope, now: datetime) -> tuple[CardRead, bool]:

@@ -79,3 +79,14 @@ class ReaderAccount(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_by: Mapped[str] = mapped_column(String(120))
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class AuthorityWatch(Base):
+    """One row: whether the authority is being watched for an early return from a closure (R3, ``probing``)."""
+
+    __tablename__ = "authority_watch"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    probe: Mapped[int] = mapped_column(Integer, default=0)  # the current probe's number: others are stale
+    probe_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # None: no probe chain runs
+    closed_since: Mapped[datetime | None] = mapped_column(UtcDateTime())

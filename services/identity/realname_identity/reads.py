@@ -1,7 +1,8 @@
 """Taking a card read in (R1): stored once by its read id, checked at once, then left to the authority.
 
 A read is stored whatever it holds, so that its outcome can be asked for: one that fails the local checks
-(``checks.check_card``) is ``rejected`` at once; any other is ``pending`` until the authority answers.
+(``checks.check_card``) is ``rejected`` at once; any other is ``pending`` until the authority answers, and
+announced as such (``identity.read_pending``), so that it can fill a registration in meanwhile (R3).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from realname_identity.models import ID_NUMBER, OUTBOX, PHOTO_CONTEXT, CardPhoto
 from realname_kit.privacy import Keyring
 from realname_kit.problems import Problem
 
+PENDING_EVENT = "identity.read_pending"
 MAX_PHOTO_BYTES = 200_000  # a reader's WLT photo is 1,024 bytes; a browser's JPEG of the card stays far below
 _TEXT_FIELDS = ("name", "sex", "ethnicity", "address", "id_number", "issuing_authority")
 
@@ -63,6 +65,8 @@ def accept_read(session: Session, keyring: Keyring, incoming: IncomingRead, toda
                                                         context=PHOTO_CONTEXT)))
     if rejection is not None:
         reject(session, keyring, read, rejection, now)
+    else:
+        OUTBOX.record(session, PENDING_EVENT, events.pending(read, keyring))
     return read, True
 
 

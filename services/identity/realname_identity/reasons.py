@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from realname_identity.authority import AuthorityClosed, AuthorityUnavailable, Verdict, explain
-from realname_identity.authority.verdicts import UnavailableReason
+from realname_identity.authority.verdicts import REFUSED, UnavailableReason
 from realname_identity.checks import REJECTIONS
 from realname_identity.models import CardRead
 
 _REJECTIONS: dict[str, tuple[str, str]] = {
     **{explain(v).code: (explain(v).message, explain(v).message_zh) for v in Verdict if v is not Verdict.MATCH},
     **{code: (message, message_zh) for code, message, message_zh in REJECTIONS},
+    REFUSED.code: (REFUSED.message, REFUSED.message_zh),
 }
 _WAITING = ("The read is waiting for the identity authority.", "本次读卡正在等待身份核验机构核验。")
 _UNAVAILABLE: tuple[UnavailableReason, ...] = ("timeout", "server_error", "unreachable", "bad_response")

@@ -22,9 +22,11 @@ SPEC = ServiceSpec(
     protected=[ProtectedTable("card_reads", ("id_number",), "identity.card_reads"),
                ProtectedTable("card_photos", ("photo",), "identity.card_photos")],
     # Card reads from the edge-readers (R1), and their verification, retried later while the authority is
-    # closed or failing (R3): 2 s for a blip, up to 30 minutes across a weekend.
+    # closed or failing (R3): 2 s for a blip, up to 30 minutes across a weekend; one probe at a time looks for
+    # the authority's return before its announced reopening.
     queues=[QueueSpec("identity", "card-reads", (Binding("edge", "card.read"),)),
-            QueueSpec("identity", "verifications", (Binding("identity", "identity.verification_due"),),
+            QueueSpec("identity", "verifications", (Binding("identity", "identity.verification_due"),
+                                                    Binding("identity", "identity.authority_probe_due")),
                       waits=(2, 10, 60, 300, 1800))],
     # "edge": the card readers at employers' offices, each publishing card.read with its own broker account.
     publishers=["identity", "edge"],

@@ -17,6 +17,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REALNAME_IDENTITY_AUTHORITY_TIMEOUT", "3", "Seconds the identity service waits for the authority."),
     Setting("REALNAME_IDENTITY_AUTHORITY_CONCURRENCY", "16",
             "Verifications one identity consumer has in flight with the authority at once."),
+    Setting("REALNAME_IDENTITY_AUTHORITY_PROBE_SECONDS", "300",
+            "While the authority is closed, how often one probe looks for its return before the announced reopening."),
     Setting("REALNAME_AUTHORITY_SIM", "on",
             "`on`: `./realname up` starts the identity-authority simulator (for development and demos); "
             "`off` where the real authority is configured."),
@@ -33,5 +35,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REALNAME_AUTHORITY_SIM_LATENCY_MS", "50", "The simulator's answer time."),
     Setting("REALNAME_AUTHORITY_SIM_ERROR_RATE", "0", "Share of simulator answers that are a 5xx (0-1)."),
     Setting("REALNAME_AUTHORITY_SIM_SLOW_RATE", "0", "Share of simulator answers slower than any client waits (0-1)."),
+    Setting("REALNAME_AUTHORITY_SIM_REFUSE_RATE", "0",
+            "Share of simulator answers that are a 400 refusal, final for the read (0-1)."),
     Setting("REALNAME_AUTHORITY_SIM_SEED", "", "Seed of the simulator's failures (reproducible runs)."),
 )

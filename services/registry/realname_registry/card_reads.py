@@ -1,8 +1,12 @@
-"""Card reads verified or rejected by the identity service (R1–R3), as the registry uses them.
+"""Card reads announced by the identity service (R1–R3), as the registry uses them.
 
-A verified read is kept so that a registration can take its fields as they are (they cannot be typed
-over); it also verifies a worker registered by hand with the same number. A rejected read marks such a
-worker ``rejected`` with the authority's reason.
+A read is kept from the moment it waits for the authority (``identity.read_pending``), so that a registration
+can take its fields as they are (they cannot be typed over) even on a weekend (R3); the worker is then
+``unverified`` until the read is. A verified read verifies the worker registered from it, or by hand, with the
+same number (``workers.registration`` links a read that came first). A rejected read can fill nothing in
+any more, and marks such a worker ``rejected`` with the authority's reason.
+
+The events may meet the registry out of order (a redelivery): a read never goes back to ``pending``.
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ IDENTITY_FIELDS = ("name", "sex", "ethnicity", "birth_date", "address", "issuing
 
 def identity_handlers(settings: Settings) -> Mapping[str, Handler]:
     keyring = keyring_for(settings)
-    return {"identity.verified": _bound(learn_verified_read, keyring),
+    return {"identity.read_pending": _bound(learn_pending_read, keyring),
+            "identity.verified": _bound(learn_verified_read, keyring),
             "identity.rejected": _bound(learn_rejected_read, keyring)}
 
 
@@ -39,10 +44,20 @@ def _bound(handler: Callable[[Session, Envelope, Keyring], None], keyring: Keyri
     return handle
 
 
-def learn_verified_read(session: Session, event: Envelope, keyring: Keyring) -> None:
-    read = _read_from(event.data, keyring)
+def learn_pending_read(session: Session, event: Envelope, keyring: Keyring) -> None:
+    read = _read_from(event.data, keyring, "pending")
     if session.get(CardRead, read.id) is None:
         session.add(read)
+
+
+def learn_verified_read(session: Session, event: Envelope, keyring: Keyring) -> None:
+    read = _read_from(event.data, keyring, "verified")
+    known = session.get(CardRead, read.id, with_for_update=True)  # a registration from it holds it (R3)
+    if known is None:
+        session.add(read)
+    elif known.status != "verified":
+        known.status, known.reason, known.verified_at = "verified", None, read.verified_at
+        read = known
     worker = session.scalars(select(Worker).where(Worker.id_number_bidx == read.id_number_bidx)).first()
     if worker is not None and worker.identity_status != "verified":
         _verify(session, keyring, worker, read)
@@ -54,6 +69,9 @@ def learn_rejected_read(session: Session, event: Envelope, keyring: Keyring) -> 
         number, reason = str(data["id_number"]), str(data["reason"])
     except KeyError as exc:
         raise PoisonMessage(f"identity.rejected without {exc}") from exc
+    known = session.get(CardRead, str(data.get("read_id")), with_for_update=True)
+    if known is not None and known.status == "pending":
+        known.status, known.reason = "rejected", reason
     worker = session.scalars(select(Worker).where(Worker.id_number_bidx == ID_NUMBER.index(keyring, number))).first()
     if worker is None or worker.identity_status == "verified":
         return  # a verified person stays verified: a bad read of their card says nothing about them
@@ -82,9 +100,9 @@ def _verify(session: Session, keyring: Keyring, worker: Worker, read: CardRead) 
     OUTBOX.record(session, "worker.updated", worker_updated(keyring, worker, sorted(changes)))
 
 
-def _read_from(data: Mapping[str, Any], keyring: Keyring) -> CardRead:
+def _read_from(data: Mapping[str, Any], keyring: Keyring, status: str) -> CardRead:
     try:
-        valid_to = data.get("valid_to")
+        valid_to, verified_at = data.get("valid_to"), data.get("verified_at")
         return CardRead(
             id=str(data["read_id"]), employer_id=str(data["employer_id"]), name=str(data["name"]),
             sex=str(data["sex"]), ethnicity=str(data["ethnicity"]),
@@ -92,10 +110,10 @@ def _read_from(data: Mapping[str, Any], keyring: Keyring) -> CardRead:
             issuing_authority=str(data["issuing_authority"]),
             valid_from=date.fromisoformat(str(data["valid_from"])),
             valid_to=date.fromisoformat(str(valid_to)) if valid_to else None,
-            verified_at=datetime.fromisoformat(str(data["verified_at"])),
+            status=status, verified_at=datetime.fromisoformat(str(verified_at)) if status == "verified" else None,
             **READ_ID_NUMBER.seal(keyring, str(data["id_number"])))
     except (KeyError, ValueError) as exc:
-        raise PoisonMessage(f"identity.verified without a valid {exc}") from exc
+        raise PoisonMessage(f"identity.{status} without a valid {exc}") from exc
 
 
 def _plain(value: Any) -> Any:

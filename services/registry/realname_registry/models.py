@@ -224,11 +224,17 @@ class Project(Base):
 
 
 class CardRead(Base):
-    """A verified card read (``identity.verified``): the fields a registration takes as they are (R1)."""
+    """A card read the identity service announced: the fields a registration takes as they are (R1).
+
+    ``pending`` (``identity.read_pending``: the authority has not answered yet, R3) or ``verified`` fill a
+    registration in; ``rejected`` (``identity.rejected``, with its reason) no longer does.
+    """
 
     __tablename__ = "card_reads"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), server_default=text("'verified'"))  # pending|verified|rejected
+    reason: Mapped[str | None] = mapped_column(String(40))  # why rejected (R2)
     employer_id: Mapped[str] = mapped_column(String(36), index=True)
     name: Mapped[str] = mapped_column(String(50))
     sex: Mapped[str] = mapped_column(String(6))
@@ -240,7 +246,7 @@ class CardRead(Base):
     valid_to: Mapped[date | None] = mapped_column(Date)
     id_number_enc: Mapped[str] = mapped_column(Text)
     id_number_bidx: Mapped[str] = mapped_column(String(64), index=True)
-    verified_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class ImportJob(Base):

@@ -27,9 +27,10 @@ SPEC = ServiceSpec(
                ProtectedTable("card_reads", ("id_number",), "registry.card_reads")],
     queues=[
         QueueSpec("registry", "projects", (Binding("assignment", "project.registered"),)),
-        # Verified card reads fill registrations in; manual registrations wait for their verification (R1, R3).
+        # Card reads fill registrations in, pending ones too; registrations wait for their verification (R1, R3).
         QueueSpec("registry", "identity",
-                  (Binding("identity", "identity.verified"), Binding("identity", "identity.rejected"))),
+                  (Binding("identity", "identity.read_pending"), Binding("identity", "identity.verified"),
+                   Binding("identity", "identity.rejected"))),
         # Large Excel imports run as jobs, one message each, picked up by the registry's own consumer (R10).
         QueueSpec("registry", "imports", (Binding("registry", "import.requested"),)),
     ],

@@ -25,8 +25,10 @@ log = get_logger(__name__)
 Handler = Callable[[Session, Envelope], None]
 BatchHandler = Callable[[Session, list[Envelope]], None]
 DeadLetterHook = Callable[[Session, Envelope, str], None]
+OutsideStep = Callable[[Database, list[Envelope]], None]
 _BATCH_ATTR = "__realname_batch_handler__"
 _DEAD_ATTR = "__realname_when_dead_lettered__"
+_BEFORE_ATTR = "__realname_before_transaction__"
 
 
 def handles_batch(handler: BatchHandler) -> Handler:
@@ -46,6 +48,21 @@ def when_dead_lettered(hook: DeadLetterHook) -> Callable[[Handler], Handler]:
     time it was delivered, on its last delivery (see ``MessageProcessor``)."""
     def mark(handler: Handler) -> Handler:
         setattr(handler, _DEAD_ATTR, hook)
+        return handler
+    return mark
+
+
+def before_transaction(step: OutsideStep) -> Callable[[Handler], Handler]:
+    """Give a handler a step that runs first, outside any transaction: a call to an outside system that may wait
+    seconds must not hold the inbox transaction (and its locks) open meanwhile.
+
+    The step gets the events of its type in a delivered batch, once per batch (not again when the batch is then
+    handled one by one), before the inbox is consulted: it may see a redelivery, so it only reads and asks, in its
+    own short transactions. The handler records what the step learnt, and does right without it (the step
+    failed, or ran in another process).
+    """
+    def mark(handler: Handler) -> Handler:
+        setattr(handler, _BEFORE_ATTR, step)
         return handler
     return mark
 
@@ -129,6 +146,7 @@ class MessageProcessor:
             parsed.append((delivery, envelope))
         if not parsed:
             return outcomes
+        self._before_transaction([e for _, e in parsed])
         try:
             self._retrying(lambda: self._handle_all(parsed), stop, keepalive, len(parsed))
             return outcomes + [Outcome(d) for d, _ in parsed]
@@ -138,6 +156,20 @@ class MessageProcessor:
             for delivery, envelope in parsed:
                 outcomes.append(self._one(delivery, envelope, stop, keepalive))
             return outcomes
+
+    def _before_transaction(self, envelopes: list[Envelope]) -> None:
+        by_type: dict[str, list[Envelope]] = {}
+        for envelope in envelopes:
+            by_type.setdefault(envelope.type, []).append(envelope)
+        for event_type, of_type in by_type.items():
+            step: OutsideStep | None = getattr(self.handlers[event_type], _BEFORE_ATTR, None)
+            if step is None:
+                continue
+            try:
+                step(self.db, of_type)
+            except Exception as exc:  # the handler does without what the step would have learnt
+                log.warning("step_before_transaction_failed", queue=self.queue, type=event_type,
+                            error=repr(exc)[:300])
 
     def _one(self, delivery: Delivery, envelope: Envelope, stop: threading.Event | None,
              keepalive: Callable[[], None]) -> Outcome:

@@ -9,6 +9,7 @@ from realname_identity.authority.client import (
 from realname_identity.authority.verdicts import (
     AuthorityClosed,
     AuthorityError,
+    AuthorityRefused,
     AuthorityUnavailable,
     Explanation,
     UnavailableReason,
@@ -16,6 +17,7 @@ from realname_identity.authority.verdicts import (
     explain,
 )
 
-__all__ = ["IDEMPOTENCY_HEADER", "AuthorityClosed", "AuthorityError", "AuthorityUnavailable", "Explanation",
+__all__ = ["IDEMPOTENCY_HEADER", "AuthorityClosed", "AuthorityError", "AuthorityRefused",
+           "AuthorityUnavailable", "Explanation",
            "HttpIdentityAuthority", "IdentityAuthority", "UnavailableReason", "Verdict", "VerificationRequest",
            "explain"]

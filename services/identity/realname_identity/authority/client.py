@@ -2,7 +2,8 @@
 
 Wire contract: ``POST {base_url}/v1/verify`` with ``{"id_number", "name", "valid_from", "valid_to"}`` (ISO dates,
 ``valid_to`` null for a long-term card) and an ``Idempotency-Key`` header. ``200 {"verdict": …}`` is a verdict;
-``503 {"closed": true, "reopens_at": …}`` is a closure; anything else is a failure.
+``503 {"closed": true, "reopens_at": …}`` is a closure; a 4xx (but 408 and 429, which ask us to come back) is a
+refusal, final like a verdict; anything else is a failure.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from typing import Any, Protocol
 
 import requests
 
-from realname_identity.authority.verdicts import AuthorityClosed, AuthorityUnavailable, Verdict
+from realname_identity.authority.verdicts import AuthorityClosed, AuthorityRefused, AuthorityUnavailable, Verdict
 from realname_kit.timeutil import CHINA
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _VERDICTS = {v.value: v for v in Verdict}
+_COME_BACK = (408, 429)  # request timeout, too many requests: a 4xx that is not a refusal
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +33,7 @@ class VerificationRequest:
 
 class IdentityAuthority(Protocol):
     def verify(self, request: VerificationRequest) -> Verdict:
-        """The authority's verdict; raises AuthorityClosed or AuthorityUnavailable when it gives none."""
+        """The authority's verdict; raises AuthorityRefused, AuthorityClosed or AuthorityUnavailable instead."""
         ...
 
 
@@ -54,7 +56,9 @@ class HttpIdentityAuthority:
                 raise closed
         if status >= 500:
             raise AuthorityUnavailable("server_error", f"HTTP {status}")
-        # A 4xx or a redirect: the authority refused what we sent, or sent us elsewhere. No verdict either way.
+        if 400 <= status < 500 and status not in _COME_BACK:
+            raise AuthorityRefused(status, f"HTTP {status}: {response.text[:200]}")
+        # A redirect, a 408 or a 429: no verdict, but asking again later may get one.
         raise AuthorityUnavailable("bad_response", f"HTTP {status}")
 
     def _post(self, request: VerificationRequest) -> requests.Response:

@@ -68,6 +68,15 @@ _UNAVAILABLE: dict[UnavailableReason, tuple[str, str]] = {
 }
 
 
+REFUSED = Explanation(
+    "authority_refused",
+    "The identity authority refused to check this read (it did not accept the name or the card's dates as sent). "
+    "Read the card again; if the same read is refused again, type the worker in by hand and report the read id "
+    "to the platform's operators.",
+    "身份核验机构拒绝核验本次读卡（不接受所报送的姓名或证件有效期）。请重新读卡；如重新读卡仍被拒绝，"
+    "请手工录入工人信息，并将读卡编号报告平台运维人员。")
+
+
 def explain(verdict: Verdict) -> Explanation:
     return _VERDICTS[verdict]
 
@@ -96,6 +105,17 @@ class AuthorityClosed(AuthorityError):
             f"The identity authority (the city's big-data centre) is closed at weekends, on holidays and during "
             f"outages. {when} {_KEPT[0]}",
             f"身份核验机构（市大数据中心）周末、节假日及停机期间不提供核验，{when_zh}{_KEPT[1]}"))
+
+
+class AuthorityRefused(AuthorityError):
+    """The authority refused the question (a 4xx other than 408/429): asking again gets the same answer.
+
+    A final answer, like a verdict: the read is rejected with ``authority_refused`` rather than retried for ever.
+    """
+
+    def __init__(self, status: int, detail: str = "") -> None:
+        self.status = status
+        super().__init__(REFUSED, detail or f"HTTP {status}")
 
 
 class AuthorityUnavailable(AuthorityError):

@@ -1,8 +1,8 @@
 """The simulated identity authority over HTTP, speaking the wire contract of ``authority.client``.
 
 A request is answered in this order: base latency; a malformed request is refused (400); outside opening hours
-503 closed; then at most one drawn mishap (a 5xx, a garbled 200, or an answer slower than any client waits for);
-then the verdict, the same again for a repeated ``Idempotency-Key``.
+503 closed; then at most one drawn mishap (a 5xx, a garbled 200, a refusing 400, or an answer slower than any client
+waits for); then the verdict, the same again for a repeated ``Idempotency-Key``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from flask.typing import ResponseReturnValue
 
 from realname_identity.authority.client import IDEMPOTENCY_HEADER
 from realname_identity.authority_sim.calendar import AuthorityCalendar
-from realname_identity.authority_sim.failures import Dice, Failures
+from realname_identity.authority_sim.failures import Dice, Failures, Mishap
 from realname_identity.authority_sim.register import Register
 from realname_identity.authority_sim.replays import KeyReused, Replays
 from realname_kit.timeutil import CHINA, utcnow
@@ -59,10 +59,9 @@ def create_app(data_file: Path, calendar: AuthorityCalendar, failures: Failures,
             reopens = calendar.reopens_at(now)
             return {"closed": True, "reopens_at": reopens.isoformat() if reopens else None}, 503
         mishap, status = dice.roll()
-        if mishap == "error":
-            return {"error": "internal_error"}, status
-        if mishap == "garbled":
-            return Response(_GARBLED, 200, mimetype="text/html")
+        failed = _failed(mishap, status)
+        if failed is not None:
+            return failed
         if mishap == "slow":
             sleep(failures.slow_seconds)
         today = now.astimezone(CHINA).date()
@@ -74,6 +73,17 @@ def create_app(data_file: Path, calendar: AuthorityCalendar, failures: Failures,
         return {"verdict": verdict.value}
 
     return app
+
+
+def _failed(mishap: Mishap, status: int) -> ResponseReturnValue | None:
+    """The answer of a mishap that takes the place of the verdict; None when the verdict still comes."""
+    if mishap == "error":
+        return {"error": "internal_error"}, status
+    if mishap == "refused":
+        return {"error": "refused", "detail": "the authority does not take this question"}, 400
+    if mishap == "garbled":
+        return Response(_GARBLED, 200, mimetype="text/html")
+    return None
 
 
 def _query(body: Any) -> _Query | None:

@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass
 from typing import Literal
 
-Mishap = Literal["none", "slow", "error", "garbled"]
+Mishap = Literal["none", "slow", "error", "garbled", "refused"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,11 +19,13 @@ class Failures:
     error_probability: float = 0.0
     error_statuses: tuple[int, ...] = (500, 502)  # one picked at random for each error
     garbled_probability: float = 0.0  # a 200 whose body is an HTML page (a proxy, a gateway's login page)
+    refused_probability: float = 0.0  # a 400: the authority will not take the question (a final answer)
     base_latency_seconds: float = 0.05  # every request: the benchmark counts on the authority taking this long
     seed: int | None = None
 
     def __post_init__(self) -> None:
-        chances = (self.slow_probability, self.error_probability, self.garbled_probability)
+        chances = (self.slow_probability, self.error_probability, self.garbled_probability,
+                   self.refused_probability)
         if any(not 0.0 <= p <= 1.0 for p in chances) or sum(chances) > 1.0:
             raise ValueError(f"failure probabilities must be within 0..1 and add up to at most 1, got {chances}")
         if self.slow_seconds < 0 or self.base_latency_seconds < 0:
@@ -47,7 +49,8 @@ class Dice:
         f = self._failures
         status = f.error_statuses[int(pick * len(f.error_statuses))]
         table: tuple[tuple[Mishap, float], ...] = (("slow", f.slow_probability), ("error", f.error_probability),
-                                                   ("garbled", f.garbled_probability))
+                                                   ("garbled", f.garbled_probability),
+                                                   ("refused", f.refused_probability))
         for mishap, probability in table:
             if chance < probability:
                 return mishap, status

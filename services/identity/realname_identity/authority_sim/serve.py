@@ -38,6 +38,7 @@ def build_from_settings(settings: Settings) -> tuple[Flask, int]:
 
     seed = value("SEED")
     failures = Failures(slow_probability=float(value("SLOW_RATE")), error_probability=float(value("ERROR_RATE")),
+                        refused_probability=float(value("REFUSE_RATE")),
                         base_latency_seconds=float(value("LATENCY_MS")) / 1000, seed=int(seed) if seed else None)
     app = build_app(Path(value("DATA_FILE")) if value("DATA_FILE") else None,
                     Path(value("CALENDAR_FILE")) if value("CALENDAR_FILE") else None, value("CLOSURES"), failures,

@@ -1,4 +1,4 @@
-"""Registering workers for the logged-in employer (R1, R5–R13), from a verified card read or by hand.
+"""Registering workers for the logged-in employer (R1, R5–R13), from a card read or by hand.
 
 One person is one worker row (the ID number's blind index is unique) and has at most one active
 employment (a partial unique index, R12): the database refuses a second one even when two employers
@@ -93,29 +93,57 @@ def prepare(session: Session, keyring: Keyring, caller: Caller, body: dict[str, 
 
 
 def identity_of(session: Session, keyring: Keyring, body: dict[str, Any], employer_id: str) -> dict[str, Any]:
-    """The identity fields: a verified read's as they are (R1), or those typed in (then unverified)."""
+    """The identity fields: a card read's as they are (R1), or those typed in.
+
+    A pending read fills the registration in as a verified one does; the worker is ``unverified`` until the
+    authority answers (R3). Typed-in fields give way to a verified read of the same number that came first
+    (``card_reads`` links one that comes later).
+    """
     read_id = body.get("card_read_id")
     if read_id is None:
         if not body.get("identity"):
             raise Problem(422, "identity_missing", "Give the card read, or the card's fields typed in",
                           field="identity",
                           message_zh="请选择读卡记录，或手工填写身份证上的信息。")
-        return {**body["identity"], "status": "unverified", "read_id": None}
+        typed = {**body["identity"], "status": "unverified", "read_id": None}
+        read = _verified_read_of(session, keyring, typed.get("id_number"))
+        return typed if read is None else _fields_of(keyring, read)
     if body.get("identity"):
         raise Problem(422, "identity_from_card_read", "Leave the identity out: the card read fills it in",
-                      "The fields of a verified card cannot be typed over (R1).", field="identity",
+                      "The fields of a card read cannot be typed over (R1).", field="identity",
                       message_zh="选用读卡记录时不要再填写身份信息：身份证信息由读卡带入，不能手工改写（R1）。")
-    read = session.get(CardRead, read_id)
+    # Locked: its verification, arriving now, waits for this registration and then verifies the worker (R3).
+    read = session.get(CardRead, read_id, with_for_update=True)
     if read is None or read.employer_id != employer_id:
-        raise Problem(422, "card_read_unknown", "No verified card read of yours has this id",
-                      "A read is usable once the identity service has verified it; until then, register "
-                      "by hand and the worker is verified when it is.", field="card_read_id",
-                      message_zh="找不到贵单位已核验的这次读卡：读卡核验通过后才能使用；在此之前请手工登记，核验通过后"
-                                 "工人自动变为已核验。")
+        raise Problem(422, "card_read_unknown", "No card read of yours has this id",
+                      "A read can be used a moment after the reader sent it. Check the read id, or register "
+                      "by hand: the worker is verified when a read of their card is.", field="card_read_id",
+                      message_zh="没有您单位的这条读卡记录。读卡后稍候片刻即可使用；请核对读卡编号，或手工录入，"
+                                 "工人的身份证读卡核验通过后将自动核验。")
+    if read.status == "rejected":
+        raise Problem(422, "card_read_rejected", "The identity authority rejected this card read",
+                      f"Reason: {read.reason}. Read the worker's own valid card again and register from that read.",
+                      field="card_read_id", card_read_reason=read.reason,
+                      message_zh=f"该读卡记录未通过身份核验（原因：{read.reason}）。请重新读取工人本人有效身份证，"
+                                 "并用新的读卡记录登记。")
+    return _fields_of(keyring, read)
+
+
+def _fields_of(keyring: Keyring, read: CardRead) -> dict[str, Any]:
     return {"name": read.name, "sex": read.sex, "ethnicity": read.ethnicity, "birth_date": read.birth_date,
             "address": read.address, "issuing_authority": read.issuing_authority, "valid_from": read.valid_from,
             "valid_to": read.valid_to, "id_number": READ_ID_NUMBER.open(keyring, read.id_number_enc),
-            "status": "verified", "read_id": read.id}
+            "status": "verified" if read.status == "verified" else "unverified", "read_id": read.id}
+
+
+def _verified_read_of(session: Session, keyring: Keyring, typed_number: object) -> CardRead | None:
+    """The newest verified read of this number, by any employer: the person's identity is confirmed whoever held
+    the card in the reader (R1), as a read verified after the registration verifies the worker too."""
+    if not isinstance(typed_number, str) or not typed_number.strip():
+        return None
+    index = ID_NUMBER.index(keyring, normalise(typed_number, "id_number"))
+    return session.scalars(select(CardRead).where(CardRead.id_number_bidx == index, CardRead.status == "verified")
+                           .order_by(CardRead.verified_at.desc()).limit(1)).first()
 
 
 def team_of(session: Session, team_id: str | None, employer_id: str) -> Team | None:
