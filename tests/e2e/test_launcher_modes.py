@@ -25,17 +25,6 @@ USCC = "9131000013221158XC"
 
 
 @pytest.fixture
-def all_in_one(tmp_path: Path) -> Iterator[Launched]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REALNAME_")}
-    env.update(REALNAME_DATA_DIR=str(tmp_path / "var"), REALNAME_GATEWAY_PORT=str(free_port()),
-               REALNAME_AUTHORITY_SIM_PORT=str(free_port()))
-    launched = Launched(["up"], env, tmp_path / "launcher.log")
-    yield launched
-    if launched.proc.poll() is None:
-        launched.proc.kill()
-
-
-@pytest.fixture
 def distributed(stack: Stack, tmp_path: Path) -> Iterator[Launched]:
     env = stack.env(REALNAME_GATEWAY_PORT=str(free_port()), **service_ports())
     launched = Launched(["up", "--distributed", "--scale", "assignment-consumer=2",

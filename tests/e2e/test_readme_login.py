@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.support.infra import free_port
 from tests.support.launched import Launched
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,17 +19,6 @@ def readme_commands(name: str) -> str:
     found = re.search(rf"<!-- {name} -->\s*```sh\n(.*?)```\s*<!-- /{name} -->", readme, re.DOTALL)
     assert found, f"README.md has no ```sh block marked <!-- {name} -->"
     return found.group(1)
-
-
-@pytest.fixture
-def all_in_one(tmp_path: Path) -> Iterator[Launched]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REALNAME_")}
-    env.update(REALNAME_DATA_DIR=str(tmp_path / "var"), REALNAME_GATEWAY_PORT=str(free_port()),
-               REALNAME_AUTHORITY_SIM_PORT=str(free_port()))
-    launched = Launched(["up"], env, tmp_path / "launcher.log")
-    yield launched
-    if launched.proc.poll() is None:
-        launched.interrupt()
 
 
 def test_the_readmes_certificate_login_logs_a_new_enterprise_in(all_in_one: Launched, tmp_path: Path) -> None:

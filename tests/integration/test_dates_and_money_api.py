@@ -144,5 +144,6 @@ def test_money_that_is_not_an_exact_amount_is_refused_never_rounded(labour: Reco
     refused = labour.post(WORKERS, json=worker_body(team, base_wage=amount))
     assert refused.status_code in (400, 422), refused.get_json()
     assert "4800.00" in str(refused.get_json()) and "金额" in str(refused.get_json())
+    assert "money_invalid" in {e["reason"] for e in refused.get_json()["errors"]}, refused.get_json()
     assert labour.get(WORKERS, query_string={"team_id": team}).get_json()["items"] == []
 

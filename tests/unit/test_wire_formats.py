@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -48,7 +49,9 @@ def test_money_that_would_need_rounding_or_guessing_is_not_an_amount(given: obje
 def test_refused_money_says_the_form_in_english_and_chinese() -> None:
     with pytest.raises(ValidationError) as refused:
         Form().load({"wage": 4800.123})
-    assert "4800.00" in str(refused.value.messages) and "金额" in str(refused.value.messages)
+    messages: Any = refused.value.messages
+    [said] = messages["wage"]
+    assert "4800.00" in said and "金额" in said.message_zh and said.reason == "money_invalid"
 
 
 def test_what_escapes_a_schema_is_written_as_a_schema_would_write_it() -> None:

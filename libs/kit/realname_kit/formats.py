@@ -18,12 +18,14 @@ from typing import Any
 from flask.json.provider import DefaultJSONProvider
 from marshmallow import ValidationError, fields
 
+from realname_kit.schema_errors import FieldRefusal
 from realname_kit.timeutil import CHINA
 
 CENT = Decimal("0.01")
 _AMOUNT = re.compile(r"^[+-]?\d{1,10}(\.\d{1,2})?$")  # NUMERIC(12, 2)
-MONEY_INVALID = ('An amount of money is a decimal string with at most two places, e.g. "4800.00" '
-                 '(金额请写成最多两位小数的字符串，例如 "4800.00")')
+MONEY_INVALID = FieldRefusal('An amount of money is a decimal string with at most two places, e.g. "4800.00".',
+                             reason="money_invalid",
+                             message_zh='金额请写成最多两位小数的字符串，例如 "4800.00"：请改正后重新提交。')
 
 
 def iso_instant(moment: datetime) -> str:
