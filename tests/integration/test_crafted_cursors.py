@@ -20,7 +20,7 @@ import pytest
 from realname_assignment.models import Party
 from realname_assignment.parties import UNIT_TYPES
 from realname_kit.timeutil import utcnow
-from realname_registry.models import Worker
+from realname_registry.models import ImportJob, Worker
 from tests.support.fuzz import TOKEN_SECONDS, FuzzPlatform, api_document, build_fuzz_platform
 from tests.support.stack import Stack
 from tests.support.tokens import bearer
@@ -82,7 +82,7 @@ def fuzz(module_stack: Stack) -> FuzzPlatform:
 
 @pytest.fixture(scope="module")
 def path_values(fuzz: FuzzPlatform) -> dict[str, str]:
-    """An existing project and worker, so that a list under one of them judges the cursor, not the path."""
+    """An existing project, worker and import, so that a list under one of them judges the cursor, not the path."""
     stack = fuzz.platform.stack
     with stack.db("assignment").transaction() as session:
         session.add(Party(enterprise_id="e-gc", name="总包公司", uscc="91310000MA1GC00000", kind="general_contractor",
@@ -99,9 +99,12 @@ def path_values(fuzz: FuzzPlatform) -> dict[str, str]:
                         id_number_enc="-", id_number_bidx=uuid.uuid4().hex, id_tail_bidx="-",
                         phone_enc="-", phone_bidx="-", phone_tail_bidx="-")
         session.add(worker)
+        job = ImportJob(employer_id="e-labour", kind="workers", employer_role="labour", sha256="0" * 64,
+                        filename="工人.xlsx", status="done", created_by="op-labour")
+        session.add(job)
         session.flush()
-        worker_id = worker.id
-    return {"project_id": made.get_json()["id"], "worker_id": worker_id}
+        worker_id, import_id = worker.id, job.id
+    return {"project_id": made.get_json()["id"], "worker_id": worker_id, "import_id": import_id}
 
 
 def _as_gc(fuzz: FuzzPlatform) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -82,7 +83,11 @@ def test_a_general_contractor_registers_its_project_with_its_event_and_audit_rec
 
     event, audit = world.events()
     assert (event["type"], event["source"]) == ("project.registered", "assignment")
-    assert event["data"] == {"project_id": body["id"], **{k: v for k, v in body.items() if k != "id"}}
+    # The same instant: ISO 8601 both, the answer in the API's UTC-with-Z form.
+    registered_at = event["data"].pop("registered_at")
+    assert datetime.fromisoformat(registered_at) == datetime.fromisoformat(body["registered_at"])
+    assert event["data"] == {"project_id": body["id"],
+                             **{k: v for k, v in body.items() if k not in ("id", "registered_at")}}
     assert audit["type"] == "audit.recorded"
     assert audit["data"]["action"] == "project.registered" and audit["data"]["subject"] == body["id"]
     assert audit["data"]["actor"]["enterprise_id"] == GC_A

@@ -24,7 +24,9 @@ INGRESS = "10.0.0.7"  # the proxy: the peer of every request behind it
 
 def gateway(stack: Stack, hops: int) -> Flask:
     stack.migrate(*SERVICES, "gateway")
-    settings = Settings.from_env(stack.env(REALNAME_TRUSTED_PROXY_HOPS=str(hops), REALNAME_RATE_LIMIT_LOGIN="3/minute"))
+    # Each failed login names another account: only the per-address limit can stop them.
+    settings = Settings.from_env(stack.env(REALNAME_TRUSTED_PROXY_HOPS=str(hops),
+                                           REALNAME_RATE_LIMIT_LOGIN_ADDRESS="3/minute"))
     ensure_development_secrets(settings)
     upstreams = {name: WsgiUpstream(create_service_app(load_spec(name), settings, stack.db(name)))
                  for name in SERVICES}
