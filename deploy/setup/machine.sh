@@ -164,7 +164,11 @@ start_pcscd() {
   mkdir -p "$LOGS"
   # -f in a session of its own: it outlives this command and a Ctrl-C of it (--auto-exit would quit after a
   # minute without clients). vpcd is one of its drivers: it listens for a card emulator on port 35963.
-  as_root setsid "$pcscd" -f </dev/null >"$LOGS/pcscd.log" 2>&1 &
+  # A simple command, not a function, and without fd 3: nothing of this script's stays behind holding the
+  # caller's output open (a `./realname test | tee log` would otherwise never end).
+  local run=(setsid "$pcscd" -f)
+  [ "$(id -u)" = 0 ] || run=(sudo "${run[@]}")
+  "${run[@]}" </dev/null >"$LOGS/pcscd.log" 2>&1 3>&- &
   wait_for 10 pcscd test -S /run/pcscd/pcscd.comm
 }
 
