@@ -56,5 +56,10 @@ class RunningAuthority:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
+        # Closing the listener leaves the clients' keep-alive channels in waitress's map, and its loop runs
+        # while the map holds any: close them too, or the thread lingers until they time out.
         self._server.close()
+        for channel in list(self._server._map.values()):
+            channel.close()
+        self._server.task_dispatcher.shutdown()
         self._thread.join(timeout=10)
