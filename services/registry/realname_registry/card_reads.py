@@ -4,7 +4,9 @@ A read is kept from the moment it waits for the authority (``identity.read_pendi
 can take its fields as they are (they cannot be typed over) even on a weekend (R3); the worker is then
 ``unverified`` until the read is. A verified read verifies the worker registered from it, or by hand, with the
 same number (``workers.registration`` links a read that came first). A rejected read can fill nothing in
-any more, and marks such a worker ``rejected`` with the authority's reason.
+any more, and marks such a worker ``rejected`` with the authority's reason. Only a read of the worker's own
+employer does either (R1, R12, ``rules.card_read_owner``); another enterprise's is noted, never applied
+(``workers.foreign_reads``). The worker is taken with the lock every change of a worker takes (``workers.locking``).
 
 The events may meet the registry out of order (a redelivery): a read never goes back to ``pending``.
 """
@@ -15,7 +17,6 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from realname_kit.bus.envelope import Envelope
@@ -25,7 +26,9 @@ from realname_kit.settings import Settings
 from realname_registry.context import keyring_for
 from realname_registry.models import ID_NUMBER, OUTBOX, READ_ID_NUMBER, CardRead, Worker
 from realname_registry.workers.events import worker_updated
+from realname_registry.workers.foreign_reads import decided_by
 from realname_registry.workers.history import record_history
+from realname_registry.workers.locking import changed, lock_worker
 
 IDENTITY_FIELDS = ("name", "sex", "ethnicity", "birth_date", "address", "issuing_authority")
 
@@ -58,22 +61,28 @@ def learn_verified_read(session: Session, event: Envelope, keyring: Keyring) -> 
     elif known.status != "verified":
         known.status, known.reason, known.verified_at = "verified", None, read.verified_at
         read = known
-    worker = session.scalars(select(Worker).where(Worker.id_number_bidx == read.id_number_bidx)).first()
-    if worker is not None and worker.identity_status != "verified":
+    worker = lock_worker(session, Worker.id_number_bidx == read.id_number_bidx)
+    if worker is None or not decided_by(session, worker, read.id, read.employer_id,
+                                        {"result": "verified", "differs_in": _differing(worker, read)}):
+        return  # R1, R12: another enterprise's read of the card verifies nothing and writes nothing over
+    if worker.identity_status != "verified":
         _verify(session, keyring, worker, read)
 
 
 def learn_rejected_read(session: Session, event: Envelope, keyring: Keyring) -> None:
     data = event.data
     try:
-        number, reason = str(data["id_number"]), str(data["reason"])
+        number, reason, read_employer_id = str(data["id_number"]), str(data["reason"]), str(data["employer_id"])
     except KeyError as exc:
         raise PoisonMessage(f"identity.rejected without {exc}") from exc
     known = session.get(CardRead, str(data.get("read_id")), with_for_update=True)
     if known is not None and known.status == "pending":
         known.status, known.reason = "rejected", reason
-    worker = session.scalars(select(Worker).where(Worker.id_number_bidx == ID_NUMBER.index(keyring, number))).first()
-    if worker is None or worker.identity_status == "verified":
+    worker = lock_worker(session, Worker.id_number_bidx == ID_NUMBER.index(keyring, number))
+    if worker is None or not decided_by(session, worker, str(data.get("read_id")), read_employer_id,
+                                        {"result": "rejected", "reason": reason}):
+        return  # R1, R12: another enterprise's bad read of the card rejects nothing
+    if worker.identity_status == "verified":
         return  # a verified person stays verified: a bad read of their card says nothing about them
     if (worker.identity_status, worker.identity_reason) == ("rejected", reason):
         return
@@ -81,7 +90,7 @@ def learn_rejected_read(session: Session, event: Envelope, keyring: Keyring) -> 
                    changes={"identity_status": [worker.identity_status, "rejected"],
                             "identity_reason": [worker.identity_reason, reason]})
     worker.identity_status, worker.identity_reason = "rejected", reason
-    worker.version += 1
+    changed(worker)
     OUTBOX.record(session, "worker.updated", worker_updated(keyring, worker, ["identity_status"]))
 
 
@@ -94,10 +103,18 @@ def _verify(session: Session, keyring: Keyring, worker: Worker, read: CardRead) 
             setattr(worker, name, after)
     worker.card_valid_from, worker.card_valid_to = read.valid_from, read.valid_to
     worker.identity_status, worker.identity_reason, worker.card_read_id = "verified", None, read.id
-    worker.version += 1
+    changed(worker)
     record_history(session, worker, None, "identity_verified", actor="identity", actor_enterprise_id=None,
                    changes=changes)
     OUTBOX.record(session, "worker.updated", worker_updated(keyring, worker, sorted(changes)))
+
+
+def _differing(worker: Worker, read: CardRead) -> list[str]:
+    """The card's fields in which a read differs from the worker's (names only: the values are the reader's)."""
+    pairs = [(name, getattr(worker, name), getattr(read, name)) for name in IDENTITY_FIELDS]
+    pairs += [("valid_from", worker.card_valid_from, read.valid_from),
+              ("valid_to", worker.card_valid_to, read.valid_to)]
+    return [name for name, ours, theirs in pairs if ours != theirs]
 
 
 def _read_from(data: Mapping[str, Any], keyring: Keyring, status: str) -> CardRead:

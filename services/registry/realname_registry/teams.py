@@ -73,7 +73,6 @@ def name_leader(session: Session, caller: Caller, team_id: str, worker_id: str) 
     """R17: name the team's (new) leader; its workers are the team's, so they follow in this one step."""
     employer_of(caller)
     team = visible_team(session, caller, team_id)
-    session.refresh(team, with_for_update=True)
     member = session.scalars(select(Employment).where(Employment.worker_id == worker_id,
                                                       Employment.status == "active")).first()
     if member is None or member.team_id != team.id:
@@ -86,12 +85,19 @@ def name_leader(session: Session, caller: Caller, team_id: str, worker_id: str) 
 
 def appoint(session: Session, team: Team, worker_id: str) -> None:
     """Make a worker of the team its leader (once: naming the leader again changes nothing)."""
+    lock_team(session, team)
     if team.leader_worker_id == worker_id:
         return
     previous, team.leader_worker_id = team.leader_worker_id, worker_id
     team.version += 1
     session.flush()
     OUTBOX.record(session, "team.leader_changed", team_leader_changed(team, previous, member_count(session, team)))
+
+
+def lock_team(session: Session, team: Team) -> None:
+    """Every change of a team's leader (by hand, by an import in the consumer, by a resignation or death) takes
+    the team's row first and reads it afresh, so that no two of them decide on the same old leader (R17)."""
+    session.refresh(team, with_for_update=True)
 
 
 def team_out(session: Session, team: Team) -> dict[str, Any]:

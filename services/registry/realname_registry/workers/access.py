@@ -9,6 +9,7 @@ from realname_codes.roles import EMPLOYERS, REGULATOR, SERVICE
 from realname_kit.auth import Caller
 from realname_kit.problems import Problem
 from realname_registry.models import Employment, Team, Worker
+from realname_registry.workers.locking import lock_worker
 
 READERS = (REGULATOR, SERVICE)
 
@@ -37,8 +38,10 @@ def visible(session: Session, caller: Caller, worker_id: str, *, for_update: boo
     latest when there is none.
     """
     sees_all = sees_all or reads_all(caller)
-    query = select(Worker).where(Worker.id == worker_id)
-    worker = session.scalars(query.with_for_update() if for_update else query).first()
+    if for_update:  # to change it: the lock every path that changes a worker takes (R11)
+        worker = lock_worker(session, Worker.id == worker_id)
+    else:
+        worker = session.scalars(select(Worker).where(Worker.id == worker_id)).first()
     employment = None
     if worker is not None:
         employments = select(Employment).where(Employment.worker_id == worker.id)

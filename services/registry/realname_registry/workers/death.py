@@ -18,12 +18,12 @@ from realname_codes.roles import ADMIN, REGULATOR
 from realname_kit.audit import record_audit
 from realname_kit.auth import Caller
 from realname_kit.problems import Problem
-from realname_kit.timeutil import utcnow
 from realname_registry.models import OUTBOX, Employment, EvidenceFile, Team, Worker
 from realname_registry.rules.late_entry import is_late_entry, late_entry_lacks
 from realname_registry.workers.access import employer_of, visible
 from realname_registry.workers.events import employment_ended, worker_died
 from realname_registry.workers.history import record_history
+from realname_registry.workers.locking import changed
 from realname_registry.workers.resignation import leave_team
 
 OVERSEERS = frozenset({REGULATOR, ADMIN})  # may record the death of any worker, employed or not
@@ -52,8 +52,8 @@ def record_death(session: Session, caller: Caller, worker_id: str, request: dict
     died_on, evidence_id = request["died_on"], request.get("evidence_id")
     note = (request.get("note") or "").strip() or None
     _check(session, caller, worker, died_on=died_on, evidence_id=evidence_id, today=today, overseer=overseer)
-    worker.deceased_on, worker.updated_at = died_on, utcnow()
-    worker.version += 1
+    worker.deceased_on = died_on
+    changed(worker)
     changes: dict[str, list[Any]] = {"deceased_on": [None, died_on]}
     needs_leader = None
     if ending is not None:  # R24: death ends the labour contract that day

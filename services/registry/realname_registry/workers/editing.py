@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 from realname_kit.auth import Caller
 from realname_kit.privacy import Keyring, mask_bank_card, mask_phone, normalise
 from realname_kit.problems import Problem
-from realname_kit.timeutil import utcnow
 from realname_registry.models import ID_NUMBER, OUTBOX, PHONE, WAGE_CARD, Employment, Team, Worker
 from realname_registry.rules.registration import check_registration
 from realname_registry.search import reindex_name
 from realname_registry.workers.access import employer_of, team_by_id, visible
 from realname_registry.workers.events import worker_updated
 from realname_registry.workers.history import plain, record_history
+from realname_registry.workers.locking import changed
 from realname_registry.workers.numbers import phone_columns
 from realname_registry.workers.persist import EMPLOYMENT_FIELDS
 from realname_registry.workers.refusals import invalid, project_completion
@@ -146,8 +146,7 @@ def _apply(session: Session, keyring: Keyring, worker: Worker, e: Employment, *,
             setattr(e, name, wanted["employment"][name])
     if "identity.name" in changes:
         reindex_name(session, worker.seq, worker.name)
-    worker.version += 1
-    worker.updated_at = utcnow()
+    changed(worker)
     session.flush()
 
 

@@ -24,6 +24,7 @@ from realname_registry.models import OUTBOX, WAGE_CARD, Employment, HistoryEntry
 from realname_registry.search import index_names
 from realname_registry.workers.events import worker_registered
 from realname_registry.workers.history import plain
+from realname_registry.workers.locking import changed, lock_workers
 from realname_registry.workers.numbers import number_columns, phone_columns
 from realname_registry.workers.refusals import already_employed
 
@@ -53,8 +54,8 @@ class Registered:
 def persist(session: Session, keyring: Keyring, caller: Caller,
             batch: Sequence[Prepared]) -> list[Registered | Problem]:
     employer_id = caller.enterprise_id or ""
-    known = {w.id_number_bidx: w for w in session.scalars(
-        select(Worker).where(Worker.id_number_bidx.in_({p.number_index for p in batch})).with_for_update())}
+    known = {w.id_number_bidx: w for w in lock_workers(
+        session, Worker.id_number_bidx.in_({p.number_index for p in batch}))}
     employed = {e.worker_id: e for e in session.scalars(select(Employment).where(
         Employment.worker_id.in_([w.id for w in known.values()]), Employment.status == "active"))}
     outcomes: list[Registered | Problem | None] = []
@@ -123,8 +124,7 @@ def _returning(keyring: Keyring, worker: Worker, p: Prepared) -> None:
     for name, value in phone_columns(keyring, p.body["phone"]).items():
         setattr(worker, name, value)
     worker.category, worker.site_role = p.category, p.body.get("site_role")
-    worker.version += 1
-    worker.updated_at = utcnow()
+    changed(worker)
 
 
 def _insert_workers(session: Session, rows: list[dict[str, Any]]) -> dict[str, Worker]:

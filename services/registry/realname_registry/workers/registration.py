@@ -96,8 +96,8 @@ def identity_of(session: Session, keyring: Keyring, body: dict[str, Any], employ
     """The identity fields: a card read's as they are (R1), or those typed in.
 
     A pending read fills the registration in as a verified one does; the worker is ``unverified`` until the
-    authority answers (R3). Typed-in fields give way to a verified read of the same number that came first
-    (``card_reads`` links one that comes later).
+    authority answers (R3). Typed-in fields give way to the employer's own verified read of the same number that
+    came first (``card_reads`` links one that comes later); only the employer's own reads count (R1, R12).
     """
     read_id = body.get("card_read_id")
     if read_id is None:
@@ -106,7 +106,7 @@ def identity_of(session: Session, keyring: Keyring, body: dict[str, Any], employ
                           field="identity",
                           message_zh="请选择读卡记录，或手工填写身份证上的信息。")
         typed = {**body["identity"], "status": "unverified", "read_id": None}
-        read = _verified_read_of(session, keyring, typed.get("id_number"))
+        read = _verified_read_of(session, keyring, typed.get("id_number"), employer_id)
         return typed if read is None else _fields_of(keyring, read)
     if body.get("identity"):
         raise Problem(422, "identity_from_card_read", "Leave the identity out: the card read fills it in",
@@ -136,13 +136,15 @@ def _fields_of(keyring: Keyring, read: CardRead) -> dict[str, Any]:
             "status": "verified" if read.status == "verified" else "unverified", "read_id": read.id}
 
 
-def _verified_read_of(session: Session, keyring: Keyring, typed_number: object) -> CardRead | None:
-    """The newest verified read of this number, by any employer: the person's identity is confirmed whoever held
-    the card in the reader (R1), as a read verified after the registration verifies the worker too."""
+def _verified_read_of(session: Session, keyring: Keyring, typed_number: object, employer_id: str) -> CardRead | None:
+    """The employer's newest verified read of this number, as its read verified after the registration would
+    verify the worker. Another enterprise's read is not the employer's to take: the authority vouches for the
+    number and the name, not for the address or issuing authority the other enterprise's read carries (R1)."""
     if not isinstance(typed_number, str) or not typed_number.strip():
         return None
     index = ID_NUMBER.index(keyring, normalise(typed_number, "id_number"))
-    return session.scalars(select(CardRead).where(CardRead.id_number_bidx == index, CardRead.status == "verified")
+    return session.scalars(select(CardRead).where(CardRead.id_number_bidx == index, CardRead.status == "verified",
+                                                  CardRead.employer_id == employer_id)
                            .order_by(CardRead.verified_at.desc()).limit(1)).first()
 
 

@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 from realname_kit.audit import record_audit
 from realname_kit.auth import Caller
 from realname_kit.problems import Problem
-from realname_kit.timeutil import utcnow
 from realname_registry.models import OUTBOX, Employment, EvidenceFile, Team, Worker
 from realname_registry.rules.late_entry import is_late_entry, late_entry_lacks
-from realname_registry.teams import member_count
+from realname_registry.teams import lock_team, member_count
 from realname_registry.workers.access import employer_of, visible
 from realname_registry.workers.events import employment_ended
 from realname_registry.workers.history import record_history
+from realname_registry.workers.locking import changed
 
 
 @dataclass
@@ -53,8 +53,7 @@ def resign(session: Session, caller: Caller, worker_id: str, request: dict[str, 
     _check_date(session, employer_id, employment, on=on, reason=reason, evidence_id=evidence_id, today=today)
     employment.status, employment.ended_on = "ended", on
     employment.end_reason, employment.evidence_id, employment.end_cause = reason, evidence_id, "resignation"
-    worker.version += 1
-    worker.updated_at = utcnow()
+    changed(worker)
     needs_leader = leave_team(session, team, worker)
     record_history(session, worker, employment, "resigned", actor=caller.subject or "",
                    actor_enterprise_id=employer_id,
@@ -98,7 +97,10 @@ def _check_date(session: Session, employer_id: str, employment: Employment, *, o
 def leave_team(session: Session, team: Team | None, worker: Worker, *,
                gone: str = "已离职") -> dict[str, Any] | None:
     """R17: a leader who resigns (or dies) leaves the team leaderless, and the answer asks for a new one."""
-    if team is None or team.leader_worker_id != worker.id:
+    if team is None:
+        return None
+    lock_team(session, team)
+    if team.leader_worker_id != worker.id:
         return None
     team.leader_worker_id = None
     team.version += 1
