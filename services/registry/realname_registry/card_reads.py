@@ -6,7 +6,9 @@ can take its fields as they are (they cannot be typed over) even on a weekend (R
 same number (``workers.registration`` links a read that came first). A rejected read can fill nothing in
 any more, and marks such a worker ``rejected`` with the authority's reason.
 
-The events may meet the registry out of order (a redelivery): a read never goes back to ``pending``.
+The events may meet the registry out of order (a redelivery): a read never goes back to ``pending``. Their card
+fields come sealed with the data keyring (version 2, PIPL), or in clear from an identity service of before that
+(version 1, still read during an upgrade): ``card_read_data`` opens either.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from realname_kit.bus.envelope import Envelope
 from realname_kit.bus.processing import Handler, PoisonMessage
-from realname_kit.privacy import Keyring
+from realname_kit.privacy import Keyring, SealedFields, TamperedValueError
 from realname_kit.settings import Settings
 from realname_registry.context import keyring_for
 from realname_registry.models import ID_NUMBER, OUTBOX, READ_ID_NUMBER, CardRead, Worker
@@ -28,6 +30,11 @@ from realname_registry.workers.events import worker_updated
 from realname_registry.workers.history import record_history
 
 IDENTITY_FIELDS = ("name", "sex", "ethnicity", "birth_date", "address", "issuing_authority")
+CARD_FIELDS = ("id_number", *IDENTITY_FIELDS, "valid_from", "valid_to", "card_serial")
+SEALED = {"identity.read_pending": SealedFields("identity.read_pending", CARD_FIELDS),
+          "identity.verified": SealedFields("identity.verified", CARD_FIELDS),
+          "identity.rejected": SealedFields("identity.rejected", ("id_number",))}
+PLAIN_VERSION, SEALED_VERSION = 1, 2
 
 
 def identity_handlers(settings: Settings) -> Mapping[str, Handler]:
@@ -45,13 +52,13 @@ def _bound(handler: Callable[[Session, Envelope, Keyring], None], keyring: Keyri
 
 
 def learn_pending_read(session: Session, event: Envelope, keyring: Keyring) -> None:
-    read = _read_from(event.data, keyring, "pending")
+    read = _read_from(card_read_data(event, keyring), keyring, "pending")
     if session.get(CardRead, read.id) is None:
         session.add(read)
 
 
 def learn_verified_read(session: Session, event: Envelope, keyring: Keyring) -> None:
-    read = _read_from(event.data, keyring, "verified")
+    read = _read_from(card_read_data(event, keyring), keyring, "verified")
     known = session.get(CardRead, read.id, with_for_update=True)  # a registration from it holds it (R3)
     if known is None:
         session.add(read)
@@ -64,7 +71,7 @@ def learn_verified_read(session: Session, event: Envelope, keyring: Keyring) -> 
 
 
 def learn_rejected_read(session: Session, event: Envelope, keyring: Keyring) -> None:
-    data = event.data
+    data = card_read_data(event, keyring)
     try:
         number, reason = str(data["id_number"]), str(data["reason"])
     except KeyError as exc:
@@ -98,6 +105,22 @@ def _verify(session: Session, keyring: Keyring, worker: Worker, read: CardRead) 
     record_history(session, worker, None, "identity_verified", actor="identity", actor_enterprise_id=None,
                    changes=changes)
     OUTBOX.record(session, "worker.updated", worker_updated(keyring, worker, sorted(changes)))
+
+
+def card_read_data(event: Envelope, keyring: Keyring) -> dict[str, Any]:
+    """The event's data with the card's fields in clear, from either version.
+
+    A sealed value that does not open (altered, another event's) can never succeed: a poison message. A key the
+    keyring does not hold yet (a rotation still rolling out) raises ``UnknownKeyError``: retried, then dead-lettered.
+    """
+    if event.version == PLAIN_VERSION and not SEALED[event.type].is_sealed(event.data):
+        return dict(event.data)
+    if event.version != SEALED_VERSION:
+        raise PoisonMessage(f"{event.type} v{event.version} is not understood (v{PLAIN_VERSION}, v{SEALED_VERSION})")
+    try:
+        return SEALED[event.type].open(keyring, event.data)
+    except TamperedValueError as exc:
+        raise PoisonMessage(f"{event.type} {event.id}: {exc}") from exc
 
 
 def _read_from(data: Mapping[str, Any], keyring: Keyring, status: str) -> CardRead:
