@@ -18,7 +18,9 @@ from flask.testing import FlaskClient
 from kombu import Connection, Queue, binding
 
 from realname_identity.app import create_app
+from realname_identity.events import VERIFIED
 from realname_kit.bus.envelope import Envelope
+from realname_kit.privacy import shared_keyring
 from tests.support.authority import MONDAY, SATURDAY, RunningAuthority
 from tests.support.cards import card_of, drain_envelopes, json_of, person
 from tests.support.stack import Stack, eventually
@@ -84,8 +86,11 @@ def test_a_read_of_a_registered_person_is_verified_and_announced_with_the_cards_
     assert read["has_photo"] is True
     (event,) = eventually(identity.announced, timeout=45)
     assert event.type == "identity.verified"
-    assert event.data["read_id"] == read["id"] and event.data["id_number"] == someone["id_number"]
-    assert event.data["employer_id"] == identity.employer_id and "photo" not in event.data
+    on_the_bus = json.dumps(event.data, ensure_ascii=False)
+    assert event.version == 2 and someone["id_number"] not in on_the_bus and someone["name"] not in on_the_bus
+    card = VERIFIED.open(shared_keyring(identity.stack.settings), event.data)  # sealed with the data keyring
+    assert card["read_id"] == read["id"] and card["id_number"] == someone["id_number"]
+    assert card["employer_id"] == identity.employer_id and "photo" not in card
 
 
 def test_the_same_read_sent_again_is_one_read_answered_as_it_stands_r33(identity: Identity) -> None:

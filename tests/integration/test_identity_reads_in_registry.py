@@ -18,7 +18,9 @@ from kombu import Connection, Producer
 from sqlalchemy import text
 
 from realname_kit.bus.envelope import Envelope
+from realname_kit.privacy import shared_keyring
 from realname_registry.app import create_app
+from realname_registry.card_reads import SEALED, SEALED_VERSION
 from tests.support.stack import Stack, eventually
 from tests.support.tokens import bearer
 from tests.support.workers import Client, id_number, worker_body
@@ -27,7 +29,9 @@ WORKERS = "/api/v1/registry/workers"
 
 
 def publish(stack: Stack, event_type: str, data: dict[str, Any]) -> None:
-    envelope = Envelope(type=event_type, source="identity", data=data)
+    """As the identity service publishes it: the card's fields sealed with the data keyring (version 2)."""
+    sealed = SEALED[event_type].seal(shared_keyring(stack.settings), data)
+    envelope = Envelope(type=event_type, source="identity", data=sealed, version=SEALED_VERSION)
     with Connection(stack.amqp) as conn:
         producer = Producer(conn.default_channel, exchange=stack.topology.exchange("identity"))
         producer.publish(envelope.to_json(), routing_key=event_type, content_type="application/json",

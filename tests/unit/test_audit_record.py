@@ -177,12 +177,20 @@ def test_full_personal_numbers_are_masked_wherever_free_text_goes(world: tuple[D
 
 @pytest.mark.parametrize("text", [
     "2026-11-25T08:00:00+00:00", "uuid 2f1c0a8e-1b2c-4d5e-9f00-123456789abc", "USCC 91350100M000100Y43",
-    "110105194912310021",  # an ID number's shape with the wrong check character
-    "6222020200112233445",  # a card number's shape failing Luhn
-    "phone 13800138000",
+    "worker 2f1c0a8e-1b2c-4d5e-9f00-123456789012", "row 42 of 1200",
 ])
 def test_masking_leaves_other_text_alone(text: str) -> None:
     assert mask_personal_numbers(text) == text
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("110105194912310021", "**************0021"),  # an ID number's shape with a wrong check character: a typo
+    ("6222020200112233445", "***************3445"),  # a card number's shape failing Luhn: a typo
+    ("phone 13800138000", "phone *******8000"),
+    ("phone +86 138 0013 8000", "phone *********8000"),
+])
+def test_what_could_still_be_a_personal_number_keeps_its_last_four_only(text: str, masked: str) -> None:
+    assert mask_personal_numbers(text) == masked
 
 
 @pytest.mark.parametrize("broken", [

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from realname_identity import events
 from realname_identity.authority import (
     AuthorityClosed,
     AuthorityError,
@@ -84,9 +85,15 @@ class World:
                     if r.type != "identity.read_pending"]
 
     def last_event(self) -> dict[str, object]:
+        """The data of the last event, its sealed card fields opened (the outbox holds them sealed)."""
         with self.db.transaction() as session:
             payload = session.execute(select(outbox.c.payload).order_by(outbox.c.seq.desc()).limit(1)).scalar_one()
-        return dict(json.loads(payload)["data"])
+        return self.opened(payload)
+
+    def opened(self, payload: str) -> dict[str, object]:
+        envelope = json.loads(payload)
+        assert envelope["version"] == events.VERSION and "id_number" not in envelope["data"]
+        return events.SEALED[envelope["type"]].open(self.keyring, envelope["data"])
 
 
 @pytest.fixture
@@ -215,7 +222,7 @@ def test_a_read_taken_in_is_announced_pending_with_the_cards_fields_and_nothing_
         world: World) -> None:
     with world.db.transaction() as session:
         (payload,) = session.execute(select(outbox.c.payload).where(outbox.c.type == "identity.read_pending")).scalars()
-    pending = json.loads(payload)["data"]
+    pending = world.opened(payload)
     assert (pending["read_id"], pending["name"], pending["id_number"]) == ("read-1", SOMEONE["name"],
                                                                          SOMEONE["id_number"])
     world.authority.answers = [Verdict.MATCH]

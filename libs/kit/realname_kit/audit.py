@@ -16,9 +16,9 @@ What never goes into a record (PIPL; the audit log is read by many and kept for 
 
 - no passwords, password hashes, tokens, secrets, keys, nonces or signatures: ``details`` keys that
   name one (``password``, ``token``, ``secret`` …) are refused with ``ValueError``;
-- no full personal numbers (resident ID numbers, bank card numbers): a reveal record names the
+- no full personal numbers (resident ID, phone and bank card numbers): a reveal record names the
   *field* revealed, never its value. As a safety net, anything in ``subject``, ``reason`` and the
-  string values of ``details`` that looks like a full ID number or card number is masked (R4) before
+  string values of ``details`` that looks like a full ID, phone or card number is masked (R4) before
   it is written.
 """
 
@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from realname_kit.auth import Caller
 from realname_kit.bus.envelope import Envelope
 from realname_kit.bus.outbox import Outbox
+from realname_kit.privacy.scrubbing import scrub_personal_numbers
 from realname_kit.timeutil import utcnow
 
 AUDIT_EVENT = "audit.recorded"
@@ -163,7 +164,8 @@ def parse_audit(data: Mapping[str, Any]) -> AuditRecord:
 
 
 def mask_personal_numbers(text: str) -> str:
-    """Mask what looks like a full resident ID number or bank card number (R4: region and last four)."""
+    """Mask what looks like a full resident ID number or bank card number (R4: region and last four), then
+    anything else that could be a personal number (a phone, a mistyped ID: the last four only)."""
     def id_number(m: re.Match[str]) -> str:
         whole = m.group(0)
         return f"{m.group(1)}{'*' * 8}{whole[-4:]}" if _is_id_number(whole) else whole
@@ -171,7 +173,7 @@ def mask_personal_numbers(text: str) -> str:
     def card(m: re.Match[str]) -> str:
         return f"{m.group(1)}{'*' * len(m.group(2))}{m.group(3)}" if _luhn(m.group(0)) else m.group(0)
 
-    return _CARD_NUMBER.sub(card, _ID_NUMBER.sub(id_number, text))
+    return scrub_personal_numbers(_CARD_NUMBER.sub(card, _ID_NUMBER.sub(id_number, text)))
 
 
 def _text(data: Mapping[str, Any], key: str, limit: int, name: str | None = None) -> str | None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
 import structlog
+
+from realname_kit.privacy.scrubbing import scrub_personal_numbers
 
 _correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
@@ -35,6 +37,22 @@ def correlated(value: str | None) -> Iterator[str]:
         _correlation_id.reset(token)
 
 
+def _scrubbed(value: Any) -> Any:
+    if isinstance(value, str):
+        return scrub_personal_numbers(value)
+    if isinstance(value, dict):
+        return {k: _scrubbed(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrubbed(v) for v in value]
+    return value
+
+
+def scrub(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> dict[str, Any]:
+    """Personal numbers masked in every value, the rendered exception included (R4, PIPL): a line that quotes a
+    request, a row or a driver's error never carries a full ID, phone or bank-card number."""
+    return {key: _scrubbed(value) for key, value in event.items()}
+
+
 def _renderer(fmt: str) -> Any:
     if fmt == "json":
         return structlog.processors.JSONRenderer(ensure_ascii=False)
@@ -56,7 +74,8 @@ def stdlib_formatter(fmt: str = "json", **static: Any) -> logging.Formatter:
     """A formatter that renders standard-library records (gunicorn's, alembic's) like structlog's."""
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=_shared_processors(static),
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, _renderer(fmt)],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, structlog.processors.format_exc_info,
+                    scrub, _renderer(fmt)],
     )
 
 
@@ -74,7 +93,7 @@ class _CurrentStderr:
 def configure_logging(level: str = "INFO", fmt: str = "json", **static: Any) -> None:
     """Configure structlog (and the standard library's loggers) once per process."""
     structlog.configure(
-        processors=[*_shared_processors(static), structlog.processors.format_exc_info, _renderer(fmt)],
+        processors=[*_shared_processors(static), structlog.processors.format_exc_info, scrub, _renderer(fmt)],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         logger_factory=structlog.PrintLoggerFactory(_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,

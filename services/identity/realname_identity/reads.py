@@ -66,15 +66,15 @@ def accept_read(session: Session, keyring: Keyring, incoming: IncomingRead, toda
     if rejection is not None:
         reject(session, keyring, read, rejection, now)
     else:
-        OUTBOX.record(session, PENDING_EVENT, events.pending(read, keyring))
+        OUTBOX.record(session, PENDING_EVENT, events.pending(read, keyring), version=events.VERSION)
     return read, True
 
 
 def reject(session: Session, keyring: Keyring, read: CardRead, rejection: Rejection, now: datetime) -> None:
     read.status, read.reason, read.reason_detail = "rejected", rejection.reason, rejection.detail or None
     read.decided_at, read.next_attempt_at, read.last_error = now, None, None
-    OUTBOX.record(session, "identity.rejected", events.rejected(read, keyring, rejection.message,
-                                                                rejection.message_zh))
+    OUTBOX.record(session, "identity.rejected",
+                  events.rejected(read, keyring, rejection.message, rejection.message_zh), version=events.VERSION)
 
 
 def typed_card(raw: Mapping[str, Any]) -> dict[str, Any]:

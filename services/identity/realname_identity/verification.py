@@ -157,7 +157,8 @@ class Verifier:
         if verdict is Verdict.MATCH:
             read.status, read.reason, read.decided_at = "verified", None, now
             read.next_attempt_at, read.last_error = None, None
-            OUTBOX.record(session, "identity.verified", events.verified(read, self.keyring))
+            OUTBOX.record(session, "identity.verified", events.verified(read, self.keyring),
+                          version=events.VERSION)
             return
         why = explain(verdict)
         reject(session, self.keyring, read, Rejection(why.code, why.message, why.message_zh), now)

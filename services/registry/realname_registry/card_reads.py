@@ -8,7 +8,9 @@ any more, and marks such a worker ``rejected`` with the authority's reason. Only
 employer does either (R1, R12, ``rules.card_read_owner``); another enterprise's is noted, never applied
 (``workers.foreign_reads``). The worker is taken with the lock every change of a worker takes (``workers.locking``).
 
-The events may meet the registry out of order (a redelivery): a read never goes back to ``pending``.
+The events may meet the registry out of order (a redelivery): a read never goes back to ``pending``. Their card
+fields come sealed with the data keyring (version 2, PIPL), or in clear from an identity service of before that
+(version 1, still read during an upgrade): ``card_read_data`` opens either.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from realname_kit.bus.envelope import Envelope
 from realname_kit.bus.processing import Handler, PoisonMessage
-from realname_kit.privacy import Keyring
+from realname_kit.privacy import Keyring, SealedFields, TamperedValueError
 from realname_kit.settings import Settings
 from realname_registry.context import keyring_for
 from realname_registry.models import ID_NUMBER, OUTBOX, READ_ID_NUMBER, CardRead, Worker
@@ -31,6 +33,11 @@ from realname_registry.workers.history import record_history
 from realname_registry.workers.locking import changed, lock_worker
 
 IDENTITY_FIELDS = ("name", "sex", "ethnicity", "birth_date", "address", "issuing_authority")
+CARD_FIELDS = ("id_number", *IDENTITY_FIELDS, "valid_from", "valid_to", "card_serial")
+SEALED = {"identity.read_pending": SealedFields("identity.read_pending", CARD_FIELDS),
+          "identity.verified": SealedFields("identity.verified", CARD_FIELDS),
+          "identity.rejected": SealedFields("identity.rejected", ("id_number",))}
+PLAIN_VERSION, SEALED_VERSION = 1, 2
 
 
 def identity_handlers(settings: Settings) -> Mapping[str, Handler]:
@@ -48,13 +55,13 @@ def _bound(handler: Callable[[Session, Envelope, Keyring], None], keyring: Keyri
 
 
 def learn_pending_read(session: Session, event: Envelope, keyring: Keyring) -> None:
-    read = _read_from(event.data, keyring, "pending")
+    read = _read_from(card_read_data(event, keyring), keyring, "pending")
     if session.get(CardRead, read.id) is None:
         session.add(read)
 
 
 def learn_verified_read(session: Session, event: Envelope, keyring: Keyring) -> None:
-    read = _read_from(event.data, keyring, "verified")
+    read = _read_from(card_read_data(event, keyring), keyring, "verified")
     known = session.get(CardRead, read.id, with_for_update=True)  # a registration from it holds it (R3)
     if known is None:
         session.add(read)
@@ -70,7 +77,7 @@ def learn_verified_read(session: Session, event: Envelope, keyring: Keyring) -> 
 
 
 def learn_rejected_read(session: Session, event: Envelope, keyring: Keyring) -> None:
-    data = event.data
+    data = card_read_data(event, keyring)
     try:
         number, reason, read_employer_id = str(data["id_number"]), str(data["reason"]), str(data["employer_id"])
     except KeyError as exc:
@@ -115,6 +122,22 @@ def _differing(worker: Worker, read: CardRead) -> list[str]:
     pairs += [("valid_from", worker.card_valid_from, read.valid_from),
               ("valid_to", worker.card_valid_to, read.valid_to)]
     return [name for name, ours, theirs in pairs if ours != theirs]
+
+
+def card_read_data(event: Envelope, keyring: Keyring) -> dict[str, Any]:
+    """The event's data with the card's fields in clear, from either version.
+
+    A sealed value that does not open (altered, another event's) can never succeed: a poison message. A key the
+    keyring does not hold yet (a rotation still rolling out) raises ``UnknownKeyError``: retried, then dead-lettered.
+    """
+    if event.version == PLAIN_VERSION and not SEALED[event.type].is_sealed(event.data):
+        return dict(event.data)
+    if event.version != SEALED_VERSION:
+        raise PoisonMessage(f"{event.type} v{event.version} is not understood (v{PLAIN_VERSION}, v{SEALED_VERSION})")
+    try:
+        return SEALED[event.type].open(keyring, event.data)
+    except TamperedValueError as exc:
+        raise PoisonMessage(f"{event.type} {event.id}: {exc}") from exc
 
 
 def _read_from(data: Mapping[str, Any], keyring: Keyring, status: str) -> CardRead:

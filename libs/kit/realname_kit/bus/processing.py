@@ -19,6 +19,7 @@ from realname_kit.bus.envelope import Envelope, MalformedEnvelope
 from realname_kit.db import Database
 from realname_kit.logs import correlated, get_logger
 from realname_kit.metrics import DEAD_LETTERED, FAILED, HANDLED, RETRIED, count_messages
+from realname_kit.privacy.scrubbing import scrub_personal_numbers
 
 log = get_logger(__name__)
 
@@ -187,7 +188,8 @@ class MessageProcessor:
                 error = exc
                 count_messages(self.queue, FAILED)
                 break
-        reason = f"{type(error).__name__}: {error}"[:1000]
+        # The reason travels with the dead letter (a header, a file): no personal number quoted from the data.
+        reason = scrub_personal_numbers(f"{type(error).__name__}: {error}")[:1000]
         log.error("message_dead_lettered", queue=self.queue, message_id=envelope.id,
                   type=envelope.type, reason=reason)
         return Outcome(delivery, reason, envelope)

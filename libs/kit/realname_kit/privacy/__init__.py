@@ -1,4 +1,4 @@
-"""Personal data at rest (PIPL): encrypted ID, phone and bank-card numbers, blind indexes, masks (R4)."""
+"""Personal data (PIPL): encrypted ID, phone and bank-card numbers at rest and in events, blind indexes, masks (R4)."""
 
 from realname_kit.privacy.columns import ProtectedField, rekey_rows
 from realname_kit.privacy.keyring import (
@@ -15,6 +15,8 @@ from realname_kit.privacy.keyring import (
 )
 from realname_kit.privacy.masking import mask_bank_card, mask_id_number, mask_phone
 from realname_kit.privacy.normalise import Kind, normalise
+from realname_kit.privacy.scrubbing import scrub_personal_numbers
+from realname_kit.privacy.sealing import SealedFields
 
 __all__ = [
     "Keyring",
@@ -22,6 +24,7 @@ __all__ = [
     "Kind",
     "PrivacyError",
     "ProtectedField",
+    "SealedFields",
     "TamperedValueError",
     "UnknownKeyError",
     "add_key",
@@ -33,5 +36,6 @@ __all__ = [
     "normalise",
     "rekey_rows",
     "request_keyring",
+    "scrub_personal_numbers",
     "shared_keyring",
 ]
