@@ -17,7 +17,7 @@ from realname_kit.bus.topology import Topology, declared
 from realname_kit.db import Database
 from realname_kit.logs import configure_logging, get_logger
 from realname_kit.migrate import make_revision, upgrade
-from realname_kit.privacy.keyring import Keyring
+from realname_kit.privacy.keyring import Keyring, shared_keyring
 from realname_kit.privacy.rotation import rekey_service
 from realname_kit.pruning import Pruner
 from realname_kit.runtime import processors_for
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     spec = load_spec(args.service)
     url = settings.database_url_for(spec.name)
     if args.command == "migrate":
-        upgrade(spec, url)
+        upgrade(spec, url, keyring=lambda: shared_keyring(settings))
         log.info("migrated", service=spec.name)
         return 0
     if args.command == "revision":
