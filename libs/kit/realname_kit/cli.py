@@ -19,6 +19,7 @@ from realname_kit.logs import configure_logging, get_logger
 from realname_kit.migrate import make_revision, upgrade
 from realname_kit.privacy.keyring import Keyring, shared_keyring
 from realname_kit.privacy.rotation import rekey_service
+from realname_kit.private_files import create_privately
 from realname_kit.pruning import Pruner
 from realname_kit.runtime import processors_for
 from realname_kit.service import load_spec
@@ -33,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("service")
     parser.add_argument("-m", "--message", default="change", help="revision message")
     args = parser.parse_args(argv)
+    create_privately()
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_format, service=args.service, process=args.command)
     spec = load_spec(args.service)
