@@ -167,8 +167,9 @@ def test_evidence_must_be_a_pdf_or_jpeg_of_at_most_5_mb(world: World) -> None:
 def test_an_evidence_file_is_stored_encrypted_and_read_back_as_uploaded_r4(world: World) -> None:
     id_number = "11010519491231002X"
     certificate = pdf(f"Certificate for ID {id_number}")
-    uploaded = world.evidence(certificate, "死亡证明.pdf")
+    uploaded = world.evidence(certificate, f"{id_number}死亡证明.pdf")
     assert uploaded.status_code == 201, uploaded.get_json()
+    assert uploaded.get_json()["filename"] == "**************002X死亡证明.pdf"  # a number in its name masked
     with world.stack.db("registry").engine.connect() as conn:
         row = conn.execute(text("SELECT * FROM evidence_files WHERE id = :id"), {"id": uploaded.get_json()["id"]}).one()
     stored = b"".join(bytes(v) if isinstance(v, bytes | memoryview) else str(v).encode() for v in row)

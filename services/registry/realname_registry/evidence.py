@@ -4,6 +4,7 @@ stored encrypted (a certificate shows an ID number, R4) and read back only by it
 from __future__ import annotations
 
 import hashlib
+import re
 
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,9 @@ from realname_registry.models import EVIDENCE_CONTENT_CONTEXT, EvidenceFile
 from realname_registry.workers.access import employer_of, reads_all
 
 MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
+# A clerk may name the file after the worker ("110101199003074514离职证明.pdf"): ID, phone and card numbers
+# have 11 digits or more, a date 8. The name is kept with such numbers masked to their last four (R4).
+_NUMBER_IN_NAME = re.compile(r"\d{10,}[Xx]?")
 
 
 def store_evidence(session: Session, keyring: Keyring, caller: Caller, filename: str,
@@ -29,7 +33,7 @@ def store_evidence(session: Session, keyring: Keyring, caller: Caller, filename:
                       "Scan it at a lower resolution, or as a PDF.", limit_bytes=MAX_EVIDENCE_BYTES,
                       message_zh="证明文件超过 5 MB：请降低扫描分辨率，或保存为 PDF 后上传。")
     content_type = evidence_content_type(content)
-    evidence = EvidenceFile(employer_id=employer_id, filename=(filename or "evidence")[:200],
+    evidence = EvidenceFile(employer_id=employer_id, filename=_masked(filename or "evidence")[:200],
                             content_type=content_type, size=len(content),
                             sha256=hashlib.sha256(content).hexdigest(),
                             content_enc=seal_bytes(keyring, content, EVIDENCE_CONTENT_CONTEXT),
@@ -37,6 +41,10 @@ def store_evidence(session: Session, keyring: Keyring, caller: Caller, filename:
     session.add(evidence)
     session.flush()
     return evidence
+
+
+def _masked(filename: str) -> str:
+    return _NUMBER_IN_NAME.sub(lambda number: "*" * (len(number[0]) - 4) + number[0][-4:], filename)
 
 
 def visible_evidence(session: Session, caller: Caller, evidence_id: str) -> EvidenceFile:
