@@ -9,8 +9,8 @@ import pytest
 from realname_kit.problems import Problem
 from realname_registry.evidence_content import evidence_content_type
 from realname_registry.evidence_jpeg import MAX_PIXELS
-from realname_registry.evidence_pdf import MAX_PAGES
-from tests.support.documents import huge_jpeg_header, jpeg, pdf, zip_archive
+from realname_registry.evidence_pdf import MAX_OBJECTS, MAX_PAGES
+from tests.support.documents import huge_jpeg_header, jpeg, pdf, pdf_of_objects, zip_archive
 
 
 def refusal(content: bytes) -> Problem:
@@ -68,6 +68,22 @@ def test_the_work_is_bounded_by_pages_and_by_pixels_before_decoding() -> None:
     bomb = refusal(huge_jpeg_header(30_000, 30_000))  # 900 million pixels declared by a 1 KB file
     assert bomb.reason == "evidence_too_many_pixels" and bomb.extra["limit_pixels"] == MAX_PIXELS
     assert time.monotonic() - started < 1
+
+
+def test_a_page_tree_that_lies_about_its_count_or_a_pdf_of_countless_objects_costs_little() -> None:
+    started = time.monotonic()
+    kids = " ".join(f"{n} 0 R" for n in range(3, 3 + MAX_PAGES + 1))
+    lying = pdf_of_objects(["<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count 1 >>",
+                            *["<< /Type /Page /Parent 2 0 R /MediaBox [0 0 9 9] >>"] * (MAX_PAGES + 1)])
+    assert refusal(lying).reason == "evidence_too_many_pages"
+    looping = pdf_of_objects(["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [2 0 R 2 0 R] /Count 1 >>"])
+    assert refusal(looping).reason == "evidence_too_many_pages"
+    countless = pdf_of_objects(["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                                *["<< /Type /Page /Parent 2 0 R /MediaBox [0 0 9 9] >>"] * MAX_OBJECTS])
+    assert refusal(countless).reason == "evidence_too_complex"
+    digits = b"%PDF-1.4\n" + b"1" * 4_000_000 + b"\nstartxref\n9\n%%EOF\n"  # pypdf would read it byte by byte
+    assert refusal(digits).reason == "evidence_unreadable"
+    assert time.monotonic() - started < 3
 
 
 def test_a_file_of_another_kind_is_refused_as_before() -> None:

@@ -91,6 +91,7 @@ class Evidence(MethodView):
     @teams.alt_response(422, description="`evidence_unreadable` (does not parse or decode), `evidence_polyglot` "
                                          "(another file inside or after it), `evidence_active_content`, "
                                          "`evidence_password_protected`, `evidence_too_many_pages` (over 50), "
+                                         "`evidence_too_complex` (over 10,000 PDF objects), "
                                          "`evidence_too_many_pixels` (over 40 million).")
     def post(self, files: dict[str, Any], _form: dict[str, Any]) -> Any:
         """Upload the evidence of a late resignation or death (R25): a PDF or JPEG of at most 5 MB, stored encrypted.

@@ -50,6 +50,14 @@ def too_many_pages(limit: int) -> Problem:
                    message_zh=f"PDF 超过 {limit} 页：请只上传能证明日期的几页（签字的离职证明或死亡证明）。")
 
 
+def too_complex(limit: int) -> Problem:
+    return Problem(422, "evidence_too_complex", f"The PDF is made of more than {limit} objects",
+                   "A scanned or printed document has far fewer: print it to a new PDF, or scan the paper.",
+                   field="file", limit_objects=limit,
+                   message_zh=f"这个 PDF 的内部对象超过 {limit} 个，远多于扫描件：请“打印为 PDF”另存，"
+                              "或扫描纸质件后上传。")
+
+
 def too_many_pixels(limit: int) -> Problem:
     return Problem(422, "evidence_too_many_pixels", f"The image has more than {limit // 1_000_000} million pixels",
                    "Photograph or scan it at a lower resolution (a few million pixels are enough to read it).",
