@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 FILE_MODE = 0o600
+DIR_MODE = 0o700
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS card_reads (
@@ -108,8 +109,11 @@ class CardSpool:
 
 
 def _create_private(path: Path) -> None:
-    """Create the file 0600 before SQLite opens it, so the personal data is never readable by others."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Create the file 0600 (and the folders it needs 0700) before SQLite opens it, so the personal data is
+    never readable by others. A folder that was there already is the operator's: it is left as it is."""
+    for folder in reversed([p for p in (path.parent, *path.parent.parents) if not p.exists()]):
+        folder.mkdir(mode=DIR_MODE, exist_ok=True)
+        os.chmod(folder, DIR_MODE)  # mkdir's mode passes through the umask
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     except FileExistsError:

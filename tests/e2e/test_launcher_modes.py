@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import time
 from collections.abc import Iterator
@@ -78,6 +79,19 @@ def the_regulator_sees_the_logins_in_the_audit_log(launched: Launched, enterpris
     assert {e["subject"] for e in entries} == {enterprise_id}
 
 
+def only_its_user_can_read(data_dir: Path) -> None:
+    """Databases and their -wal/-shm, keys, the dev CA, dead letters: files 0600, folders 0700 (R4)."""
+    loose = []
+    for path in [data_dir, *data_dir.rglob("*")]:
+        try:
+            mode = stat.S_IMODE(path.lstat().st_mode)
+        except FileNotFoundError:  # a -shm file gone at a checkpoint
+            continue
+        if not path.is_symlink() and mode != (0o700 if path.is_dir() else 0o600):
+            loose.append(f"{path.relative_to(data_dir)}: {oct(mode)}")
+    assert loose == []
+
+
 def _found(url: str, token: str) -> dict[str, object] | None:
     response = requests.get(url, timeout=2, headers={"Authorization": f"Bearer {token}"})
     return response.json() if response.status_code == 200 else None
@@ -86,6 +100,8 @@ def _found(url: str, token: str) -> dict[str, object] | None:
 def test_all_in_one_mode_carries_an_enterprise_from_registry_to_assignment(all_in_one: Launched) -> None:
     all_in_one.wait_ready()
     register_and_find(all_in_one)
+    only_its_user_can_read(all_in_one.data_dir)  # after a start and writes by the platform and by admin
+    assert len(list(all_in_one.data_dir.glob("*.db-wal"))) >= 4  # SQLite's journals were among those checked
     # One process: everything is on the gateway's internal metrics port.
     the_bus_is_counted(all_in_one, {"registry": all_in_one.metrics_url, "assignment": all_in_one.metrics_url,
                                     "identity": all_in_one.metrics_url, "gateway": all_in_one.metrics_url}, "")
@@ -97,6 +113,7 @@ def test_all_in_one_mode_carries_an_enterprise_from_registry_to_assignment(all_i
     assert all_in_one.interrupt() == 0, all_in_one.output()
     assert "realname stopped." in all_in_one.output()
     assert (Path(all_in_one.log.parent) / "var" / "registry.db").exists()
+    only_its_user_can_read(all_in_one.data_dir)
 
 
 def test_distributed_mode_carries_an_enterprise_from_registry_to_assignment(

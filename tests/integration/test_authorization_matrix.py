@@ -40,6 +40,7 @@ from realname_launcher.platform import ensure_development_secrets
 from realname_registry.models import Enterprise
 from realname_registry.projects import learn_project
 from tests.support.cards import card_of, person
+from tests.support.documents import pdf
 from tests.support.platform import Platform, bearer
 from tests.support.sheets import workbook
 from tests.support.stack import Stack
@@ -302,7 +303,7 @@ def _registry_objects(world: World, token: dict[str, str], gc_project: str) -> d
         learn_project(session, Envelope(type="project.registered", source="assignment", data={
             "project_id": gc_project, "name": "矩阵测试项目", "registration_number": "MATRIX-0",
             "general_contractor_id": "gc", "planned_completion": "2027-12-31"}))
-    world.files = {"evidence_pdf": b"%PDF-1.4\n%matrix\n", "empty_sheet": workbook([])}
+    world.files = {"evidence_pdf": pdf("matrix"), "empty_sheet": workbook([])}
     objects = {}
     for name in ("lab_a", "lab_b"):
         headers = bearer(token[name])

@@ -15,12 +15,13 @@ from sqlalchemy import text
 
 from realname_kit.timeutil import today_in_china
 from realname_registry.app import create_app
+from tests.support.documents import jpeg, pdf, zip_archive
 from tests.support.stack import Stack
 from tests.support.tokens import bearer
 from tests.support.workers import Client, add_project, worker_body
 
 TEAMS, WORKERS = "/api/v1/registry/teams", "/api/v1/registry/workers"
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n"
+PDF = pdf("Resignation letter, signed")
 
 
 @dataclass
@@ -156,10 +157,34 @@ def test_evidence_must_be_a_pdf_or_jpeg_of_at_most_5_mb(world: World) -> None:
     assert world.evidence(b"GIF89a....", "x.gif").get_json()["reason"] == "evidence_type"
     too_large = world.evidence(b"%PDF-" + b"0" * (5 * 1024 * 1024), "big.pdf")
     assert too_large.status_code == 413 and too_large.get_json()["reason"] == "evidence_too_large"
-    jpeg = world.evidence(b"\xff\xd8\xff\xe0" + b"0" * 100, "证明.jpg")
-    assert jpeg.status_code == 201 and jpeg.get_json()["content_type"] == "image/jpeg"
-    download = world.employer.get(f"/api/v1/registry/evidence/{jpeg.get_json()['id']}")
-    assert download.data.startswith(b"\xff\xd8\xff")
+    photo = jpeg()
+    uploaded = world.evidence(photo, "证明.jpg")
+    assert uploaded.status_code == 201 and uploaded.get_json()["content_type"] == "image/jpeg"
+    download = world.employer.get(f"/api/v1/registry/evidence/{uploaded.get_json()['id']}")
+    assert download.data == photo
+
+
+def test_an_evidence_file_is_stored_encrypted_and_read_back_as_uploaded_r4(world: World) -> None:
+    id_number = "11010519491231002X"
+    certificate = pdf(f"Certificate for ID {id_number}")
+    uploaded = world.evidence(certificate, f"{id_number}死亡证明.pdf")
+    assert uploaded.status_code == 201, uploaded.get_json()
+    assert uploaded.get_json()["filename"] == "**************002X死亡证明.pdf"  # a number in its name masked
+    with world.stack.db("registry").engine.connect() as conn:
+        row = conn.execute(text("SELECT * FROM evidence_files WHERE id = :id"), {"id": uploaded.get_json()["id"]}).one()
+    stored = b"".join(bytes(v) if isinstance(v, bytes | memoryview) else str(v).encode() for v in row)
+    assert id_number.encode() not in stored and b"%PDF" not in stored
+    download = world.employer.get(f"/api/v1/registry/evidence/{uploaded.get_json()['id']}")
+    assert download.status_code == 200 and download.data == certificate
+
+
+def test_a_polyglot_evidence_file_is_refused_in_both_languages_and_nothing_is_stored(world: World) -> None:
+    before = world.stack.count("registry", "SELECT count(*) FROM evidence_files")
+    for polyglot in (jpeg() + zip_archive(), jpeg(comment=PDF[:300]), b"\xff\xd8\xff\xe0\x00\x10JFIF" + PDF):
+        refused = world.evidence(polyglot, "证明.jpg")
+        assert refused.status_code == 422 and refused.get_json()["reason"] == "evidence_polyglot"
+        assert "PDF 或 JPEG" in refused.get_json()["message_zh"]
+    assert world.stack.count("registry", "SELECT count(*) FROM evidence_files") == before
 
 
 def test_a_batch_resignation_answers_for_each_worker_on_its_own_r25(world: World) -> None:

@@ -15,12 +15,13 @@ from sqlalchemy import text
 
 from realname_kit.timeutil import today_in_china
 from realname_registry.app import create_app
+from tests.support.documents import pdf
 from tests.support.stack import Stack
 from tests.support.tokens import bearer
 from tests.support.workers import Client, add_project, worker_body
 
 TEAMS, WORKERS = "/api/v1/registry/teams", "/api/v1/registry/workers"
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n"
+PDF = pdf("Death certificate")
 ANNOUNCED = ("worker.died", "employment.ended", "team.leader_changed", "worker.updated")
 
 

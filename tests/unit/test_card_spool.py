@@ -91,10 +91,12 @@ def test_a_spooled_read_shows_no_personal_data_in_logs(spool: CardSpool) -> None
 def test_the_spool_file_is_readable_and_writable_by_its_owner_only(tmp_path: Path) -> None:
     old = os.umask(0o000)  # even a permissive umask must not open the personal data to others
     try:
-        spool = CardSpool(tmp_path / "private" / "spool.sqlite3")
+        spool = CardSpool(tmp_path / "profile" / "realname-edge" / "spool.sqlite3")
         spool.add("read-1", PAYLOAD)
     finally:
         os.umask(old)
 
     for path in (spool.path, spool.path.with_name(spool.path.name + "-wal")):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    for folder in (spool.path.parent, spool.path.parent.parent):  # the folders it made: not even listable
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700

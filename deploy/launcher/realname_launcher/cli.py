@@ -7,6 +7,7 @@ import os
 import sys
 
 from realname_kit.logs import configure_logging
+from realname_kit.private_files import create_privately, keep_private
 from realname_kit.settings import Settings, documented
 from realname_launcher.admin import add_admin_commands
 from realname_launcher.dead_letters import add_dead_letter_commands
@@ -18,6 +19,7 @@ LOCAL_REDIS = "redis://127.0.0.1:6379/0"
 
 
 def main(argv: list[str] | None = None) -> int:
+    create_privately()  # databases, keys, the dev CA, dead letters: whatever any command writes, 0600 / 0700
     parser = argparse.ArgumentParser(prog="realname", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="run the platform")
@@ -57,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level, settings.log_format, process="launcher")
     if args.command in ("admin", "dead-letters"):
         return _operator_command(settings, args)
+    if args.command in ("up", "migrate"):
+        keep_private(settings.data_dir)  # and what an older version left readable by others
     if args.command == "migrate":
         from realname_launcher.platform import prepare
         prepare(settings)

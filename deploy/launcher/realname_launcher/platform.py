@@ -9,7 +9,7 @@ from realname_kit.bus.topology import Topology
 from realname_kit.keys import ensure_signing_keys
 from realname_kit.logs import get_logger
 from realname_kit.migrate import upgrade
-from realname_kit.privacy.keyring import ensure_keyring
+from realname_kit.privacy.keyring import ensure_keyring, shared_keyring
 from realname_kit.service import ServiceSpec, platform_specs
 from realname_kit.settings import Settings
 
@@ -27,7 +27,7 @@ def prepare(settings: Settings) -> list[ServiceSpec]:
     ensure_development_secrets(settings)
     specs = all_specs()
     for spec in specs:
-        upgrade(spec, settings.database_url_for(spec.name))
+        upgrade(spec, settings.database_url_for(spec.name), keyring=lambda: shared_keyring(settings))
         log.info("database_ready", service=spec.name)
     if settings.distributed:
         with Connection(settings.amqp_url, connect_timeout=10) as conn:

@@ -56,7 +56,7 @@ def init_ca(directory: Path | str, *, common_name: str = "realname development C
     paths = CaPaths.of(directory)
     if paths.certificate.exists() or paths.key.exists():
         raise FileExistsError(f"a development CA already exists in {paths.directory}")
-    paths.directory.mkdir(parents=True, exist_ok=True)
+    paths.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([
         x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
@@ -69,7 +69,7 @@ def init_ca(directory: Path | str, *, common_name: str = "realname development C
         not_before=now - timedelta(minutes=5), not_after=now + timedelta(days=365 * CA_YEARS),
     )
     _write_private(paths.key, _key_pem(key))
-    paths.certificate.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    _write_private(paths.certificate, certificate.public_bytes(serialization.Encoding.PEM))
     _write_crl(paths, certificate, key, [])
     return paths
 
@@ -107,7 +107,7 @@ def issue(
     key_pem = _key_pem(key)
     stem = certificate_stem(code, operator)
     _write_private(paths.directory / f"{stem}-key.pem", key_pem)
-    (paths.directory / f"{stem}.pem").write_bytes(cert_pem)
+    _write_private(paths.directory / f"{stem}.pem", cert_pem)
     return cert_pem, key_pem
 
 
@@ -250,7 +250,7 @@ def _write_crl(
     for entry in entries:
         builder = builder.add_revoked_certificate(entry)
     crl = builder.sign(ca_key, hashes.SHA256())
-    paths.crl.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
+    _write_private(paths.crl, crl.public_bytes(serialization.Encoding.PEM))
     return crl
 
 
@@ -261,6 +261,7 @@ def _key_pem(key: SigningKey) -> bytes:
 
 
 def _write_private(path: Path, data: bytes) -> None:
+    """Keys, certificates and CRLs alike 0600, whatever the umask of the process writing them."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(fd, 0o600)  # also when the file was already there
     with os.fdopen(fd, "wb") as file:

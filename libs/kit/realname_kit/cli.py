@@ -17,8 +17,9 @@ from realname_kit.bus.topology import Topology, declared
 from realname_kit.db import Database
 from realname_kit.logs import configure_logging, get_logger
 from realname_kit.migrate import make_revision, upgrade
-from realname_kit.privacy.keyring import Keyring
+from realname_kit.privacy.keyring import Keyring, shared_keyring
 from realname_kit.privacy.rotation import rekey_service
+from realname_kit.private_files import create_privately
 from realname_kit.pruning import Pruner
 from realname_kit.runtime import processors_for
 from realname_kit.service import load_spec
@@ -33,12 +34,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("service")
     parser.add_argument("-m", "--message", default="change", help="revision message")
     args = parser.parse_args(argv)
+    create_privately()
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_format, service=args.service, process=args.command)
     spec = load_spec(args.service)
     url = settings.database_url_for(spec.name)
     if args.command == "migrate":
-        upgrade(spec, url)
+        upgrade(spec, url, keyring=lambda: shared_keyring(settings))
         log.info("migrated", service=spec.name)
         return 0
     if args.command == "revision":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from alembic import command, context
@@ -9,6 +10,7 @@ from alembic.config import Config
 from sqlalchemy import MetaData, text
 
 from realname_kit.db import ensure_database, make_engine
+from realname_kit.privacy.keyring import Keyring
 from realname_kit.service import ServiceSpec
 
 _LOCK_ID = 0x7265616C  # "real": one migrator at a time per database
@@ -23,9 +25,26 @@ def alembic_config(spec: ServiceSpec, url: str) -> Config:
     return cfg
 
 
-def upgrade(spec: ServiceSpec, url: str, revision: str = "head") -> None:
+def upgrade(spec: ServiceSpec, url: str, revision: str = "head", *,
+            keyring: Callable[[], Keyring] | None = None) -> None:
+    """Migrate to ``revision``; ``keyring`` gives the data keyring to a migration that encrypts stored values."""
     ensure_database(url)
-    command.upgrade(alembic_config(spec, url), revision)
+    cfg = alembic_config(spec, url)
+    cfg.attributes["keyring"] = keyring
+    command.upgrade(cfg, revision)
+
+
+def migration_keyring() -> Keyring:
+    """In a migration that encrypts (or decrypts) stored values: the keyring its caller gave ``upgrade``.
+
+    Asked only when there are values to convert, so an empty database migrates without one.
+    """
+    provider = context.config.attributes.get("keyring")
+    if provider is None:
+        raise RuntimeError("this migration encrypts stored values and was given no data keyring: run it with "
+                           "`realname migrate` or `realname-svc migrate <service>`")
+    keyring: Keyring = provider()
+    return keyring
 
 
 def make_revision(spec: ServiceSpec, url: str, message: str) -> None:

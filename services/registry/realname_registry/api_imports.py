@@ -14,13 +14,14 @@ from realname_kit.auth import allow, current_caller
 from realname_kit.formats import Instant
 from realname_kit.openapi import Blueprint
 from realname_kit.pagination import PageArgs, keyset_page, page_schema
+from realname_kit.privacy.blobs import open_bytes
 from realname_kit.problems import Problem
 from realname_kit.web import service_context
 from realname_registry.context import request_keyring, today
 from realname_registry.excel import template_workbook
 from realname_registry.imports.jobs import job_out, start_import, visible_job
 from realname_registry.imports.runner import run_inline
-from realname_registry.imports.sealed import COPY_CONTEXT, open_bytes
+from realname_registry.imports.sealed import COPY_CONTEXT
 from realname_registry.models import ImportJob, ImportRow
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -14,9 +14,10 @@ from realname_codes.roles import EMPLOYERS, REGULATOR, SERVICE
 from realname_codes.trades import HIGH_RISK_TRADES, TRADES
 from realname_kit.auth import AUTHENTICATED, allow, current_caller
 from realname_kit.openapi import Blueprint
+from realname_kit.privacy import request_keyring
 from realname_kit.problems import Problem
 from realname_kit.web import service_context
-from realname_registry.evidence import store_evidence, visible_evidence
+from realname_registry.evidence import evidence_content, store_evidence, visible_evidence
 from realname_registry.teams import create_team, list_teams, name_leader, team_out, visible_team
 from realname_registry.worker_schemas import CodeOut, EvidenceOut, LeaderIn, TeamArgs, TeamIn, TeamOut, TeamPage
 
@@ -87,11 +88,19 @@ class Evidence(MethodView):
     @teams.response(201, EvidenceOut)
     @teams.alt_response(413, description="`evidence_too_large`: over 5 MB.")
     @teams.alt_response(415, description="`evidence_type`: not a PDF or JPEG.")
+    @teams.alt_response(422, description="`evidence_unreadable` (does not parse or decode), `evidence_polyglot` "
+                                         "(another file inside or after it), `evidence_active_content`, "
+                                         "`evidence_password_protected`, `evidence_too_many_pages` (over 50), "
+                                         "`evidence_too_complex` (over 10,000 PDF objects), "
+                                         "`evidence_too_many_pixels` (over 40 million).")
     def post(self, files: dict[str, Any], _form: dict[str, Any]) -> Any:
-        """Upload the evidence of a late resignation (R25): a PDF or JPEG of at most 5 MB."""
+        """Upload the evidence of a late resignation or death (R25): a PDF or JPEG of at most 5 MB, stored encrypted.
+
+        The content is checked, not only its first bytes: a PDF must parse, a JPEG must decode, and neither may
+        carry another file."""
         upload = files["file"]
         with service_context().db.transaction() as session:
-            return store_evidence(session, current_caller(), upload.filename or "", upload.read())
+            return store_evidence(session, request_keyring(), current_caller(), upload.filename or "", upload.read())
 
 
 @teams.route("/evidence/<evidence_id>")
@@ -103,7 +112,7 @@ class OneEvidence(MethodView):
         """Download an evidence file: its employer's, or any for a regulator."""
         with service_context().db.transaction() as session:
             evidence = visible_evidence(session, current_caller(), evidence_id)
-            return Response(evidence.content, mimetype=evidence.content_type, headers={
+            return Response(evidence_content(request_keyring(), evidence), mimetype=evidence.content_type, headers={
                 "Content-Disposition": f"attachment; filename=evidence-{evidence.id}",
                 "X-Content-Type-Options": "nosniff"})
 

@@ -20,7 +20,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     Numeric,
     String,
     Text,
@@ -194,8 +193,15 @@ class HistoryEntry(Base):
     changes: Mapped[dict[str, Any]] = mapped_column(JSON)  # field -> [before, after]; numbers masked
 
 
+EVIDENCE_CONTENT_CONTEXT = "registry.evidence_files.content"
+
+
 class EvidenceFile(Base):
-    """A file backing a late resignation (R25): a PDF or JPEG, kept as uploaded."""
+    """A file backing a late resignation or death (R25): a PDF or JPEG, encrypted (it may show an ID number, R4).
+
+    ``content_enc`` is nullable only because SQLite cannot tighten a column of a table others refer to
+    without rebuilding it; every row has it (``realname_kit.privacy.blobs``, ``EVIDENCE_CONTENT_CONTEXT``).
+    """
 
     __tablename__ = "evidence_files"
 
@@ -205,7 +211,7 @@ class EvidenceFile(Base):
     content_type: Mapped[str] = mapped_column(String(40))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    content_enc: Mapped[str | None] = mapped_column(Text)
     uploaded_by: Mapped[str] = mapped_column(String(64))
     uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 

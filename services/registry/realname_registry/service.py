@@ -24,7 +24,8 @@ SPEC = ServiceSpec(
     configured_handlers=lambda settings: {**identity_handlers(settings), **import_handlers(settings)},
     protected=[ProtectedTable("workers", ("id_number", "phone"), "registry.workers"),
                ProtectedTable("employments", ("wage_card_number",), "registry.employments"),
-               ProtectedTable("card_reads", ("id_number",), "registry.card_reads")],
+               ProtectedTable("card_reads", ("id_number",), "registry.card_reads"),
+               ProtectedTable("evidence_files", ("content",), "registry.evidence_files")],
     queues=[
         QueueSpec("registry", "projects", (Binding("assignment", "project.registered"),)),
         # Card reads fill registrations in, pending ones too; registrations wait for their verification (R1, R3).

@@ -18,8 +18,9 @@ from realname_codes.roles import GENERAL_CONTRACTOR
 from realname_kit.auth import Caller
 from realname_kit.db import Database
 from realname_kit.privacy import Keyring
+from realname_kit.privacy.blobs import seal_bytes
 from realname_kit.problems import Problem
-from realname_registry.imports.sealed import FILE_CONTEXT, seal_bytes
+from realname_registry.imports.sealed import FILE_CONTEXT
 from realname_registry.models import OUTBOX, ImportJob
 from realname_registry.projects import known_project
 from realname_registry.teams import visible_team

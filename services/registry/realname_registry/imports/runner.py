@@ -16,12 +16,13 @@ from realname_kit.bus.envelope import Envelope
 from realname_kit.bus.processing import Handler, PoisonMessage, when_dead_lettered
 from realname_kit.db import Database
 from realname_kit.privacy import Keyring
+from realname_kit.privacy.blobs import seal_bytes
 from realname_kit.settings import Settings
 from realname_kit.timeutil import today_in_china, utcnow
 from realname_registry.context import keyring_for
 from realname_registry.excel import ErrorCopy, SheetRow
 from realname_registry.imports.chunk import run_chunk
-from realname_registry.imports.sealed import COPY_CONTEXT, open_json, seal_bytes
+from realname_registry.imports.sealed import COPY_CONTEXT, open_json
 from realname_registry.imports.staging import stage
 from realname_registry.models import OUTBOX, ImportJob, ImportRow
 

@@ -1,8 +1,8 @@
-"""An import's file and rows hold ID and bank-card numbers: they are stored encrypted (R4), as JSON or bytes."""
+"""An import's file and rows hold ID and bank-card numbers: they are stored encrypted (R4), as JSON or bytes
+(``realname_kit.privacy.blobs``)."""
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import date, datetime
 from decimal import Decimal
@@ -13,14 +13,6 @@ from realname_kit.privacy import Keyring
 FILE_CONTEXT = "registry.import_jobs.content"
 COPY_CONTEXT = "registry.import_jobs.error_copy"
 ROW_CONTEXT = "registry.import_rows.payload"
-
-
-def seal_bytes(keyring: Keyring, data: bytes, context: str) -> str:
-    return keyring.encrypt(base64.b64encode(data).decode("ascii"), context=context)
-
-
-def open_bytes(keyring: Keyring, stored: str, context: str) -> bytes:
-    return base64.b64decode(keyring.decrypt(stored, context=context))
 
 
 def seal_json(keyring: Keyring, value: Any) -> str:

@@ -8,9 +8,10 @@ from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from realname_kit.privacy import Keyring
+from realname_kit.privacy.blobs import open_bytes
 from realname_kit.timeutil import utcnow
 from realname_registry.excel import SheetError, SheetKind, read_rows
-from realname_registry.imports.sealed import FILE_CONTEXT, open_bytes, seal_json
+from realname_registry.imports.sealed import FILE_CONTEXT, seal_json
 from realname_registry.models import ImportJob, ImportRow
 
 BATCH = 1000
