@@ -12,8 +12,8 @@ bank-card number used (plain, and written in groups), and for a name beside its 
 - all-in-one mode: every table of every SQLite file, the bytes of every file under its data dir (the dead
   letters' file included), its output; and, its outbox retention set to a second, that the published rows go.
 
-The evidence PDFs embed the dead and the resigned workers' numbers: that those do not appear in clear depends on
-evidence files being encrypted at rest (another part of issue 13), checked by the last test alone.
+The evidence PDFs print the dead and the resigned workers' numbers: evidence is encrypted at rest, so those do not
+appear in clear either (the last test names the evidence table on its own).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from realname_kit.db import Database
 from realname_kit.service import PLATFORM
 from realname_kit.timeutil import today_in_china
 from tests.e2e.test_registry_flow import GC, LABOUR, login
+from tests.support.documents import pdf
 from tests.support.infra import free_port
 from tests.support.launched import ApiClient, Launched, service_ports
 from tests.support.sheets import workbook
@@ -123,25 +124,6 @@ def created(response: requests.Response) -> Any:
     return response.json() if response.status_code == 201 else None
 
 
-def pdf_with(text: str) -> bytes:
-    """A one-page PDF whose page says ``text`` (uncompressed: the digits are in the file as they are)."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-               b"/Resources << /Font << /F1 5 0 R >> >> >>",
-               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for n, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (n, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
-
-
 def settled(client: ApiClient, read_id: str) -> dict[str, Any]:
     def done() -> dict[str, Any] | None:
         read: dict[str, Any] = client.call("GET", f"{READS}/{read_id}").json()
@@ -202,7 +184,7 @@ def play(platform: Launched, used: Used) -> None:
         number = person["identity"]["id_number"]
         used.in_evidence.add(number)
         evidence = ok(labour.call("POST", "/api/v1/registry/evidence", files={
-            "file": (f"{act}.pdf", io.BytesIO(pdf_with(f"ID {number}")), "application/pdf")}),
+            "file": (f"{act}.pdf", io.BytesIO(pdf(f"ID {number}")), "application/pdf")}),
             201)
         day = str(today - timedelta(days=3))
         body = ({"date": day, "reason": "本人书面申请，补录", "evidence_id": evidence["id"]} if act == "resignation"
@@ -371,8 +353,7 @@ def test_all_in_one_no_table_file_or_log_line_holds_a_personal_number_and_publis
     assert findings.places["published rows left"] == ["0"]  # each deleted a second after it was published
     for place in ("database", "outbox", "logs"):
         assert findings.numbers_in(place) == [], place
-    # The evidence PDFs' numbers: see the last test.
-    assert findings.numbers_in("files", skip=findings.used.in_evidence) == []
+    assert findings.numbers_in("files") == []
     assert any(re.match(r"registry\.db", piece) for piece in findings.places["files"])
     for place in ("outbox", "logs"):
         assert findings.people_in(place) == [], place
@@ -380,9 +361,6 @@ def test_all_in_one_no_table_file_or_log_line_holds_a_personal_number_and_publis
 
 # --- evidence files -------------------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="evidence files are stored as uploaded until the `evidence` part of issue 13 encrypts "
-                          "them at rest: remove this mark once it is merged")
 def test_no_evidence_file_holds_the_number_printed_on_it(distributed_run: Findings,
                                                          all_in_one_run: Findings) -> None:
     for findings in (distributed_run, all_in_one_run):
