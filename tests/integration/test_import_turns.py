@@ -63,3 +63,11 @@ def test_a_finished_jobs_step_is_never_held_back(stack: Stack) -> None:
     other = job(db, str(uuid.uuid4()))
     done = job(db, str(uuid.uuid4()), served_minutes_ago=0, status="done")
     assert due(db, done, other) == [done, other]
+
+
+def test_a_job_that_took_no_step_for_a_quarter_of_an_hour_holds_nobody_back(stack: Stack) -> None:
+    stack.migrate("registry")
+    db = stack.db("registry")
+    stalled = job(db, str(uuid.uuid4()), served_minutes_ago=20)  # its step was lost: it would be due for ever
+    waiting = job(db, str(uuid.uuid4()), served_minutes_ago=1)
+    assert due(db, stalled, waiting) == [stalled, waiting]  # and its own step, replayed, still runs
