@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from flask import Flask
+from kombu import Connection
 from openpyxl import load_workbook
 
 from realname_registry.app import create_app
-from tests.support.sheets import workbook
+from tests.support.sheets import padded, workbook
 from tests.support.stack import Stack, eventually
 from tests.support.tokens import bearer
 from tests.support.workers import Client, add_project, worker_body
@@ -137,3 +140,76 @@ def test_a_large_file_runs_as_a_job_through_the_bus_with_progress(world: World) 
     assert (done["registered"], done["failed"], done["progress"]) == (1200, 0, 1.0)
     assert world.stack.count("registry", "SELECT count(*) FROM employments") == 1200
     assert world.stack.count("registry", "SELECT count(*) FROM import_rows WHERE payload_enc IS NOT NULL") == 0
+
+
+def test_a_workbook_that_unpacks_a_thousand_fold_is_refused_at_upload_saying_what_to_do(world: World) -> None:
+    bomb = padded(workbook([worker_body(None)], team_name=world.team_name), 400_000, numbered=False)
+    status, problem = upload(world, bomb)
+    assert status == 413 and problem["reason"] == "workbook_too_large", problem
+    assert "空白行" in problem["message_zh"]
+    assert world.stack.count("registry", "SELECT count(*) FROM import_jobs") == 0
+
+
+def employer_with_team(world: World) -> tuple[Client, str]:
+    employer = Client(world.app.test_client(), bearer(world.stack.settings, "labour", enterprise_id=str(uuid.uuid4())))
+    team = employer.post("/api/v1/registry/teams", json={"project_id": world.project, "name": "钢筋一班"}).get_json()
+    return employer, team["name"]
+
+
+def queued(world: World, employer: Client, content: bytes) -> str:
+    answer = employer.post(IMPORTS, data={"file": (io.BytesIO(content), "工人导入.xlsx"), "kind": "workers",
+                                          "project_id": world.project}, content_type="multipart/form-data")
+    assert answer.status_code == 202, answer.get_json()
+    return str(answer.get_json()["id"])
+
+
+def finished(employer: Client, job_id: str) -> dict[str, Any]:
+    def done() -> dict[str, Any] | None:
+        job: dict[str, Any] = employer.get(f"{IMPORTS}/{job_id}").get_json()
+        return job if job["status"] in ("done", "failed") else None
+    found: dict[str, Any] = eventually(done, timeout=240, interval=0.2)
+    return found
+
+
+def import_consumer(world: World) -> subprocess.Popen[bytes]:
+    """The registry's consumer, once it consumes, after the relay has published everything there is."""
+    consumer = world.stack.spawn("consumer", "registry")
+    queue = world.stack.queue_name("registry", "imports")
+    eventually(lambda: world.stack.count("registry", "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+               and _consumers(world, queue) > 0, timeout=90, interval=0.1)
+    return consumer
+
+
+def _consumers(world: World, queue: str) -> int:
+    with Connection(world.stack.amqp) as conn:
+        _, _, consumers = conn.default_channel.queue_declare(queue=queue, passive=True)
+        return int(consumers)
+
+
+def test_one_employers_padded_workbooks_do_not_hold_up_another_employers_import(world: World) -> None:
+    world.stack.declare()
+    world.stack.spawn("relay", "registry")
+    other, other_team = employer_with_team(world)
+    consumer = import_consumer(world)
+    started = time.monotonic()
+    first = finished(other, queued(world, other, workbook([worker_body(None) for _ in range(1200)],
+                                                          team_name=other_team)))
+    alone = time.monotonic() - started
+    assert first["registered"] == 1200
+    consumer.kill()
+    consumer.wait()
+
+    # Three workbooks of 20 rows formatted down to row 300,022 (~800 KB each, 14 MB unpacked) are queued first.
+    padded_jobs = [queued(world, world.employer, padded(workbook([worker_body(None) for _ in range(20)],
+                                                                 team_name=world.team_name), 300_000))
+                   for _ in range(3)]
+    second_job = queued(world, other, workbook([worker_body(None) for _ in range(1200)], team_name=other_team))
+    import_consumer(world)
+    started = time.monotonic()
+    second = finished(other, second_job)
+    behind = time.monotonic() - started
+    padded_done = [finished(world.employer, job_id) for job_id in padded_jobs]
+
+    assert second["registered"] == 1200 and [j["registered"] for j in padded_done] == [20, 20, 20]
+    assert second["finished_at"] < max(j["finished_at"] for j in padded_done)  # the employers took turns
+    assert behind < 2 * alone + 5, f"alone {alone:.1f} s, behind three padded workbooks {behind:.1f} s"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Sequence
 from typing import Any
 
@@ -43,4 +44,24 @@ def workbook(bodies: Sequence[dict[str, Any]], *, kind: str = "workers", team_na
         sheet.append([cell_value(body, c.key, team_name) for c in columns])
     out = io.BytesIO()
     book.save(out)
+    return out.getvalue()
+
+
+def padded(content: bytes, blank_rows: int, *, numbered: bool = True) -> bytes:
+    """The workbook with formatted blank rows below its data: numbered as Excel writes a sheet formatted down
+    to some far row (the XML packs ~20 to 1), or unnumbered, all alike, as only a generator writes them (it
+    packs ~1,000 to 1: a zip bomb)."""
+    sheet = "xl/worksheets/sheet1.xml"
+    source, out = zipfile.ZipFile(io.BytesIO(content)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as padded_book:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == sheet:
+                xml = data.decode()
+                first = xml.count("<row ") + 1
+                blank = ('<row r="{}" spans="1:20" s="1" customFormat="1"/>' if numbered
+                         else '<row spans="1:20" s="1" customFormat="1"/>')
+                rows = "".join(blank.format(r) for r in range(first, first + blank_rows))
+                data = xml.replace("</sheetData>", rows + "</sheetData>").encode()
+            padded_book.writestr(name, data)
     return out.getvalue()

@@ -298,7 +298,7 @@ def test_a_zip_bomb_is_refused_before_it_is_unpacked() -> None:
         for _ in range(260):
             member.write(bytes(1 << 20))
     assert len(out.getvalue()) < 2 << 20
-    assert refusal(out.getvalue()).reason == "not_an_xlsx"
+    assert refusal(out.getvalue()).reason == "workbook_too_large"
 
 
 def test_more_rows_than_the_limit_are_refused() -> None:

@@ -274,7 +274,7 @@ class ImportJob(Base):
     filename: Mapped[str] = mapped_column(String(200))
     headers: Mapped[list[str] | None] = mapped_column(JSON)  # the sheet's header row, for the error copy
     content_enc: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(10))  # queued, running, done, failed
+    status: Mapped[str] = mapped_column(String(10), index=True)  # queued, running, done, failed
     total_rows: Mapped[int | None] = mapped_column(Integer)
     processed_rows: Mapped[int] = mapped_column(Integer, default=0)
     registered: Mapped[int] = mapped_column(Integer, default=0)
@@ -285,6 +285,7 @@ class ImportJob(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    stepped_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # its last step: whose turn is next
 
 
 class ImportRow(Base):

@@ -1,5 +1,6 @@
 """Excel import of workers (R10): the templates, the streamed reader and the error copy. Pure I/O: no database."""
 
+from realname_registry.excel.archive import check_archive
 from realname_registry.excel.columns import (
     EXAMPLE_ID_NUMBER,
     TEAM_COLUMNS,
@@ -14,4 +15,5 @@ from realname_registry.excel.reader import MAX_ROWS, SheetRows, read_rows
 from realname_registry.excel.template import template_workbook
 
 __all__ = ["EXAMPLE_ID_NUMBER", "MAX_ROWS", "TEAM_COLUMNS", "WORKER_COLUMNS", "CellError", "Column", "ErrorCopy",
-           "SheetError", "SheetKind", "SheetRow", "SheetRows", "columns_for", "read_rows", "template_workbook"]
+           "SheetError", "SheetKind", "SheetRow", "SheetRows", "check_archive", "columns_for", "read_rows",
+           "template_workbook"]

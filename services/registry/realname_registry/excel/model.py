@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-SheetProblem = Literal["not_an_xlsx", "too_many_rows", "header_missing", "columns_missing"]
+SheetProblem = Literal["not_an_xlsx", "workbook_too_large", "sheet_too_slow", "too_many_rows", "header_missing",
+                       "columns_missing"]
 
 
 @dataclass(frozen=True, slots=True)

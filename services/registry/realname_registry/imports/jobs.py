@@ -8,6 +8,7 @@ registered twice. A different file naming people already registered by you count
 from __future__ import annotations
 
 import hashlib
+import io
 from typing import Any
 
 from sqlalchemy import select
@@ -20,6 +21,7 @@ from realname_kit.db import Database
 from realname_kit.privacy import Keyring
 from realname_kit.privacy.blobs import seal_bytes
 from realname_kit.problems import Problem
+from realname_registry.excel import SheetError, check_archive
 from realname_registry.imports.sealed import FILE_CONTEXT
 from realname_registry.models import OUTBOX, ImportJob
 from realname_registry.projects import known_project
@@ -38,6 +40,7 @@ def start_import(db: Database, keyring: Keyring, caller: Caller, *, kind: str, t
                       "Save it as .xlsx (Excel 2007 or later), or start from the template.", field="file",
                       message_zh="文件不是 Excel 工作簿（.xlsx）：请另存为 .xlsx（Excel 2007 及以上），或从导入模板开"
                                  "始填写。")
+    _refuse_unreadable(content)
     sha = hashlib.sha256(content).hexdigest()
     try:
         with db.transaction() as session:
@@ -59,6 +62,16 @@ def start_import(db: Database, keyring: Keyring, caller: Caller, *, kind: str, t
         if found is None:
             raise
         return found, False
+
+
+def _refuse_unreadable(content: bytes) -> None:
+    """A workbook that unpacks to too much is refused before it is kept or queued: no job could read it."""
+    try:
+        check_archive(io.BytesIO(content))
+    except SheetError as refused:
+        status = 413 if refused.reason == "workbook_too_large" else 415
+        raise Problem(status, refused.reason, "The workbook cannot be imported", refused.message_en, field="file",
+                      message_zh=refused.message_zh) from refused
 
 
 def _check_target(session: Session, caller: Caller, kind: str, target: str) -> None:

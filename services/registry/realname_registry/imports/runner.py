@@ -1,6 +1,7 @@
 """Running an import, one chunk of rows per step: each step commits its registrations and the job's
 progress together, and asks for the next step through the outbox (``import.requested``), so a crash
-loses nothing and repeats nothing, and a step never holds the database for long.
+loses nothing and repeats nothing, and a step never holds the database for long. Employers take turns
+(``turns``): one employer's jobs never starve another's.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from realname_registry.excel import ErrorCopy, SheetRow
 from realname_registry.imports.chunk import run_chunk
 from realname_registry.imports.sealed import COPY_CONTEXT, open_json
 from realname_registry.imports.staging import stage
+from realname_registry.imports.turns import MAX_DEFERRALS, is_due
 from realname_registry.models import OUTBOX, ImportJob, ImportRow
 
 CHUNK = 1000
@@ -37,8 +39,13 @@ def import_handlers(settings: Settings) -> Mapping[str, Handler]:
     def handle(session: Session, event: Envelope) -> None:
         try:
             job_id, position = str(event.data["job_id"]), int(event.data["position"])
+            deferred = int(event.data.get("deferred", 0))
         except (KeyError, ValueError) as exc:
             raise PoisonMessage(f"import.requested without a valid {exc}") from exc
+        if deferred < MAX_DEFERRALS and not is_due(session, job_id):  # another employer's turn first
+            OUTBOX.record(session, "import.requested", {"job_id": job_id, "position": position,
+                                                         "deferred": deferred + 1})
+            return
         advance(session, keyring, job_id, position, today_in_china())
     return {"import.requested": handle}
 
@@ -53,6 +60,7 @@ def advance(session: Session, keyring: Keyring, job_id: str, position: int | Non
     if job.status == "failed":  # its step replayed from the dead letters after a fix: carry on from there
         job.status = "queued" if job.total_rows is None else "running"
         job.failure, job.finished_at = None, None
+    job.stepped_at = utcnow()
     if job.total_rows is None:
         stage(session, keyring, job)
         if job.status == "failed":
