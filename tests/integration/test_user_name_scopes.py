@@ -4,6 +4,7 @@ staff log in as ``name@credit-code``; weak passwords are refused. On real Postgr
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ def platform(stack: Stack) -> Platform:
     return build_platform(stack)
 
 
-def _create(platform: Platform, token: str, username: str, password: str = PASSWORD) -> object:
+def _create(platform: Platform, token: str, username: str, password: str = PASSWORD) -> Any:
     return platform.client.post("/api/v1/auth/accounts", headers=bearer(token),
                                 json={"username": username, "display_name": "王五", "password": password})
 
