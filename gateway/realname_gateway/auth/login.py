@@ -96,9 +96,8 @@ def password_login(ctx: AuthContext, login: str, password: str, client: str | No
             return tokens
         locks = [] if refused_until is not None or correct else login_failures.failed(attempt, now)
         _audit_password_failure(session, account, login, client, locks)
-        refused_until = max([lock.until for lock in locks] + ([refused_until] if refused_until else []),
-                            default=None)
-    retry = {"retry_after": max(1, ceil((refused_until - now).total_seconds()))} if refused_until else {}
+    until = max((lock.until for lock in locks), default=refused_until)  # a lock is imposed only when none held
+    retry = {"retry_after": max(1, ceil((until - now).total_seconds()))} if until else {}
     raise Problem(401, "login_failed", "Login failed", LOGIN_FAILED, message_zh=LOGIN_FAILED_ZH, **retry)
 
 
