@@ -80,7 +80,7 @@ def test_a_project_from_registration_to_exit_through_the_contract_chain(platform
         "username": "pm.binjiang", "display_name": "项目经理", "password": PASSWORD}}))
     assert manager["account"]["username"] == "pm.binjiang"
     pm_token = ok(requests.post(f"{platform.url}/api/v1/auth/login/password", timeout=20,
-                                json={"username": "pm.binjiang", "password": PASSWORD}))["access_token"]
+                                json={"username": manager["account"]["login"], "password": PASSWORD}))["access_token"]
     pm = ApiClient(platform.url, pm_token)
 
     def award(by: ApiClient, uscc: str, kind: str, **extra: str) -> str:

@@ -41,6 +41,16 @@ def test_a_regulator_made_by_command_logs_in_and_reads_what_regulators_read(
     assert directory.status_code == 200
 
 
+def test_a_regulator_with_a_weak_password_is_refused_and_not_made(
+        platform: Platform, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("password12\n"))
+    assert main(["admin", "create-regulator", "--username", "inspector.he", "--display-name", "何监督",
+                 "--password-stdin"]) == 2
+    said = capsys.readouterr().err
+    assert "stronger password" in said and "密码太弱" in said
+    assert platform.stack.count("gateway", "SELECT count(*) FROM accounts") == 0
+
+
 def test_rotating_the_data_key_re_encrypts_every_phone_which_still_reads_the_same(platform: Platform) -> None:
     token = platform.enterprise_token("91350100M000100Y43", "福建劳务有限公司", "labour")
     account = platform.client.post("/api/v1/auth/accounts", headers=bearer(token), json={

@@ -140,11 +140,13 @@ def _populate(world: World) -> None:
     for project, owner, manager in (("P-1", "gc", "gc_pm"), ("P-9", "sp", "sp_pm")):
         _ok(client.put(f"/api/v1/auth/projects/{project}/manager", headers=bearer(token[owner]),
                        json={"account_id": acc[manager]}), 200)
-    pm_token = {"P-1": _ok(p.password_login("gc.pm", PASSWORD), 200)["access_token"],
-                "P-9": _ok(p.password_login("sp.pm", PASSWORD), 200)["access_token"]}
+    code = {name: uscc for name, (uscc, _title, _kind) in enterprises.items()}
+    pm_token = {"P-1": _ok(p.password_login(f"gc.pm@{code['gc']}", PASSWORD), 200)["access_token"],
+                "P-9": _ok(p.password_login(f"sp.pm@{code['sp']}", PASSWORD), 200)["access_token"]}
     _ok(client.post("/api/v1/auth/projects/P-1/delegations", headers=bearer(pm_token["P-1"]),
                     json={"account_id": acc["gc_del"], "functions": ["confirm_entry", "view_workforce"]}), 201)
-    for username, name in (("gc.delegate", "staff_del"), ("gc.plain", "staff"), ("gc.pm", "pm"),
+    for username, name in ((f"gc.delegate@{code['gc']}", "staff_del"), (f"gc.plain@{code['gc']}", "staff"),
+                           (f"gc.pm@{code['gc']}", "pm"),
                            ("regulator.one", "reg"), ("admin.one", "admin")):
         token[name] = _ok(p.password_login(username, PASSWORD), 200)["access_token"]
 
@@ -226,7 +228,8 @@ def _populate(world: World) -> None:
 
     world.fresh = {"unique": lambda: f"matrix.{next(usernames)}", "new_uscc": lambda: next(new_codes),
                    "certificate": lambda: certificates["lab_a"][0], "nonce": nonce, "signature": signature,
-                   "username": lambda: "la.probe", "password": lambda: PASSWORD, "refresh_token": refresh_token,
+                   "username": lambda: f"la.probe@{LABOUR_A[0]}", "password": lambda: PASSWORD,
+                   "refresh_token": refresh_token,
                    "new_registration_number": lambda: f"MATRIX-{next(registration_numbers)}",
                    "gc_enterprise_id": lambda: ent["gc"], "sp_enterprise_id": lambda: ent["sp"],
                    "gc_project": lambda: gc_project, "new_id_number": lambda: id_number(date(1985, 3, 15))}

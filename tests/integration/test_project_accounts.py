@@ -85,7 +85,7 @@ def test_a_project_account_is_created_and_appointed_in_one_call_and_logs_in_with
     assert "password" not in account
     assert world.audits("account.created") == world.audits("delegation.manager_appointed") == 1
 
-    login = world.platform.password_login("pm.zhang", PASSWORD)  # at once, with the password just given
+    login = world.platform.password_login(f"pm.zhang@{GC[0]}", PASSWORD)  # at once, with the password just given
     assert login.status_code == 200, login.get_json()
     tokens = login.get_json()
     assert tokens["roles"] == ["project_manager", "staff"] and tokens["subject"] == account["id"]
@@ -100,8 +100,8 @@ def test_the_same_call_again_creates_nothing_and_keeps_the_password(world: World
     assert again.get_json() == first.get_json()  # the same account, the same appointment (its time included)
     assert (world.count(ACCOUNTS), world.count(MANAGERS)) == (1, 1)
     assert world.audits("account.created") == world.audits("delegation.manager_appointed") == 1
-    assert world.platform.password_login("pm.zhang", PASSWORD).status_code == 200
-    assert world.platform.password_login("pm.zhang", "another secret 7").status_code == 401
+    assert world.platform.password_login(f"pm.zhang@{GC[0]}", PASSWORD).status_code == 200
+    assert world.platform.password_login(f"pm.zhang@{GC[0]}", "another secret 7").status_code == 401
 
 
 def test_two_identical_calls_at_the_same_moment_make_one_account_and_one_appointment(world: World) -> None:
@@ -124,20 +124,27 @@ def test_naming_both_an_account_id_and_a_new_account_is_refused(world: World) ->
 
 
 def test_a_new_account_is_validated_as_account_creation_validates_it(world: World) -> None:
-    weak = world.appoint({"account": {**NEW_ACCOUNT, "password": "short"}})
-    assert weak.status_code == 422 and weak.get_json()["reason"] == "password_weak"
+    weak = world.appoint({"account": {**NEW_ACCOUNT, "password": "password12"}})
+    assert weak.status_code == 422 and weak.get_json()["reason"] == "weak_password"
     bad = world.appoint({"account": {**NEW_ACCOUNT, "username": "王 经理", "phone": "12345"}})
     assert bad.status_code == 422 and {e["field"] for e in bad.get_json()["errors"]} == {
         "account.username", "account.phone"}
     assert (world.count(ACCOUNTS), world.count(MANAGERS)) == (0, 0)
 
 
-def test_a_user_name_of_another_enterprise_is_taken(world: World) -> None:
+def test_a_user_name_of_another_enterprise_is_free_for_its_own_project_account(world: World) -> None:
     assert world.appoint({"account": NEW_ACCOUNT}).status_code == 200
-    other, _ = _enterprise(world.platform, *OTHER_GC, "general_contractor")
-    taken = world.appoint({"account": NEW_ACCOUNT}, token=other)
-    assert taken.status_code == 409 and taken.get_json()["reason"] == "username_taken"
-    assert (world.count(ACCOUNTS), world.count(MANAGERS)) == (1, 1)
+    other, other_id = _enterprise(world.platform, *OTHER_GC, "general_contractor")
+    with world.platform.stack.db("assignment").transaction() as session:
+        session.add(Party(enterprise_id=other_id, name=OTHER_GC[1], uscc=OTHER_GC[0], kind="general_contractor",
+                          unit_type="009", registered_at=utcnow()))
+    project = world.platform.client.post("/api/v1/assignment/projects", headers=bearer(other), json={
+        "name": "上海某隧道项目", "registration_number": "SH-2026/0002", "address": "上海市徐汇区龙华路2号",
+        "planned_start": "2026-03-01", "planned_completion": "2027-12-31"}).get_json()["id"]
+    theirs = world.appoint({"account": NEW_ACCOUNT}, token=other, project_id=project)
+    assert theirs.status_code == 200, theirs.get_json()
+    assert theirs.get_json()["account"]["login"] == f"pm.zhang@{OTHER_GC[0]}"
+    assert (world.count(ACCOUNTS), world.count(MANAGERS)) == (2, 2)
 
 
 def test_a_labour_enterprise_makes_no_project_account(world: World) -> None:

@@ -45,8 +45,10 @@ class Platform:
         token: str = response.get_json()["access_token"]
         return token
 
-    def password_login(self, username: str, password: str) -> Any:
-        return self.client.post("/api/v1/auth/login/password", json={"username": username, "password": password})
+    def password_login(self, username: str, password: str, address: str = "127.0.0.1") -> Any:
+        """A password login from ``address`` (the client's, as the gateway sees it)."""
+        return self.client.post("/api/v1/auth/login/password", json={"username": username, "password": password},
+                                environ_base={"REMOTE_ADDR": address})
 
 
 def build_platform(stack: Stack, login_rate: str = "1000/minute", **env: str) -> Platform:

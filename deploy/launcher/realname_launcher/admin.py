@@ -12,6 +12,7 @@ from realname_gateway.auth.context import AuthContext
 from realname_kit.db import Database
 from realname_kit.privacy.keyring import Keyring, add_key
 from realname_kit.privacy.rotation import rekey_service
+from realname_kit.problems import Problem
 from realname_kit.service import load_spec
 from realname_kit.settings import Settings
 from realname_launcher.platform import all_specs
@@ -47,6 +48,9 @@ def run_admin(settings: Settings, args: argparse.Namespace) -> int:
     except StoreMissing as missing:
         print(f"realname admin: {missing.message}\n{missing.message_zh}", file=sys.stderr)
         return 2
+    except Problem as refused:  # the account's own checks (a weak password, a name taken): what to do instead
+        print(f"realname admin: {refused.title}. {refused.detail or ''}\n{refused.message_zh}", file=sys.stderr)
+        return 2
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
@@ -73,5 +77,5 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     ctx = AuthContext(settings, Database(settings.database_url_for("gateway")), {})
     account = create_account(ctx, None, username=args.username, display_name=args.display_name,
                              password=password, kind=kind)
-    print(f"created {kind} account {account.username}: id {account.id}")
+    print(f"created {kind} account {account.username}: id {account.id}; it logs in as {account.login}")
     return 0

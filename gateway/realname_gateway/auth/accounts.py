@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -9,7 +11,7 @@ from sqlalchemy.orm import Session
 from realname_codes.roles import ADMIN, REGULATOR, STAFF
 from realname_gateway.auth.context import AuthContext
 from realname_gateway.auth.login import revoke_sessions_of
-from realname_gateway.auth.models import OUTBOX, Account
+from realname_gateway.auth.models import OUTBOX, Account, Enterprise
 from realname_gateway.auth.passwords import hash_password
 from realname_kit.audit import record_audit
 from realname_kit.auth import Caller
@@ -17,6 +19,7 @@ from realname_kit.privacy.masking import mask_phone
 from realname_kit.problems import Problem
 
 PHONE_CONTEXT = "gateway.accounts.phone"  # as declared in realname_gateway.service.SPEC.protected
+_NAMES_A_TENANT = re.compile(r"@[0-9A-Za-z]{18}$")  # ``name@credit-code``: how staff log in
 
 
 def create_account(ctx: AuthContext, caller: Caller | None, *, username: str, display_name: str, password: str,
@@ -33,19 +36,39 @@ def create_account(ctx: AuthContext, caller: Caller | None, *, username: str, di
 
 def new_account(ctx: AuthContext, caller: Caller | None, *, username: str, display_name: str, password: str,
                 kind: str = STAFF, enterprise_id: str | None = None, phone: str | None = None) -> Account:
-    """The account, not yet stored: hashing (slow on purpose) is done before any transaction holds locks."""
+    """The account, not yet stored: hashing (slow on purpose) is done before any transaction holds locks.
+
+    Staff names are unique within their enterprise and log in as ``name@credit-code``; regulators' and
+    administrators' names are unique among them and log in alone. So a name taken in another tenant is free."""
     if kind not in (STAFF, REGULATOR, ADMIN):
         raise ValueError(kind)
-    account = Account(username=username, kind=kind, enterprise_id=enterprise_id, display_name=display_name,
-                      password_hash=hash_password(password), created_by=caller.subject if caller else "command")
+    enterprise = _enterprise(ctx, enterprise_id) if kind == STAFF else None
+    if kind != STAFF and _NAMES_A_TENANT.search(username):
+        raise Problem(422, "username_invalid", "This name would read as a staff login", "A regulator's or an "
+                      "administrator's name cannot end in @ and a credit code.", field="username",
+                      message_zh="监管或管理员账号的用户名不能以“@统一社会信用代码”结尾：请换一个。")
+    names = (username, display_name, *((enterprise.name, enterprise.uscc) if enterprise else ()))
+    account = Account(username=username, login=f"{username}@{enterprise.uscc}" if enterprise else username,
+                      bare_login=None if enterprise else username, kind=kind, enterprise_id=enterprise_id,
+                      display_name=display_name, password_hash=hash_password(password, names),
+                      created_by=caller.subject if caller else "command")
     if phone:
         account.phone_enc = ctx.keyring.encrypt(phone, context=PHONE_CONTEXT)
         account.phone_bidx = ctx.keyring.blind_index(phone, field=PHONE_CONTEXT, kind="phone")
     return account
 
 
+def _enterprise(ctx: AuthContext, enterprise_id: str | None) -> Enterprise:
+    with ctx.db.transaction() as session:
+        enterprise = session.get(Enterprise, enterprise_id) if enterprise_id else None
+    if enterprise is None:  # an enterprise's token names an enterprise that logged in, so it is known here
+        raise ValueError(f"staff of an enterprise the gateway does not know: {enterprise_id}")
+    return enterprise
+
+
 def add_account(session: Session, caller: Caller | None, account: Account) -> Account:
-    """Store a new account with its audit record in the caller's transaction; a taken name raises IntegrityError."""
+    """Store a new account with its audit record in the caller's transaction; a name taken in the same tenant
+    raises IntegrityError."""
     session.add(account)
     session.flush()
     record_audit(session, OUTBOX, action="account.created", actor=caller, subject=account.id,
@@ -54,8 +77,9 @@ def add_account(session: Session, caller: Caller | None, account: Account) -> Ac
 
 
 def username_taken() -> Problem:
-    return Problem(409, "username_taken", "This user name is taken", "Choose another.", field="username",
-                   message_zh="该用户名已被使用：请换一个。")
+    return Problem(409, "username_taken", "This user name is taken", "Your enterprise (or, for a regulator, the "
+                   "platform) already has an account of this name: choose another.", field="username",
+                   message_zh="本单位（监管账号则为平台）已有同名账号：请换一个用户名。")
 
 
 def accounts_of(ctx: AuthContext, caller: Caller) -> list[Account]:

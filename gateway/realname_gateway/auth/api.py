@@ -65,7 +65,12 @@ def certificate_login(body: dict[str, Any]) -> Any:
 @auth.arguments(PasswordLoginIn)
 @auth.response(200, TokensOut)
 def password_login(body: dict[str, Any]) -> Any:
-    """Log in as staff, a regulator or an administrator."""
+    """Log in as staff (`username`: `name@credit-code` of the enterprise), a regulator or an administrator.
+
+    Wrong passwords lock the address they come from out of the account (after 5, for 30 s doubling to an hour);
+    addresses the account has not logged in from are slowed down after 10 (one try per 2 s doubling to a minute);
+    an address it logged in from in the last 90 days is never slowed by others' failures. A refusal while locked
+    or slowed carries `retry_after` (seconds)."""
     return _tokens(login.password_login(auth_context(), body["username"], body["password"], client_address()))
 
 
@@ -106,8 +111,8 @@ def me() -> Any:
 
 
 def _account_out(account: Any) -> dict[str, Any]:
-    return {**{k: getattr(account, k) for k in ("id", "username", "kind", "enterprise_id", "display_name",
-                                                 "disabled", "created_at")},
+    return {**{k: getattr(account, k) for k in ("id", "username", "login", "kind", "enterprise_id",
+                                                 "display_name", "disabled", "created_at")},
             "phone": accounts.masked_phone(auth_context(), account)}
 
 
@@ -117,7 +122,10 @@ class Accounts(MethodView):
     @auth.arguments(AccountIn)
     @auth.response(201, AccountOut)
     def post(self, body: dict[str, Any]) -> Any:
-        """Create a staff account of your enterprise (log in with the enterprise certificate)."""
+        """Create a staff account of your enterprise (log in with the enterprise certificate).
+
+        User names are unique within your enterprise only: the account logs in as `name@credit-code` (its `login`).
+        The password must be strong: 422 `weak_password` says why not."""
         caller = _enterprise_caller()
         return _account_out(accounts.create_account(auth_context(), caller, enterprise_id=caller.enterprise_id,
                                                     **body))
@@ -168,7 +176,8 @@ def appoint_manager(body: dict[str, Any], project_id: str) -> Any:
 
     Naturally idempotent, so no `Idempotency-Key` header is needed: the same call again (the same user name of
     your enterprise, the same project) answers the same account and appointment and creates nothing; it never
-    changes the existing account's password. A user name held by another enterprise is 409 `username_taken`.
+    changes the existing account's password. User names are your enterprise's own: another enterprise's names
+    do not matter, and the account logs in as `name@credit-code` (its `login`).
     """
     caller = _enterprise_caller()
     if ("account_id" in body) == ("account" in body):

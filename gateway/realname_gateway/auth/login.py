@@ -8,15 +8,17 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from math import ceil
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from realname_gateway.auth import login_failures
 from realname_gateway.auth.context import AuthContext
 from realname_gateway.auth.grants import account_grant, certificate_grant
 from realname_gateway.auth.models import OUTBOX, Account, Certificate, Challenge, Enterprise, RefreshToken
-from realname_gateway.auth.passwords import lock_until, verify_password
+from realname_gateway.auth.passwords import verify_password
 from realname_gateway.auth.registry_client import find_enterprise, register_enterprise
 from realname_gateway.auth.tokens import Grant, new_refresh_token, refresh_token_hash
 from realname_gateway.certs.verify import CertificateIdentity, CertificateRejected, challenge_message, verify_login
@@ -26,8 +28,10 @@ from realname_kit.problems import Problem
 from realname_kit.timeutil import utcnow
 
 CHALLENGE_SECONDS = 120
-LOGIN_FAILED = "The name or the password is wrong, or the account is locked for a while."
-LOGIN_FAILED_ZH = "用户名或密码不对，或账号暂时被锁定：请核对后重试，或稍候再试。"
+LOGIN_FAILED = ("The name or the password is wrong, or logins from here are paused for a while. Staff log in "
+                "as name@credit-code of their enterprise.")
+LOGIN_FAILED_ZH = ("用户名或密码不对，或从此处登录暂时被暂停：请核对后重试，或稍候再试。"
+                   "单位员工请用“用户名@统一社会信用代码”登录。")
 
 
 @dataclass(frozen=True)
@@ -68,32 +72,54 @@ def certificate_login(ctx: AuthContext, certificate_pem: str, nonce: str, signat
     return tokens
 
 
-def password_login(ctx: AuthContext, username: str, password: str, client: str | None) -> Tokens:
+def password_login(ctx: AuthContext, login: str, password: str, client: str | None) -> Tokens:
+    """Staff log in as ``name@credit-code``, regulators and administrators by their name. Wrong passwords lock
+    out the address they came from, and only slow down other addresses the account has not logged in from
+    (``lockout``): nobody can keep the owner out."""
+    with ctx.db.transaction() as session:
+        found = find_account(session, login)
+        account_id, password_hash = (found.id, found.password_hash) if found else (None, None)
+    # Always verified, and before any row is locked: an unknown name costs the time of a wrong password.
+    correct = verify_password(password_hash, password)
     now = utcnow()
     with ctx.db.transaction() as session:
-        account = session.scalars(select(Account).where(Account.username == username)).first()
-        # Always verify: an unknown name costs the same time as a wrong password.
-        correct = verify_password(account.password_hash if account else None, password)
-        locked = account is not None and account.locked_until is not None and account.locked_until > now
-        if account is None or not correct or locked or account.disabled:
-            if account is not None and not locked:
-                account.failed_logins += 0 if correct else 1
-                account.locked_until = lock_until(account.failed_logins, now)
-            record_audit(session, OUTBOX, action="auth.login.password", actor=None, outcome="failure",
-                         subject=account.id if account else None, client_address=client,
-                         details={"username": username[:100]})
-            failed = True
-        else:
-            account.failed_logins, account.locked_until = 0, None
+        account = session.get(Account, account_id) if account_id else None
+        attempt = login_failures.begin(session, login_failures.login_key(account_id, login), client or "unknown",
+                                       now)
+        refused_until = login_failures.refused_until(attempt, now)
+        if refused_until is None and correct and account is not None and not account.disabled:
+            login_failures.succeeded(attempt, now)
             grant = account_grant(session, account)
             tokens = _issue(ctx, session, grant, principal="account")
             record_audit(session, OUTBOX, action="auth.login.password", actor=_as_caller(grant),
                          subject=account.id, client_address=client)
-            failed = False
-    if failed:
-        raise Problem(401, "login_failed", "Login failed", LOGIN_FAILED,
-                      message_zh=LOGIN_FAILED_ZH)
-    return tokens
+            return tokens
+        locks = [] if refused_until is not None or correct else login_failures.failed(attempt, now)
+        _audit_password_failure(session, account, login, client, locks)
+    until = max((lock.until for lock in locks), default=refused_until)  # a lock is imposed only when none held
+    retry = {"retry_after": max(1, ceil((until - now).total_seconds()))} if until else {}
+    raise Problem(401, "login_failed", "Login failed", LOGIN_FAILED, message_zh=LOGIN_FAILED_ZH, **retry)
+
+
+def find_account(session: Session, login: str) -> Account | None:
+    """The account ``login`` names: its full login (``name@credit-code`` for staff), else its name alone where
+    that still logs in (regulators, administrators, staff made before user names were per enterprise)."""
+    login = login.strip()
+    name, at, code = login.rpartition("@")
+    full = f"{name}@{code.upper()}" if at and len(code) == 18 else login  # a credit code's case does not matter
+    return session.scalars(select(Account).where(Account.login == full)).first() or \
+        session.scalars(select(Account).where(Account.bare_login == login)).first()
+
+
+def _audit_password_failure(session: Session, account: Account | None, login: str, client: str | None,
+                            locks: list[login_failures.Lock]) -> None:
+    subject = account.id if account else None
+    record_audit(session, OUTBOX, action="auth.login.password", actor=None, outcome="failure", subject=subject,
+                 client_address=client, details={"username": login[:100]})
+    for lock in locks:
+        record_audit(session, OUTBOX, action="auth.login.locked", actor=None, outcome="failure", subject=subject,
+                     client_address=client, details={"username": login[:100], "scope": lock.scope,
+                                                     "failures": lock.failures, "until": lock.until.isoformat()})
 
 
 def refresh(ctx: AuthContext, refresh_token: str) -> Tokens:

@@ -1,4 +1,5 @@
-"""The gateway's own tables: accounts, certificates, one-time challenges, refresh tokens, delegations."""
+"""The gateway's own tables: accounts, certificates, one-time challenges, refresh tokens, delegations, and the
+counts of failed logins."""
 
 from __future__ import annotations
 
@@ -58,7 +59,13 @@ class Account(Base):
     __tablename__ = "accounts"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    username: Mapped[str] = mapped_column(String(100), unique=True)
+    # A user name is unique within its tenant only (an enterprise's staff; the platform's regulators and
+    # administrators), so that creating one tells nothing of other tenants' names.
+    username: Mapped[str] = mapped_column(String(100))
+    # What logs in: ``username@credit-code`` for staff, the user name alone for regulators and administrators.
+    login: Mapped[str] = mapped_column(String(120), unique=True)
+    # The user name alone logs in too: regulators, administrators, and staff made before names were per tenant.
+    bare_login: Mapped[str | None] = mapped_column(String(100), unique=True)
     kind: Mapped[str] = mapped_column(String(20))  # staff, regulator, admin
     enterprise_id: Mapped[str | None] = mapped_column(ForeignKey("enterprises.enterprise_id"))
     display_name: Mapped[str] = mapped_column(String(100))
@@ -66,8 +73,6 @@ class Account(Base):
     phone_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(100))
 
@@ -121,3 +126,18 @@ class Delegation(Base):
     granted_by: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
     granted_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class LoginFailures(Base):
+    """Failed password logins of one login name (an account's id, or a hash of a name no account has) from one
+    client address, or from every address not yet known for it (``source`` = ``ACCOUNT_WIDE``): kept in the
+    database so that every gateway process counts the same failures."""
+
+    __tablename__ = "login_failures"
+
+    login: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_failure_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_success_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -7,7 +7,6 @@ from contextlib import suppress
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from realname_codes.roles import STAFF
 from realname_gateway.auth import accounts, delegation
 from realname_gateway.auth.context import AuthContext
 from realname_gateway.auth.models import Account, ProjectManager
@@ -18,8 +17,9 @@ def appoint_new_account(ctx: AuthContext, caller: Caller, project_id: str, *, us
                         password: str, phone: str | None = None) -> tuple[Account, ProjectManager]:
     """Create the caller's staff account and appoint it manager of the project, or find both made already.
 
-    The user name identifies the account: when the caller's enterprise already has staff of that name, that
-    account is appointed as it is (a retry never changes its password, name or phone).
+    The user name identifies the account within the caller's enterprise: when it already has staff of that name,
+    that account is appointed as it is (a retry never changes its password, name or phone). Other enterprises'
+    names are not looked at: they have their own.
     """
     enterprise_id = delegation.using_enterprise(caller)  # before anything is made: a labour firm appoints nothing
 
@@ -27,11 +27,9 @@ def appoint_new_account(ctx: AuthContext, caller: Caller, project_id: str, *, us
         fresh = accounts.new_account(ctx, caller, username=username, display_name=display_name, password=password,
                                      enterprise_id=enterprise_id, phone=phone)  # hashed outside the transaction
         with ctx.db.transaction() as session:
-            account = session.scalar(select(Account).where(Account.username == username))
+            account = session.scalar(select(Account).where(Account.login == fresh.login))  # this enterprise's only
             if account is None:
                 account = accounts.add_account(session, caller, fresh)
-            elif account.enterprise_id != enterprise_id or account.kind != STAFF:
-                raise accounts.username_taken()
             return delegation.appoint(session, caller, enterprise_id, project_id, account.id, field="account")
 
     with suppress(IntegrityError):  # a twin request stored the same rows meanwhile: the second attempt finds them

@@ -27,7 +27,9 @@ class CertificateLoginIn(Schema):
 
 
 class PasswordLoginIn(Schema):
-    username = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    username = fields.String(required=True, validate=validate.Length(min=1, max=120), metadata={
+        "description": "Staff: `name@credit-code` of the enterprise (the account's `login`); regulators and "
+                       "administrators: the name alone."})
     password = fields.String(required=True, validate=validate.Length(min=1, max=200), load_only=True)
 
 
@@ -69,6 +71,7 @@ class AccountIn(Schema):
 class AccountOut(Schema):
     id = fields.String()
     username = fields.String()
+    login = fields.String(metadata={"description": "What to log in with: `username@credit-code` for staff."})
     kind = fields.String()
     enterprise_id = fields.String(allow_none=True)
     display_name = fields.String()

@@ -75,8 +75,8 @@ SETTINGS: tuple[Setting, ...] = (
             "`<data dir>/keys/data-keys.json`, created for development."),
     Setting("REALNAME_REDIS_URL", "", "Redis for rate limits shared by processes. Empty: limits kept in-process."),
     Setting("REALNAME_RATE_LIMIT_LOGIN", "10/minute",
-            "Failed logins allowed per account (a login holds a place while it runs; one that succeeds gives it "
-            "back)."),
+            "Failed logins allowed per account from one address (a login holds a place while it runs; one that "
+            "succeeds gives it back)."),
     Setting("REALNAME_RATE_LIMIT_LOGIN_ADDRESS", "60/minute",
             "Failed logins allowed per client address: an office behind one address (30 clerks logging in at "
             "08:00 may each fail twice; successful logins do not count)."),

@@ -26,7 +26,9 @@ def install_rate_limits(app: Flask, limiter: Limiter, *, login_rate: Rate, write
                         challenge_rate: Rate | None = None, challenge_paths: ChallengePredicate = _never) -> None:
     """``login_paths(request)`` names the account a login request tries (``""``: none given), or is None
     for any other request. A login counts against ``login:ip:<addr>`` (``login_address_rate``, by default
-    ``login_rate``) and ``login:acct:<name>`` (``login_rate``), not as a write, and only when it FAILS (a 4xx
+    ``login_rate``) and ``login:acct:<name>@<addr>`` (``login_rate``: the account from that address only, so that
+    failures from elsewhere never throttle its owner; the service slows down guessing spread over many
+    addresses itself), not as a write, and only when it FAILS (a 4xx
     answer): while it runs it holds its place, and a login that succeeds gives it back. So an office of clerks
     behind one address is not throttled by its own successful logins, and guessing still is. A request that
     ``challenge_paths`` names (asking for a login challenge) counts against ``challenge:ip:<addr>``
@@ -50,7 +52,7 @@ def install_rate_limits(app: Flask, limiter: Limiter, *, login_rate: Rate, write
         elif account is not None:
             checks = [(f"login:ip:{addr}", address_rate)]
             if account:
-                checks.append((f"login:acct:{_account_key(account)}", login_rate))
+                checks.append((f"login:acct:{_account_key(account)}@{addr}", login_rate))
         elif request.method in WRITES:
             checks = [(f"write:ip:{addr}", write_rate)]
             subject = current_caller().subject
@@ -98,7 +100,7 @@ def _account_key(account: str) -> str:
 def _too_many(decision: Decision, scope: list[str]) -> Response:
     kind, by = scope
     what = {"login": "Failed logins", "challenge": "Login challenges"}.get(kind, "Writes")
-    whom = {"ip": "from this address", "acct": "for this account", "sub": "by this caller"}[by]
+    whom = {"ip": "from this address", "acct": "for this account from this address", "sub": "by this caller"}[by]
     response = problem_response(429, "rate_limited", "Too many requests",
                                 f"{what} {whom} are over their limit; try again in {decision.retry_after} s.",
                                 retry_after=decision.retry_after,
