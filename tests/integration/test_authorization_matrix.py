@@ -43,7 +43,7 @@ from tests.support.cards import card_of, person
 from tests.support.platform import Platform, bearer
 from tests.support.sheets import workbook
 from tests.support.stack import Stack
-from tests.support.workers import id_number, worker_body
+from tests.support.workers import award_contract, id_number, worker_body
 
 MATRIX_FILE = Path(__file__).with_name("authorization_matrix.yaml")
 MATRIX: dict[str, Any] = yaml.safe_load(MATRIX_FILE.read_text(encoding="utf-8"))
@@ -166,7 +166,7 @@ def _populate(world: World) -> None:
         "name": "矩阵测试项目", "registration_number": "MATRIX-0", "address": "上海市黄浦区中山东一路1号",
         "planned_start": "2026-03-01", "planned_completion": "2027-12-31"}), 201)["id"]
 
-    registry = _registry_objects(world, token, gc_project)
+    registry = _registry_objects(world, token, gc_project, [ent["lab_a"], ent["lab_b"]])
     for name, objects in _identity_objects(world, token).items():
         registry[name].update(objects)
     for_all = {"team": registry["lab_a"]["team_id"], "own_worker": registry["lab_a"]["worker_id"]}
@@ -295,13 +295,17 @@ def _uscc_of(world: World, enterprise_id: str) -> str:
         return session.scalars(select(Party.uscc).where(Party.enterprise_id == enterprise_id)).one()
 
 
-def _registry_objects(world: World, token: dict[str, str], gc_project: str) -> dict[str, dict[str, str]]:
-    """A team, a worker, an evidence file and an import (with a failed row) of each labour company."""
+def _registry_objects(world: World, token: dict[str, str], gc_project: str,
+                      labour: list[str]) -> dict[str, dict[str, str]]:
+    """A team, a worker, an evidence file and an import (with a failed row) of each labour company, both awarded a
+    contract on the project (so taking part in it)."""
     client = world.client
     with world.platform.stack.db("registry").transaction() as session:  # as project.registered would tell it
         learn_project(session, Envelope(type="project.registered", source="assignment", data={
             "project_id": gc_project, "name": "矩阵测试项目", "registration_number": "MATRIX-0",
             "general_contractor_id": "gc", "planned_completion": "2027-12-31"}))
+    for contractor in labour:
+        award_contract(world.platform.stack.db("registry"), gc_project, contractor)
     world.files = {"evidence_pdf": b"%PDF-1.4\n%matrix\n", "empty_sheet": workbook([])}
     objects = {}
     for name in ("lab_a", "lab_b"):

@@ -134,8 +134,9 @@ def test_a_new_account_is_validated_as_account_creation_validates_it(world: Worl
 
 def test_a_user_name_of_another_enterprise_is_taken(world: World) -> None:
     assert world.appoint({"account": NEW_ACCOUNT}).status_code == 200
-    other, _ = _enterprise(world.platform, *OTHER_GC, "general_contractor")
-    taken = world.appoint({"account": NEW_ACCOUNT}, token=other)
+    other, _ = world.platform.enterprise(*OTHER_GC, "general_contractor")
+    taken = world.appoint({"account": NEW_ACCOUNT}, token=other,
+                          project_id=world.platform.project(other, "SH-2026/0002"))  # its own (R21)
     assert taken.status_code == 409 and taken.get_json()["reason"] == "username_taken"
     assert (world.count(ACCOUNTS), world.count(MANAGERS)) == (1, 1)
 

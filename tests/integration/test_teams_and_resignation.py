@@ -59,7 +59,8 @@ def world(module_stack: Stack) -> World:
     app = create_app(module_stack.settings, module_stack.db("registry"))
     employer_id = str(uuid.uuid4())
     employer = Client(app.test_client(), bearer(module_stack.settings, "labour", enterprise_id=employer_id))
-    return World(module_stack, app, add_project(module_stack.db("registry")), employer, employer_id)
+    return World(module_stack, app, add_project(module_stack.db("registry"), contractors=[employer_id]),
+                 employer, employer_id)
 
 
 def test_a_team_name_is_taken_once_per_employer_and_project_r16(world: World) -> None:

@@ -81,7 +81,8 @@ def world(module_stack: Stack) -> World:
     app = create_app(module_stack.settings, module_stack.db("registry"))
     employer_id = str(uuid.uuid4())
     employer = Client(app.test_client(), bearer(module_stack.settings, "labour", enterprise_id=employer_id))
-    return World(module_stack, app, add_project(module_stack.db("registry")), employer, employer_id)
+    return World(module_stack, app, add_project(module_stack.db("registry"), contractors=[employer_id]),
+                 employer, employer_id)
 
 
 def test_each_created_team_is_announced_once_as_team_formed(world: World) -> None:
