@@ -129,10 +129,10 @@ def test_an_employment_ending_while_the_worker_is_being_assigned_withdraws_the_r
 def test_every_entry_decision_is_in_the_audit_log_with_its_operator(chain: Chain) -> None:
     _, accepted = requested(chain)
     _, rejected = requested(chain)
-    staff = {"kind": "staff", "projects": {chain.project_id: ["confirm_entry"]}}
     answer = chain.call("POST", "/decisions", "staff", GC, json={"items": [
         {"assignment_id": accepted, "decision": "accept"},
-        {"assignment_id": rejected, "decision": "reject", "reason": "证件不全"}]}, **staff)
+        {"assignment_id": rejected, "decision": "reject", "reason": "证件不全"}]},
+        kind="staff", projects={chain.project_id: ["confirm_entry"]})  # a delegate of the GC (R32)
     assert answer.status_code == 200, json_of(answer)
     records = {e["subject"]: e for e in chain.events("audit.recorded")
                if e["action"] in ("entry.confirmed", "entry.rejected")}
@@ -140,6 +140,7 @@ def test_every_entry_decision_is_in_the_audit_log_with_its_operator(chain: Chain
     assert records[rejected]["action"] == "entry.rejected" and records[rejected]["reason"] == "证件不全"
     for record in records.values():
         assert record["actor"]["subject"] == f"op-{GC}" and record["actor"]["enterprise_id"] == GC
+        assert record["actor"]["roles"] == ["staff"] and record["actor"]["kind"] == "staff"
         assert record["details"]["project_id"] == chain.project_id
     entry_at = datetime.fromisoformat(json_of(answer)["items"][0]["entry_at"])
     assert datetime.fromisoformat(records[accepted]["details"]["entry_at"]) == entry_at
