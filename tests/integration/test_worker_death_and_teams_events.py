@@ -17,7 +17,7 @@ from realname_kit.timeutil import today_in_china
 from realname_registry.app import create_app
 from tests.support.stack import Stack
 from tests.support.tokens import bearer
-from tests.support.workers import Client, add_project, worker_body
+from tests.support.workers import Client, add_project, award_contract, worker_body
 
 TEAMS, WORKERS = "/api/v1/registry/teams", "/api/v1/registry/workers"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n"
@@ -194,7 +194,9 @@ def test_a_deceased_person_can_neither_be_registered_again_nor_resign(world: Wor
     world.record_death(worker["id"])
     again = world.employer.post(WORKERS, json=body)
     assert again.status_code == 409 and again.get_json()["reason"] == "worker_deceased"
-    other = world.client("labour", enterprise_id=str(uuid.uuid4()))
+    other_id = str(uuid.uuid4())
+    award_contract(world.stack.db("registry"), world.project, other_id)  # it takes part in the project (R21)
+    other = world.client("labour", enterprise_id=other_id)
     team = world.team("新东家泥工班", by=other)
     elsewhere = other.post(WORKERS, json={**body, "employment": {**body["employment"], "team_id": team["id"]}})
     assert elsewhere.status_code == 409 and elsewhere.get_json()["reason"] == "worker_deceased"
