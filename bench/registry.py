@@ -39,8 +39,8 @@ from tests.support.workers import worker_body
 
 
 def bench_import(platform: BenchPlatform, rows: int) -> dict[str, Any]:
-    labour = platform.enterprise("labour", 1)
-    project, team = platform.project_with_team(labour)
+    labour, uscc = platform.labour(1)
+    project, team = platform.project_with_team(labour, uscc)
     content = workbook([worker_body(None) for _ in range(rows)], team_name=team["name"])
     parse_started = time.perf_counter()
     book = load_workbook(io.BytesIO(content), read_only=True)

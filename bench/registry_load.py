@@ -43,8 +43,9 @@ class Tally:
 
 
 def run_load(platform: BenchPlatform, clients: int, seconds: float) -> dict[str, Any]:
-    companies = [platform.enterprise("labour", 100 + n) for n in range(COMPANIES)]
-    teams = [platform.project_with_team(c)[1]["id"] for c in companies]
+    labour = [platform.labour(100 + n) for n in range(COMPANIES)]
+    companies = [client for client, _ in labour]
+    teams = [platform.project_with_team(client, uscc)[1]["id"] for client, uscc in labour]
     pools: list[list[str]] = [[] for _ in companies]
     baseline = livez_baseline(platform, clients, min(seconds, 10.0))
     tally = Tally()

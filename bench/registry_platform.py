@@ -88,8 +88,20 @@ class BenchPlatform:
         team: dict[str, Any] = eventually(made, timeout=30)
         return team
 
-    def project_with_team(self, labour: Client) -> tuple[str, dict[str, Any]]:
+    def labour(self, n: int) -> tuple[Client, str]:
+        """A new labour company logged in, and its credit code."""
+        uscc = new_uscc()
+        return self.enterprise("labour", n, uscc=uscc), uscc
+
+    def project_with_team(self, labour: Client, labour_uscc: str) -> tuple[str, dict[str, Any]]:
+        """A project on which the general contractor awarded ``labour`` a contract, and a team of it there."""
         project_id = self.project()
+
+        def awarded() -> bool:
+            answer = self.gc.call("POST", f"/api/v1/assignment/projects/{project_id}/contracts",
+                                  json={"contractor_uscc": labour_uscc, "kind": "labour"})
+            return answer.status_code in (200, 201)
+        eventually(awarded, timeout=30)
         return project_id, self.team(labour, project_id)
 
     def import_sheet(self, labour: Client, project_id: str, content: bytes) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import requests
 from realname_edge.card import PHOTO_LENGTH, CardRecord
 from realname_edge.publisher import CardReadPublisher
 from realname_edge.spool import CardSpool
-from tests.e2e.test_registry_flow import GC, LABOUR, login
+from tests.e2e.test_registry_flow import GC, LABOUR, award_labour, login
 from tests.support.infra import free_port
 from tests.support.launched import ApiClient, Launched, service_ports
 from tests.support.stack import Stack, eventually
@@ -79,6 +79,7 @@ def test_a_verified_card_read_registers_a_worker_and_a_bad_one_says_why(platform
     project = eventually(lambda: _created(gc.call("POST", "/api/v1/assignment/projects", json={
         "name": "阜阳路住宅", "registration_number": "BJ-E2E-ID-1", "address": "上海市虹口区阜阳路1号",
         "planned_start": "2026-01-01", "planned_completion": "2028-06-30"})), timeout=15)
+    award_labour(gc, project["id"])
     team = eventually(lambda: _created(labour.call("POST", "/api/v1/registry/teams", json={
         "project_id": project["id"], "name": "木工一班"})), timeout=15)
     body = worker_body(team["id"])

@@ -48,6 +48,12 @@ def platform(request: pytest.FixtureRequest, stack: Stack, tmp_path: Path) -> It
         launched.proc.wait()
 
 
+def award_labour(gc: ApiClient, project_id: str) -> None:
+    """The general contractor awards LABOUR a labour subcontract: it takes part in the project (R21)."""
+    eventually(lambda: _created(gc.call("POST", f"/api/v1/assignment/projects/{project_id}/contracts", json={
+        "contractor_uscc": LABOUR[0], "kind": "labour"})), timeout=15)
+
+
 def login(launched: Launched, uscc: str, name: str, kind: str) -> ApiClient:
     cert, key = issue(launched.data_dir / "dev-ca", uscc=uscc, enterprise_name=name, operator="李四")
     response = certificate_login(launched.url, cert, key, kind=kind)
@@ -63,6 +69,7 @@ def test_a_labour_company_registers_edits_searches_imports_and_resigns_workers(p
     project = eventually(lambda: _created(gc.call("POST", "/api/v1/assignment/projects", json={
         "name": "徐汇滨江住宅", "registration_number": "BJ-E2E-001", "address": "上海市徐汇区龙腾大道1号",
         "planned_start": "2026-01-01", "planned_completion": "2028-06-30"})), timeout=15)
+    award_labour(gc, project["id"])
     team = eventually(lambda: _created(labour.call("POST", "/api/v1/registry/teams", json={
         "project_id": project["id"], "name": "钢筋一班"})), timeout=15)
 

@@ -22,7 +22,7 @@ import yaml
 from flask import Flask
 from sqlalchemy import select
 
-from realname_assignment.models import Party
+from realname_assignment.models import Contract, Party, Project
 from realname_assignment.workers import worker_handlers
 from realname_codes.roles import ADMIN, REGULATOR
 from realname_codes.uscc import organisation_code_check_character, uscc_check_character
@@ -44,7 +44,7 @@ from tests.support.documents import pdf
 from tests.support.platform import Platform, bearer
 from tests.support.sheets import workbook
 from tests.support.stack import Stack
-from tests.support.workers import id_number, worker_body
+from tests.support.workers import award_contract, id_number, worker_body
 
 MATRIX_FILE = Path(__file__).with_name("authorization_matrix.yaml")
 MATRIX: dict[str, Any] = yaml.safe_load(MATRIX_FILE.read_text(encoding="utf-8"))
@@ -137,13 +137,20 @@ def _populate(world: World) -> None:
         acc[kind] = create_account(ctx, None, username=f"{kind}.one", display_name="监管员", password=PASSWORD,
                                    kind=kind, phone=PHONE).id
 
-    for project, owner, manager in (("P-1", "gc", "gc_pm"), ("P-9", "sp", "sp_pm")):
+    # What assignment would learn from the registry's events (no bus runs in this process).
+    with world.platform.stack.db("assignment").transaction() as session:
+        for name, (uscc, title, kind) in enterprises.items():
+            session.add(Party(enterprise_id=ent[name], name=title, uscc=uscc, kind=kind,
+                              unit_type={"labour": "006", "specialty": "001", "general_contractor": "009"}[kind],
+                              registered_at=_registered_at(world, ent[name])))
+    p1, p9 = _managed_projects(world, token["gc"], ent["sp"], next(codes))
+    for project, owner, manager in ((p1, "gc", "gc_pm"), (p9, "sp", "sp_pm")):
         _ok(client.put(f"/api/v1/auth/projects/{project}/manager", headers=bearer(token[owner]),
                        json={"account_id": acc[manager]}), 200)
     code = {name: uscc for name, (uscc, _title, _kind) in enterprises.items()}
-    pm_token = {"P-1": _ok(p.password_login(f"gc.pm@{code['gc']}", PASSWORD), 200)["access_token"],
-                "P-9": _ok(p.password_login(f"sp.pm@{code['sp']}", PASSWORD), 200)["access_token"]}
-    _ok(client.post("/api/v1/auth/projects/P-1/delegations", headers=bearer(pm_token["P-1"]),
+    pm_token = {p1: _ok(p.password_login(f"gc.pm@{code['gc']}", PASSWORD), 200)["access_token"],
+                p9: _ok(p.password_login(f"sp.pm@{code['sp']}", PASSWORD), 200)["access_token"]}
+    _ok(client.post(f"/api/v1/auth/projects/{p1}/delegations", headers=bearer(pm_token[p1]),
                     json={"account_id": acc["gc_del"], "functions": ["confirm_entry", "view_workforce"]}), 201)
     for username, name in ((f"gc.delegate@{code['gc']}", "staff_del"), (f"gc.plain@{code['gc']}", "staff"),
                            (f"gc.pm@{code['gc']}", "pm"),
@@ -152,51 +159,45 @@ def _populate(world: World) -> None:
 
     # The roles are what they claim to be.
     me = {name: _ok(client.get("/api/v1/auth/me", headers=bearer(t)), 200) for name, t in token.items()}
-    assert me["staff_del"]["projects"] == {"P-1": ["confirm_entry", "view_workforce"]}
+    assert me["staff_del"]["projects"] == {p1: ["confirm_entry", "view_workforce"]}
     assert me["staff"]["projects"] == {} and me["staff"]["roles"] == ["staff"]
-    assert "P-1" in me["pm"]["projects"] and me["pm"]["roles"] == ["project_manager", "staff"]
+    assert p1 in me["pm"]["projects"] and me["pm"]["roles"] == ["project_manager", "staff"]
     assert me["reg"]["roles"] == ["regulator"] and me["admin"]["roles"] == ["admin"]
     assert me["lab_a"]["roles"] == ["labour"] and me["sp"]["roles"] == ["specialty"]
 
-    # What assignment would learn from the registry's events (no bus runs in this process).
-    with world.platform.stack.db("assignment").transaction() as session:
-        for name, (uscc, title, kind) in enterprises.items():
-            session.add(Party(enterprise_id=ent[name], name=title, uscc=uscc, kind=kind,
-                              unit_type={"labour": "006", "specialty": "001", "general_contractor": "009"}[kind],
-                              registered_at=_registered_at(world, ent[name])))
     # A project of gc's (R21), which the rows reading one project name by {gc_project}.
     gc_project: str = _ok(client.post("/api/v1/assignment/projects", headers=bearer(token["gc"]), json={
         "name": "矩阵测试项目", "registration_number": "MATRIX-0", "address": "上海市黄浦区中山东一路1号",
         "planned_start": "2026-03-01", "planned_completion": "2027-12-31"}), 201)["id"]
 
-    registry = _registry_objects(world, token, gc_project)
+    registry = _registry_objects(world, token, gc_project, ent)
     for name, objects in _identity_objects(world, token).items():
         registry[name].update(objects)
     for_all = {"team": registry["lab_a"]["team_id"], "own_worker": registry["lab_a"]["worker_id"]}
-    gc_side = {"own": {"enterprise_id": ent["gc"], "project_id": "P-1"},
-               "foreign": {"enterprise_id": ent["sp"], "project_id": "P-9", "account_id": acc["la_clerk"],
+    gc_side = {"own": {"enterprise_id": ent["gc"], "project_id": p1},
+               "foreign": {"enterprise_id": ent["sp"], "project_id": p9, "account_id": acc["la_clerk"],
                            **registry["lab_a"]},
                "values": {"staff": acc["gc_spare"], "manager": acc["gc_pm"], "foreign_staff": acc["la_clerk"],
                           **for_all}}
-    nobody = {"own": {}, "foreign": {"enterprise_id": ent["lab_a"], "project_id": "P-1",
+    nobody = {"own": {}, "foreign": {"enterprise_id": ent["lab_a"], "project_id": p1,
                                      "account_id": acc["la_clerk"], **registry["lab_a"]},
               "values": {"staff": acc["gc_spare"], "manager": acc["gc_pm"], "foreign_staff": acc["la_clerk"],
                          **for_all}}
     layout: dict[str, dict[str, dict[str, str]]] = {
         "anon": nobody,
         "lab_a": {"own": {"enterprise_id": ent["lab_a"], "account_id": acc["la_clerk"], **registry["lab_a"]},
-                  "foreign": {"enterprise_id": ent["lab_b"], "account_id": acc["lb_clerk"], "project_id": "P-1",
+                  "foreign": {"enterprise_id": ent["lab_b"], "account_id": acc["lb_clerk"], "project_id": p1,
                               **registry["lab_b"]},
                   "values": {"staff": acc["la_clerk"], "manager": acc["la_clerk"], "foreign_staff": acc["lb_clerk"],
                              "team": registry["lab_a"]["team_id"], "own_worker": registry["lab_a"]["worker_id"]}},
         "lab_b": {"own": {"enterprise_id": ent["lab_b"], "account_id": acc["lb_clerk"], **registry["lab_b"]},
-                  "foreign": {"enterprise_id": ent["lab_a"], "account_id": acc["la_clerk"], "project_id": "P-1",
+                  "foreign": {"enterprise_id": ent["lab_a"], "account_id": acc["la_clerk"], "project_id": p1,
                               **registry["lab_a"]},
                   "values": {"staff": acc["lb_clerk"], "manager": acc["lb_clerk"], "foreign_staff": acc["la_clerk"],
                              "team": registry["lab_b"]["team_id"], "own_worker": registry["lab_b"]["worker_id"]}},
         "gc": _with_own(gc_side, account_id=acc["gc_plain"]),
-        "sp": {"own": {"enterprise_id": ent["sp"], "project_id": "P-9", "account_id": acc["sp_spare"]},
-               "foreign": {"enterprise_id": ent["gc"], "project_id": "P-1", "account_id": acc["la_clerk"],
+        "sp": {"own": {"enterprise_id": ent["sp"], "project_id": p9, "account_id": acc["sp_spare"]},
+               "foreign": {"enterprise_id": ent["gc"], "project_id": p1, "account_id": acc["la_clerk"],
                            **registry["lab_a"]},
                "values": {"staff": acc["sp_spare"], "manager": acc["sp_pm"], "foreign_staff": acc["la_clerk"],
                           **for_all}},
@@ -242,7 +243,7 @@ def _populate(world: World) -> None:
             return found
         return make
 
-    world.delegation_on = {"P-1": delegation("P-1", acc["gc_victim"]), "P-9": delegation("P-9", acc["sp_victim"])}
+    world.delegation_on = {p1: delegation(p1, acc["gc_victim"]), p9: delegation(p9, acc["sp_victim"])}
     world.fresh.update(_assignment_objects(world, token, ent, gc_project, registry["lab_a"]["worker_id"]))
 
 
@@ -299,25 +300,33 @@ def _uscc_of(world: World, enterprise_id: str) -> str:
         return session.scalars(select(Party.uscc).where(Party.enterprise_id == enterprise_id)).one()
 
 
-def _registry_objects(world: World, token: dict[str, str], gc_project: str) -> dict[str, dict[str, str]]:
-    """A team, a worker, an evidence file and an import (with a failed row) of each labour company."""
-    client = world.client
-    with world.platform.stack.db("registry").transaction() as session:  # as project.registered would tell it
-        learn_project(session, Envelope(type="project.registered", source="assignment", data={
-            "project_id": gc_project, "name": "矩阵测试项目", "registration_number": "MATRIX-0",
-            "general_contractor_id": "gc", "planned_completion": "2027-12-31"}))
+def _registry_objects(world: World, token: dict[str, str], gc_project: str,
+                      ent: dict[str, str]) -> dict[str, dict[str, str]]:
+    """A team, a worker, an evidence file and an import (with a failed row) of each labour company, each on a project
+    it takes part in (R21): lab_a on gc_project (gc awarded it a contract), lab_b on another general contractor's
+    project only, so that lab_b makes no team and no import on gc_project."""
+    client, db = world.client, world.platform.stack.db("registry")
+    projects = {"lab_a": gc_project, "lab_b": str(uuid.uuid4())}
+    with db.transaction() as session:  # as project.registered would tell it
+        for name, project_id, contractor in (("gc_project", gc_project, ent["gc"]),
+                                             ("lab_b_project", projects["lab_b"], str(uuid.uuid4()))):
+            learn_project(session, Envelope(type="project.registered", source="assignment", data={
+                "project_id": project_id, "name": "矩阵测试项目", "registration_number": f"MATRIX-{name}",
+                "general_contractor_id": contractor, "planned_completion": "2027-12-31"}))
+    for name, project_id in projects.items():  # as contract.awarded would tell it
+        award_contract(db, project_id, ent[name])
     world.files = {"evidence_pdf": pdf("matrix"), "empty_sheet": workbook([])}
     objects = {}
     for name in ("lab_a", "lab_b"):
         headers = bearer(token[name])
         team = _ok(client.post("/api/v1/registry/teams", headers=headers,
-                               json={"project_id": gc_project, "name": "矩阵班组"}), 201)["id"]
+                               json={"project_id": projects[name], "name": "矩阵班组"}), 201)["id"]
         worker = _ok(client.post("/api/v1/registry/workers", headers=headers, json=worker_body(team)), 201)["id"]
         evidence = _ok(client.post("/api/v1/registry/evidence", headers=headers, content_type="multipart/form-data",
                                    data={"file": (io.BytesIO(world.files["evidence_pdf"]), "e.pdf")}), 201)["id"]
         bad_row = workbook([worker_body(None, number="310104198503151234")], team_name="矩阵班组")
         job = _ok(client.post("/api/v1/registry/imports", headers=headers, content_type="multipart/form-data",
-                              data={"file": (io.BytesIO(bad_row), "w.xlsx"), "project_id": gc_project}), 201)
+                              data={"file": (io.BytesIO(bad_row), "w.xlsx"), "project_id": projects[name]}), 201)
         assert job["failed"] == 1
         objects[name] = {"team_id": team, "worker_id": worker, "evidence_id": evidence, "import_id": job["id"]}
     return objects
@@ -336,6 +345,27 @@ def _identity_objects(world: World, token: dict[str, str]) -> dict[str, dict[str
 
 def _with_own(side: dict[str, dict[str, str]], **own: str) -> dict[str, dict[str, str]]:
     return {**side, "own": {**side["own"], **own}}
+
+
+def _managed_projects(world: World, gc_token: str, sp_id: str, gc2_uscc: str) -> tuple[str, str]:
+    """P-1, a project of gc's, and P-9, another general contractor's, on which it awarded sp a specialty
+    subcontract (written in assignment's tables: that contractor never logs in here). Each is managed by the
+    enterprise taking part in it."""
+    p1: str = _ok(world.client.post("/api/v1/assignment/projects", headers=bearer(gc_token), json={
+        "name": "矩阵项目一", "registration_number": "MATRIX-P-1", "address": "上海市黄浦区中山东一路1号",
+        "planned_start": "2026-03-01", "planned_completion": "2027-12-31"}), 201)["id"]
+    gc2 = str(uuid.uuid4())
+    with world.platform.stack.db("assignment").transaction() as session:
+        session.add(Party(enterprise_id=gc2, name="另一总承包有限公司", uscc=gc2_uscc, kind="general_contractor",
+                          unit_type="009", registered_at=utcnow()))
+        session.flush()
+        p9 = Project(name="矩阵项目九", registration_number="MATRIX-P-9", address="上海市黄浦区中山东一路9号",
+                     planned_start=date(2026, 3, 1), planned_completion=date(2027, 12, 31), general_contractor_id=gc2)
+        session.add(p9)
+        session.flush()
+        session.add_all([Contract(project_id=p9.id, tier=0, kind="general", awarded_by=gc2, contractor_id=gc2),
+                         Contract(project_id=p9.id, tier=1, kind="specialty", awarded_by=gc2, contractor_id=sp_id)])
+        return p1, p9.id
 
 
 def _registered_at(world: World, enterprise_id: str) -> Any:

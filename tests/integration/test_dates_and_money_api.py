@@ -20,6 +20,7 @@ from tests.support.tokens import bearer
 from tests.support.workers import Client, add_project, worker_body
 
 WORKERS = "/api/v1/registry/workers"
+LABOUR = str(uuid.uuid4())  # the labour company of these tests, awarded a contract on each project it makes teams on
 INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 
 
@@ -52,13 +53,13 @@ def registry(module_stack: Stack) -> Flask:
 
 @pytest.fixture
 def labour(registry: Flask, module_stack: Stack) -> Recorder:
-    headers = bearer(module_stack.settings, "labour", enterprise_id=str(uuid.uuid4()))
+    headers = bearer(module_stack.settings, "labour", enterprise_id=LABOUR)
     return Recorder(Client(registry.test_client(), headers))
 
 
 def _team(labour: Recorder, stack: Stack) -> str:
-    made = labour.post("/api/v1/registry/teams", json={"project_id": add_project(stack.db("registry")),
-                                                       "name": f"钢筋{uuid.uuid4().hex[:4]}班"})
+    project = add_project(stack.db("registry"), contractors=[LABOUR])
+    made = labour.post("/api/v1/registry/teams", json={"project_id": project, "name": f"钢筋{uuid.uuid4().hex[:4]}班"})
     assert made.status_code == 201, made.get_json()
     team_id: str = made.get_json()["id"]
     return team_id

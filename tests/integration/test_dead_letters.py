@@ -35,7 +35,7 @@ def new_import(stack: Stack) -> str:
     employer = str(uuid.uuid4())
     app = create_app(stack.settings, stack.db("registry"))
     client = Client(app.test_client(), bearer(stack.settings, "labour", enterprise_id=employer))
-    project = add_project(stack.db("registry"))
+    project = add_project(stack.db("registry"), contractors=[employer])
     team = client.post("/api/v1/registry/teams", json={"project_id": project, "name": "泥工一班"}).get_json()
     caller = Caller(subject="clerk", enterprise_id=employer, roles=frozenset({"labour"}), kind="enterprise")
     job, created = start_import(stack.db("registry"), Keyring.from_settings(stack.settings), caller, kind="workers",

@@ -37,8 +37,9 @@ class World:
 def world(stack: Stack) -> World:
     stack.migrate("registry")
     app = create_app(stack.settings, stack.db("registry"))
-    employer = Client(app.test_client(), bearer(stack.settings, "labour", enterprise_id=str(uuid.uuid4())))
-    project = add_project(stack.db("registry"))
+    employer_id = str(uuid.uuid4())
+    employer = Client(app.test_client(), bearer(stack.settings, "labour", enterprise_id=employer_id))
+    project = add_project(stack.db("registry"), contractors=[employer_id])
     team = employer.post("/api/v1/registry/teams", json={"project_id": project, "name": "泥工一班"}).get_json()
     return World(stack, app, project, team["id"], team["name"], employer)
 

@@ -139,27 +139,28 @@ def test_access_tokens_verify_with_the_published_jwks(platform: Platform) -> Non
 
 
 def test_a_delegate_holds_exactly_what_was_delegated_on_that_project_only(platform: Platform) -> None:
-    gc = platform.enterprise_token(*GC, "general_contractor")
+    gc, _ = platform.enterprise(*GC, "general_contractor")
+    p1 = platform.project(gc, "SH-2026/0101")  # a project of gc's: it appoints its manager there (R21)
     manager_id, delegate_id = _staff(platform, gc, "pm.chen", None), _staff(platform, gc, "clerk.lin", None)
-    appointed = platform.client.put("/api/v1/auth/projects/P-1/manager", headers=bearer(gc),
+    appointed = platform.client.put(f"/api/v1/auth/projects/{p1}/manager", headers=bearer(gc),
                                     json={"account_id": manager_id})
     assert appointed.status_code == 200, appointed.get_json()
     manager = platform.password_login(f"pm.chen@{GC[0]}", PASSWORD).get_json()
     assert manager["roles"] == ["project_manager", "staff"]
-    granted = platform.client.post("/api/v1/auth/projects/P-1/delegations", headers=bearer(manager["access_token"]),
+    granted = platform.client.post(f"/api/v1/auth/projects/{p1}/delegations", headers=bearer(manager["access_token"]),
                                    json={"account_id": delegate_id, "functions": ["confirm_entry"]})
     assert granted.status_code == 201, granted.get_json()
     clerk = platform.password_login(f"clerk.lin@{GC[0]}", PASSWORD).get_json()
     me = platform.client.get("/api/v1/auth/me", headers=bearer(clerk["access_token"])).get_json()
-    assert me["projects"] == {"P-1": ["confirm_entry"]}
-    onward = platform.client.post("/api/v1/auth/projects/P-1/delegations", headers=bearer(clerk["access_token"]),
+    assert me["projects"] == {p1: ["confirm_entry"]}
+    onward = platform.client.post(f"/api/v1/auth/projects/{p1}/delegations", headers=bearer(clerk["access_token"]),
                                   json={"account_id": manager_id, "functions": ["export"]})
     assert onward.status_code == 403  # a delegate cannot delegate further
     elsewhere = platform.client.post("/api/v1/auth/projects/P-2/delegations", headers=bearer(manager["access_token"]),
                                      json={"account_id": delegate_id, "functions": ["export"]})
     assert elsewhere.status_code == 403  # the manager of P-1 manages nothing on P-2
     delegation_id = granted.get_json()["items"][0]["id"]
-    revoked = platform.client.delete(f"/api/v1/auth/projects/P-1/delegations/{delegation_id}",
+    revoked = platform.client.delete(f"/api/v1/auth/projects/{p1}/delegations/{delegation_id}",
                                      headers=bearer(manager["access_token"]))
     assert revoked.status_code == 204
     refreshed = platform.client.post("/api/v1/auth/refresh", json={"refresh_token": clerk["refresh_token"]})

@@ -134,14 +134,9 @@ def test_a_new_account_is_validated_as_account_creation_validates_it(world: Worl
 
 def test_a_user_name_of_another_enterprise_is_free_for_its_own_project_account(world: World) -> None:
     assert world.appoint({"account": NEW_ACCOUNT}).status_code == 200
-    other, other_id = _enterprise(world.platform, *OTHER_GC, "general_contractor")
-    with world.platform.stack.db("assignment").transaction() as session:
-        session.add(Party(enterprise_id=other_id, name=OTHER_GC[1], uscc=OTHER_GC[0], kind="general_contractor",
-                          unit_type="009", registered_at=utcnow()))
-    project = world.platform.client.post("/api/v1/assignment/projects", headers=bearer(other), json={
-        "name": "上海某隧道项目", "registration_number": "SH-2026/0002", "address": "上海市徐汇区龙华路2号",
-        "planned_start": "2026-03-01", "planned_completion": "2027-12-31"}).get_json()["id"]
-    theirs = world.appoint({"account": NEW_ACCOUNT}, token=other, project_id=project)
+    other, _ = world.platform.enterprise(*OTHER_GC, "general_contractor")
+    theirs = world.appoint({"account": NEW_ACCOUNT}, token=other,
+                           project_id=world.platform.project(other, "SH-2026/0002"))  # its own (R21)
     assert theirs.status_code == 200, theirs.get_json()
     assert theirs.get_json()["account"]["login"] == f"pm.zhang@{OTHER_GC[0]}"
     assert (world.count(ACCOUNTS), world.count(MANAGERS)) == (2, 2)

@@ -18,7 +18,7 @@ from realname_registry.app import create_app
 from tests.support.sheets import workbook
 from tests.support.stack import Stack
 from tests.support.tokens import bearer
-from tests.support.workers import Client, add_project, worker_body
+from tests.support.workers import Client, add_project, award_contract, worker_body
 
 REGISTRY = "/api/v1/registry"
 WORKERS = f"{REGISTRY}/workers"
@@ -37,8 +37,9 @@ class World:
 def world(module_stack: Stack) -> World:
     module_stack.migrate("registry")
     app = create_app(module_stack.settings, module_stack.db("registry"))
-    clerk = Client(app.test_client(), bearer(module_stack.settings, "labour", enterprise_id=str(uuid.uuid4())))
-    project = add_project(module_stack.db("registry"))
+    clerk_id = str(uuid.uuid4())
+    clerk = Client(app.test_client(), bearer(module_stack.settings, "labour", enterprise_id=clerk_id))
+    project = add_project(module_stack.db("registry"), contractors=[clerk_id])
     team = clerk.post(f"{REGISTRY}/teams", json={"project_id": project, "name": "钢筋一班"}).get_json()["id"]
     return World(module_stack, app, project, team, clerk)
 
@@ -146,7 +147,9 @@ def test_an_edit_over_another_and_an_edit_without_its_etag_are_refused_in_both_l
 def test_a_worker_another_employer_holds_is_refused_in_both_languages(world: World) -> None:
     body = worker_body(world.team)
     assert world.clerk.post(WORKERS, json=body).status_code == 201
-    other = Client(world.app.test_client(), bearer(world.stack.settings, "labour", enterprise_id=str(uuid.uuid4())))
+    other_id = str(uuid.uuid4())
+    award_contract(world.stack.db("registry"), world.project, other_id)
+    other = Client(world.app.test_client(), bearer(world.stack.settings, "labour", enterprise_id=other_id))
     team = other.post(f"{REGISTRY}/teams", json={"project_id": world.project, "name": "木工班"}).get_json()["id"]
     again = other.post(WORKERS, json={**body, "employment": {**body["employment"], "team_id": team}})
     assert "离职" in refused(again, 409, "employed_elsewhere")["message_zh"]

@@ -18,7 +18,7 @@ from realname_registry.app import create_app
 from tests.support.documents import jpeg, pdf, zip_archive
 from tests.support.stack import Stack
 from tests.support.tokens import bearer
-from tests.support.workers import Client, add_project, worker_body
+from tests.support.workers import Client, add_project, award_contract, worker_body
 
 TEAMS, WORKERS = "/api/v1/registry/teams", "/api/v1/registry/workers"
 PDF = pdf("Resignation letter, signed")
@@ -60,15 +60,17 @@ def world(module_stack: Stack) -> World:
     app = create_app(module_stack.settings, module_stack.db("registry"))
     employer_id = str(uuid.uuid4())
     employer = Client(app.test_client(), bearer(module_stack.settings, "labour", enterprise_id=employer_id))
-    return World(module_stack, app, add_project(module_stack.db("registry")), employer, employer_id)
+    return World(module_stack, app, add_project(module_stack.db("registry"), contractors=[employer_id]),
+                 employer, employer_id)
 
 
 def test_a_team_name_is_taken_once_per_employer_and_project_r16(world: World) -> None:
     first = world.team("瓦工一班")
     again = world.employer.post(TEAMS, json={"project_id": world.project, "name": " 瓦工一班 "})
     assert again.status_code == 409 and again.get_json()["existing"]["id"] == first["id"]
-    other_employer = Client(world.app.test_client(), bearer(world.stack.settings, "labour",
-                                                            enterprise_id=str(uuid.uuid4())))
+    other_id = str(uuid.uuid4())
+    award_contract(world.stack.db("registry"), world.project, other_id)  # it takes part in the project too (R21)
+    other_employer = Client(world.app.test_client(), bearer(world.stack.settings, "labour", enterprise_id=other_id))
     assert other_employer.post(TEAMS, json={"project_id": world.project, "name": "瓦工一班"}).status_code == 201
 
 
@@ -206,6 +208,7 @@ def test_a_resigned_worker_can_be_registered_by_another_employer_r12(world: Worl
     first = world.employer.post(WORKERS, json=body).get_json()
     world.employer.post(f"{WORKERS}/{first['id']}/resignation", json={"date": str(today_in_china())})
     other_id = str(uuid.uuid4())
+    award_contract(world.stack.db("registry"), world.project, other_id)  # it takes part in the project (R21)
     other = Client(world.app.test_client(), bearer(world.stack.settings, "labour", enterprise_id=other_id))
     team = other.post(TEAMS, json={"project_id": world.project, "name": "新东家班"}).get_json()
     again = other.post(WORKERS, json={**body, "employment": {**body["employment"], "team_id": team["id"]}})

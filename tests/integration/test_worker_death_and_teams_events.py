@@ -18,7 +18,7 @@ from realname_registry.app import create_app
 from tests.support.documents import pdf
 from tests.support.stack import Stack
 from tests.support.tokens import bearer
-from tests.support.workers import Client, add_project, worker_body
+from tests.support.workers import Client, add_project, award_contract, worker_body
 
 TEAMS, WORKERS = "/api/v1/registry/teams", "/api/v1/registry/workers"
 PDF = pdf("Death certificate")
@@ -82,7 +82,8 @@ def world(module_stack: Stack) -> World:
     app = create_app(module_stack.settings, module_stack.db("registry"))
     employer_id = str(uuid.uuid4())
     employer = Client(app.test_client(), bearer(module_stack.settings, "labour", enterprise_id=employer_id))
-    return World(module_stack, app, add_project(module_stack.db("registry")), employer, employer_id)
+    return World(module_stack, app, add_project(module_stack.db("registry"), contractors=[employer_id]),
+                 employer, employer_id)
 
 
 def test_each_created_team_is_announced_once_as_team_formed(world: World) -> None:
@@ -194,7 +195,9 @@ def test_a_deceased_person_can_neither_be_registered_again_nor_resign(world: Wor
     world.record_death(worker["id"])
     again = world.employer.post(WORKERS, json=body)
     assert again.status_code == 409 and again.get_json()["reason"] == "worker_deceased"
-    other = world.client("labour", enterprise_id=str(uuid.uuid4()))
+    other_id = str(uuid.uuid4())
+    award_contract(world.stack.db("registry"), world.project, other_id)  # it takes part in the project (R21)
+    other = world.client("labour", enterprise_id=other_id)
     team = world.team("新东家泥工班", by=other)
     elsewhere = other.post(WORKERS, json={**body, "employment": {**body["employment"], "team_id": team["id"]}})
     assert elsewhere.status_code == 409 and elsewhere.get_json()["reason"] == "worker_deceased"

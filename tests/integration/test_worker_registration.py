@@ -43,8 +43,8 @@ def world(module_stack: Stack) -> World:
     module_stack.migrate("registry")
     app = create_app(module_stack.settings, module_stack.db("registry"))
     a_id, b_id = str(uuid.uuid4()), str(uuid.uuid4())
-    w = World(module_stack, app, add_project(module_stack.db("registry")), "", Client(app.test_client(), {}),
-              Client(app.test_client(), {}), a_id, b_id)
+    project = add_project(module_stack.db("registry"), contractors=[a_id, b_id])
+    w = World(module_stack, app, project, "", Client(app.test_client(), {}), Client(app.test_client(), {}), a_id, b_id)
     w.a, w.b = w.as_enterprise(a_id), w.as_enterprise(b_id)
     w.team = w.a.post("/api/v1/registry/teams", json={"project_id": w.project, "name": "钢筋一班"}).get_json()["id"]
     return w

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from realname_codes.id_numbers import make_id_number
 from realname_kit.bus.envelope import Envelope
 from realname_kit.db import Database
 from realname_kit.timeutil import today_in_china
+from realname_registry.participation import participation_handlers
 from realname_registry.projects import learn_project
 
 _SEQUENCE = itertools.count(11)
@@ -60,15 +62,29 @@ def worker_body(team_id: str | None, *, name: str | None = None, number: str | N
             "phone": f"139{n:08d}", "employment": terms}
 
 
-def add_project(db: Database, *, completion: date | None = None, gc: str | None = None) -> str:
-    """A project as the assignment service announces it (``project.registered``), handled by the registry."""
+def add_project(db: Database, *, completion: date | None = None, gc: str | None = None,
+                contractors: Iterable[str] = ()) -> str:
+    """A project as the assignment service announces it (``project.registered``), handled by the registry, with a
+    contract awarded to each of ``contractors`` (``contract.awarded``), so that they take part in it."""
     project_id = str(uuid.uuid4())
     data = {"project_id": project_id, "name": "徐汇滨江住宅项目", "registration_number": f"BJ-{project_id[:8]}",
             "general_contractor_id": gc or str(uuid.uuid4()),
             "planned_completion": str(completion or today_in_china() + timedelta(days=365))}
     with db.transaction() as session:
         learn_project(session, Envelope(type="project.registered", source="assignment", data=data))
+    for contractor in contractors:
+        award_contract(db, project_id, contractor)
     return project_id
+
+
+def award_contract(db: Database, project_id: str, contractor_id: str) -> str:
+    """A contract of the project awarded to ``contractor_id``, as ``contract.awarded`` tells the registry; its id."""
+    contract_id = str(uuid.uuid4())
+    with db.transaction() as session:
+        participation_handlers["contract.awarded"](session, Envelope(
+            type="contract.awarded", source="assignment",
+            data={"contract_id": contract_id, "project_id": project_id, "contractor_id": contractor_id}))
+    return contract_id
 
 
 class Client:

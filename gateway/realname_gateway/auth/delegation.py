@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from realname_codes.roles import PROJECT_FUNCTIONS, STAFF, USING_ENTERPRISE_ROLES
 from realname_gateway.auth.context import AuthContext
 from realname_gateway.auth.models import OUTBOX, Account, Delegation, ProjectManager
+from realname_gateway.auth.participation import require_participation
 from realname_kit.audit import record_audit
 from realname_kit.auth import Caller
 from realname_kit.problems import Problem
@@ -20,6 +21,7 @@ def appoint_manager(ctx: AuthContext, caller: Caller, project_id: str,
                     account_id: str) -> tuple[Account, ProjectManager]:
     """The using enterprise names which of its staff manages its part of a project."""
     enterprise_id = using_enterprise(caller)
+    require_participation(ctx, project_id, enterprise_id)  # R21: only on a project it takes part in
     with ctx.db.transaction() as session:
         return appoint(session, caller, enterprise_id, project_id, account_id)
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from realname_gateway.auth import accounts, delegation
 from realname_gateway.auth.context import AuthContext
 from realname_gateway.auth.models import Account, ProjectManager
+from realname_gateway.auth.participation import require_participation
 from realname_kit.auth import Caller
 
 
@@ -22,6 +23,7 @@ def appoint_new_account(ctx: AuthContext, caller: Caller, project_id: str, *, us
     names are not looked at: they have their own.
     """
     enterprise_id = delegation.using_enterprise(caller)  # before anything is made: a labour firm appoints nothing
+    require_participation(ctx, project_id, enterprise_id)  # nor an enterprise on a project it takes no part in (R21)
 
     def attempt() -> tuple[Account, ProjectManager]:
         fresh = accounts.new_account(ctx, caller, username=username, display_name=display_name, password=password,

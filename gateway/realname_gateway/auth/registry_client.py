@@ -12,13 +12,13 @@ from realname_kit.problems import Problem
 ENTERPRISES = "/api/v1/registry/enterprises"
 
 
-def _service_token(ctx: AuthContext) -> str:
+def service_token(ctx: AuthContext) -> str:
     return ctx.issuer.issue(Grant(subject="gateway", kind="service", roles=frozenset({SERVICE})), seconds=60)
 
 
 def find_enterprise(ctx: AuthContext, uscc: str) -> dict[str, Any] | None:
     status, body = ctx.upstreams["registry"].call_json("GET", f"{ENTERPRISES}?uscc={uscc}",
-                                                        token=_service_token(ctx))
+                                                        token=service_token(ctx))
     if status != 200:
         raise Problem(502, "registry_unavailable", "The registry did not answer the enterprise lookup",
                       f"It answered {status}.",
@@ -29,7 +29,7 @@ def find_enterprise(ctx: AuthContext, uscc: str) -> dict[str, Any] | None:
 
 def register_enterprise(ctx: AuthContext, uscc: str, name: str, kind: str) -> dict[str, Any]:
     status, body = ctx.upstreams["registry"].call_json(
-        "POST", ENTERPRISES, {"uscc": uscc, "name": name, "kind": kind}, token=_service_token(ctx))
+        "POST", ENTERPRISES, {"uscc": uscc, "name": name, "kind": kind}, token=service_token(ctx))
     if status == 201:
         return dict(body)
     if status == 409:  # registered meanwhile: the same enterprise

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from realname_assignment.models import IDEMPOTENCY
 from realname_assignment.parties import get_party, list_parties
-from realname_assignment.projects import get_project, list_projects, register_project
+from realname_assignment.projects import get_project, list_projects, participation_in, register_project
 from realname_assignment.schemas import ProjectArgs, ProjectIn, ProjectPage, ProjectSchema
+from realname_codes.participation import PARTICIPATION
 from realname_codes.roles import ADMIN, GENERAL_CONTRACTOR, REGULATOR, SERVICE
 from realname_kit.auth import AUTHENTICATED, allow, current_caller
 from realname_kit.formats import Instant
@@ -95,3 +96,21 @@ class OneProject(MethodView):
     def get(self, project_id: str) -> Any:
         """One project: its general contractor's (and its accounts'), or any for regulators."""
         return get_project(service_context().db, current_caller(), project_id)
+
+
+class ParticipationSchema(Schema):
+    project_id = fields.String()
+    enterprise_id = fields.String()
+    participation = fields.String(validate=validate.OneOf(PARTICIPATION), metadata={
+        "description": "`active`: its general contractor, or holding an active contract in its chain; `completed`: "
+                       "the project, or every contract it held there, is completed (R24); `none`: no part in it."})
+
+
+@projects.route("/<project_id>/participants/<enterprise_id>")
+class Participant(MethodView):
+    @allow(REGULATOR, ADMIN, SERVICE)
+    @projects.response(200, ParticipationSchema)
+    @projects.alt_response(404, description="`project_not_found`.")
+    def get(self, project_id: str, enterprise_id: str) -> Any:
+        """Whether an enterprise takes part in the project (R21): what the gateway asks before appointing managers."""
+        return participation_in(service_context().db, project_id, enterprise_id)

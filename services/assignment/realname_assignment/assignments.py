@@ -55,7 +55,9 @@ def assign_workers(session: Session, caller: Caller, request: AssignRequest) -> 
     employer = contract.contractor_id
     team = _team(session, request.team_id, employer, contract.project_id) if request.team_id else None
     ids = distinct_workers(request.worker_ids) if request.worker_ids is not None else _members(session, team, employer)
-    workers = {w.worker_id: w for w in session.scalars(select(KnownWorker).where(KnownWorker.worker_id.in_(ids)))}
+    # FOR SHARE, as a decision reads them: an employment ending meanwhile waits, then withdraws what is made (R24).
+    workers = {w.worker_id: w for w in session.scalars(select(KnownWorker).where(KnownWorker.worker_id.in_(ids))
+                                                       .order_by(KnownWorker.worker_id).with_for_update(read=True))}
     live = {a.worker_id: a for a in session.scalars(select(Assignment).where(
         Assignment.project_id == contract.project_id, Assignment.worker_id.in_(ids), Assignment.status.in_(LIVE)))}
     teams_here = set(session.scalars(select(KnownTeam.team_id).where(

@@ -3,6 +3,12 @@
 The assignments of a batch are locked in one order (their ``seq``), so two operators deciding overlapping
 batches wait for each other instead of deadlocking; the second finds the first's decision and is answered
 ``already_accepted`` with the same entry time. The entry time is the server's clock at acceptance, once (R19).
+
+What a decision reads is locked too, in the order every writer takes: the workers FOR SHARE first (the exit
+handlers hold them FOR UPDATE before they move assignments), then the assignments FOR UPDATE, then their
+contracts FOR SHARE (a completion updates them). So an employment that ends, or a contract completed, while
+a decision is in flight either waits for the decision and then exits the worker, or is seen by it (R24, R26).
+Every accept and reject is written to the audit log with the operator, in the decision's transaction.
 """
 
 from __future__ import annotations
@@ -27,10 +33,12 @@ from realname_assignment.assignment_rules import (
 )
 from realname_assignment.assignments import assignment_event
 from realname_assignment.models import OUTBOX, Assignment, Contract, KnownWorker
+from realname_kit.audit import AuditedAct, record_audits
 from realname_kit.auth import Caller
 from realname_kit.timeutil import utcnow
 
 ASSIGNMENT_ACCEPTED, ASSIGNMENT_REJECTED = "assignment.accepted", "assignment.rejected"
+ENTRY_CONFIRMED, ENTRY_REJECTED = "entry.confirmed", "entry.rejected"  # the audit log's actions
 NOT_YOURS = Refusal("assignment_not_found", "No assignment with this id awaits your decision: it is on a "
                                             "contract your enterprise did not award.")
 
@@ -38,13 +46,7 @@ NOT_YOURS = Refusal("assignment_not_found", "No assignment with this id awaits y
 def decide_assignments(session: Session, caller: Caller, items: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Apply each decision, or say why not; one answer item per decision, in the order given."""
     check_decisions(items)
-    ids = [item["assignment_id"] for item in items]
-    rows = session.execute(select(Assignment, Contract).join(Contract, Contract.id == Assignment.contract_id)
-                           .where(Assignment.id.in_(ids)).order_by(Assignment.seq)
-                           .with_for_update(of=Assignment)).all()
-    found = {a.id: (a, c) for a, c in rows}
-    workers = {w.worker_id: w for w in session.scalars(
-        select(KnownWorker).where(KnownWorker.worker_id.in_({a.worker_id for a, _ in rows})))}
+    found, workers = _locked(session, [item["assignment_id"] for item in items])
     now = utcnow()
     answers: list[dict[str, Any]] = []
     accepted: list[Assignment] = []
@@ -66,7 +68,34 @@ def decide_assignments(session: Session, caller: Caller, items: Sequence[dict[st
         {**assignment_event(a), "entry_at": now.isoformat()} for a in accepted])
     OUTBOX.record_many(session, ASSIGNMENT_REJECTED, [
         {**assignment_event(a), "reason": a.rejection_reason} for a in rejected])
+    _audit(session, caller, accepted, rejected)
     return {"items": answers, "counts": dict(Counter(a["outcome"] for a in answers))}
+
+
+def _locked(session: Session, ids: Sequence[str]) -> tuple[dict[str, tuple[Assignment, Contract]],
+                                                           dict[str, KnownWorker]]:
+    """The assignments and their contracts, and the workers they name, locked as the module says."""
+    # An assignment's worker never changes: its id, read unlocked, names the row to lock first.
+    worker_ids = sorted(set(session.scalars(select(Assignment.worker_id).where(Assignment.id.in_(ids)))))
+    workers = {w.worker_id: w for w in session.scalars(
+        select(KnownWorker).where(KnownWorker.worker_id.in_(worker_ids)).order_by(KnownWorker.worker_id)
+        .with_for_update(read=True))}
+    assignments = list(session.scalars(select(Assignment).where(Assignment.id.in_(ids)).order_by(Assignment.seq)
+                                       .with_for_update()))
+    contracts = {c.id: c for c in session.scalars(
+        select(Contract).where(Contract.id.in_({a.contract_id for a in assignments})).order_by(Contract.seq)
+        .with_for_update(read=True))}
+    return {a.id: (a, contracts[a.contract_id]) for a in assignments}, workers
+
+
+def _audit(session: Session, caller: Caller, accepted: Sequence[Assignment], rejected: Sequence[Assignment]) -> None:
+    """Each entry decision in the audit log, with the operator who made it (R19)."""
+    for action, decided in ((ENTRY_CONFIRMED, accepted), (ENTRY_REJECTED, rejected)):
+        record_audits(session, OUTBOX, action=action, actor=caller, acts=[
+            AuditedAct(subject=a.id, reason=a.rejection_reason,
+                       details={"project_id": a.project_id, "contract_id": a.contract_id, "worker_id": a.worker_id,
+                                "employer_id": a.employer_id, "entry_at": a.entry_at.isoformat() if a.entry_at
+                                else None}) for a in decided])
 
 
 def _apply(caller: Caller, a: Assignment, contract_status: str, item: dict[str, Any], *, worker: KnownWorker | None,

@@ -1,15 +1,14 @@
 """Exit (退场) from projects, never a manual act (R24): on a completed contract or project, an ended employment, death.
 
 Accepted assignments become ``exited`` and ``assignment.exited`` is recorded, on which the attendance service
-revokes the worker from the project's gates (R26); requested ones are withdrawn. Each runs as one statement per
-status, and a second run finds nothing left to exit: every cause is safe to handle twice.
+revokes the worker from the project's gates (R26); requested ones are withdrawn. Both move in one statement, so an
+acceptance in flight cannot slip between them: the statement waits for the decision's row lock and then finds the
+row accepted, and exits it. A second run finds nothing left to exit: every cause is safe to handle twice.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from realname_assignment.assignment_rules import (
@@ -34,23 +33,24 @@ def exit_assignments(session: Session, which: ColumnElement[bool], cause: str) -
     if cause not in EXIT_CAUSES:
         raise ValueError(f"not an exit cause: {cause}")
     now = utcnow()
-    exited = _move(session, which, ACCEPTED, {"status": EXITED, "exited_at": now, "exit_cause": cause})
+    was_accepted = Assignment.status == ACCEPTED
+    # A request nobody accepted yet never put the worker on the project: it is withdrawn, for the same cause.
+    statement = (update(Assignment).where(which, Assignment.status.in_((ACCEPTED, REQUESTED)))
+                 .values(status=case((was_accepted, EXITED), else_=WITHDRAWN),
+                         exited_at=case((was_accepted, now), else_=Assignment.exited_at),
+                         exit_cause=cause, version=Assignment.version + 1)
+                 .returning(Assignment.id, Assignment.project_id, Assignment.worker_id, Assignment.employer_id,
+                            Assignment.status)
+                 .execution_options(synchronize_session=False))
+    moved = [({"assignment_id": a, "project_id": p, "worker_id": w, "employer_id": e}, status)
+             for a, p, w, e, status in session.execute(statement)]
+    exited = [row for row, status in moved if status == EXITED]
+    withdrawn = [row for row, status in moved if status == WITHDRAWN]
     OUTBOX.record_many(session, ASSIGNMENT_EXITED, [
         {**row, "cause": cause, "exited_at": now.isoformat()} for row in exited])
-    # A request nobody accepted yet never put the worker on the project: it is withdrawn, for the same cause.
-    withdrawn = _move(session, which, REQUESTED, {"status": WITHDRAWN, "exit_cause": cause})
     OUTBOX.record_many(session, ASSIGNMENT_WITHDRAWN, [
         {**row, "cause": cause, "withdrawn_at": now.isoformat()} for row in withdrawn])
     return len(exited), len(withdrawn)
-
-
-def _move(session: Session, which: ColumnElement[bool], status: str, values: dict[str, Any]) -> list[dict[str, Any]]:
-    statement = (update(Assignment).where(which, Assignment.status == status)
-                 .values(**values, version=Assignment.version + 1)
-                 .returning(Assignment.id, Assignment.project_id, Assignment.worker_id, Assignment.employer_id)
-                 .execution_options(synchronize_session=False))
-    return [{"assignment_id": a, "project_id": p, "worker_id": w, "employer_id": e}
-            for a, p, w, e in session.execute(statement)]
 
 
 def contract_completed(session: Session, event: Envelope) -> None:

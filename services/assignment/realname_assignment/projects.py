@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session
 
-from realname_assignment.contract_rules import GENERAL, OWN_TIER
+from realname_assignment.contract_rules import COMPLETED, GENERAL, OWN_TIER
 from realname_assignment.models import OUTBOX, Contract, Party, Project
 from realname_assignment.project_rules import (
     ACTIVE,
@@ -20,6 +20,7 @@ from realname_assignment.project_rules import (
     registration_number_problem,
 )
 from realname_assignment.schemas import ProjectSchema
+from realname_codes.participation import participation
 from realname_kit.audit import record_audit
 from realname_kit.auth import Caller
 from realname_kit.db import Database
@@ -101,6 +102,20 @@ def get_project(db: Database, caller: Caller, project_id: str) -> Project:
         raise Problem(404, "project_not_found", "No project with this id is visible to you", project_id=project_id,
                       message_zh="找不到该项目，或您无权查看：请核对项目编号。")
     return found
+
+
+def participation_in(db: Database, project_id: str, enterprise_id: str) -> dict[str, str]:
+    """Whether the enterprise takes part in the project (its GC, or awarded a contract in its chain), and still."""
+    with db.transaction() as session:
+        project = session.scalars(select(Project).where(Project.id == project_id)).first()
+        if project is None:
+            raise Problem(404, "project_not_found", "No project has this id", project_id=project_id,
+                          message_zh="找不到该项目：请核对项目编号。")
+        held = set(session.scalars(select(Contract.status).where(Contract.project_id == project_id,
+                                                                 Contract.contractor_id == enterprise_id)))
+        status = participation(enterprise_id, general_contractor_id=project.general_contractor_id,
+                               project_completed=project.status == COMPLETED, held=held)
+    return {"project_id": project_id, "enterprise_id": enterprise_id, "participation": status}
 
 
 def takes_part(session: Session, caller: Caller, project_id: str) -> bool:

@@ -227,6 +227,22 @@ class Project(Base):
     general_contractor_id: Mapped[str] = mapped_column(String(36))
     planned_completion: Mapped[date] = mapped_column(Date)
     learned_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # from ``project.completed``
+
+
+class ProjectContract(Base):
+    """A contract of a project's chain, from ``contract.awarded`` and ``contract.completed``: who takes part.
+
+    ``contractor_id`` is None while only the contract's completion is known (its award arrives later).
+    """
+
+    __tablename__ = "project_contracts"
+
+    contract_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(36), index=True)
+    contractor_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    status: Mapped[str] = mapped_column(String(20))  # active | completed
+    learned_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class CardRead(Base):

@@ -15,7 +15,7 @@ from realname_kit.pagination import keyset_page
 from realname_kit.problems import Problem
 from realname_kit.timeutil import utcnow
 from realname_registry.models import OUTBOX, Employment, Team, Worker
-from realname_registry.projects import known_project
+from realname_registry.participation import project_taken_part_in
 from realname_registry.workers.access import employer_of, reads_all
 from realname_registry.workers.events import team_formed, team_leader_changed
 
@@ -28,7 +28,7 @@ def create_team(db: Database, caller: Caller, project_id: str, name: str) -> Tea
                       message_zh="请填写班组名称。")
     try:
         with db.transaction() as session:
-            known_project(session, project_id)
+            project_taken_part_in(session, caller, project_id)  # R16, R21: a team on a project it is in
             _refuse_duplicate(session, employer_id, project_id, name)
             team = Team(employer_id=employer_id, project_id=project_id, name=name, created_at=utcnow())
             session.add(team)

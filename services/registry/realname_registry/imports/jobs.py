@@ -24,7 +24,7 @@ from realname_kit.problems import Problem
 from realname_registry.excel import SheetError, check_archive
 from realname_registry.imports.sealed import FILE_CONTEXT
 from realname_registry.models import OUTBOX, ImportJob
-from realname_registry.projects import known_project
+from realname_registry.participation import project_taken_part_in
 from realname_registry.teams import visible_team
 from realname_registry.workers.access import employer_of, reads_all
 
@@ -75,10 +75,9 @@ def _refuse_unreadable(content: bytes) -> None:
 
 
 def _check_target(session: Session, caller: Caller, kind: str, target: str) -> None:
-    if kind == "workers":
-        known_project(session, target)
-    else:
-        visible_team(session, caller, target)
+    """The project (or the team's project) must be one the employer takes part in (R16, R21)."""
+    project_id = target if kind == "workers" else visible_team(session, caller, target).project_id
+    project_taken_part_in(session, caller, project_id)
 
 
 def _same_file(session: Session, employer_id: str, kind: str, target: str, sha: str) -> ImportJob | None:
