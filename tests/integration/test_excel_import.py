@@ -18,7 +18,7 @@ from realname_registry.app import create_app
 from tests.support.sheets import padded, workbook
 from tests.support.stack import Stack, eventually
 from tests.support.tokens import bearer
-from tests.support.workers import Client, add_project, worker_body
+from tests.support.workers import Client, add_project, award_contract, worker_body
 
 IMPORTS = "/api/v1/registry/imports"
 
@@ -152,7 +152,10 @@ def test_a_workbook_that_unpacks_a_thousand_fold_is_refused_at_upload_saying_wha
 
 
 def employer_with_team(world: World) -> tuple[Client, str]:
-    employer = Client(world.app.test_client(), bearer(world.stack.settings, "labour", enterprise_id=str(uuid.uuid4())))
+    """Another labour company, awarded a contract on the project (R21), with a team there."""
+    employer_id = str(uuid.uuid4())
+    award_contract(world.stack.db("registry"), world.project, employer_id)
+    employer = Client(world.app.test_client(), bearer(world.stack.settings, "labour", enterprise_id=employer_id))
     team = employer.post("/api/v1/registry/teams", json={"project_id": world.project, "name": "钢筋一班"}).get_json()
     return employer, team["name"]
 
