@@ -88,7 +88,8 @@ def test_a_read_published_with_the_employers_reader_account_is_verified_as_the_e
     account = edge.open_account()
     assert account["exchange"] == f"{edge.stack.prefix}.edge.events" and account["password"]
     with CardSpool(tmp_path / "spool.sqlite") as spool, \
-            CardReadPublisher(account["amqp_url"], account["exchange"], edge.employer_id, spool) as publisher:
+            CardReadPublisher(account["amqp_url"], account["exchange"], edge.employer_id, spool,
+                              seal_key=account["seal_key"]) as publisher:
         read_id = publisher.record_read(record_of(PEOPLE[0]))
         assert spool.count() == 0
     eventually(edge.verified, timeout=60)
@@ -118,7 +119,8 @@ def test_a_reader_account_may_publish_card_reads_and_nothing_else(edge: Edge) ->
 def test_a_read_claiming_another_employer_is_dead_lettered_and_stores_nothing(edge: Edge, tmp_path: Path) -> None:
     account = edge.open_account()
     with CardSpool(tmp_path / "spool.sqlite") as spool, \
-            CardReadPublisher(account["amqp_url"], account["exchange"], str(uuid.uuid4()), spool) as publisher:
+            CardReadPublisher(account["amqp_url"], account["exchange"], str(uuid.uuid4()), spool,
+                              seal_key=account["seal_key"]) as publisher:
         publisher.record_read(record_of(PEOPLE[1]))
     dead = f"{edge.stack.prefix}.identity.card-reads.dead"
     eventually(lambda: edge.stack.queue_depth(dead) == 1, timeout=30)
@@ -141,7 +143,7 @@ def test_a_thousand_reads_through_cut_connections_are_all_verified_once(edge: Ed
     with FaultProxy(parts.hostname or "127.0.0.1", parts.port or 5672) as proxy, \
             CardSpool(tmp_path / "spool.sqlite") as spool, \
             CardReadPublisher(via(account["amqp_url"], proxy.port), account["exchange"], edge.employer_id, spool,
-                              confirm_timeout=5) as publisher:
+                              seal_key=account["seal_key"], confirm_timeout=5) as publisher:
         def cut_at_random() -> None:  # mid-flight cuts: a read the broker took may lose its confirm
             while not stop.wait(random.uniform(0.05, 0.3)):
                 proxy.drop_connections()
