@@ -21,6 +21,7 @@ import pytest
 from flask.testing import FlaskClient
 from kombu import Connection, Queue, binding
 
+from realname_codes.card_seal import CardSeal
 from realname_edge.publisher import CardReadPublisher
 from realname_edge.spool import CardSpool
 from realname_identity.app import create_app
@@ -124,6 +125,28 @@ def test_a_read_claiming_another_employer_is_dead_lettered_and_stores_nothing(ed
         publisher.record_read(record_of(PEOPLE[1]))
     dead = f"{edge.stack.prefix}.identity.card-reads.dead"
     eventually(lambda: edge.stack.queue_depth(dead) == 1, timeout=30)
+    assert edge.stack.count("identity", "SELECT count(*) FROM card_reads") == 0
+
+
+def test_a_plain_read_and_a_card_sealed_for_another_account_are_dead_lettered_with_their_reason_and_stored_not(
+        edge: Edge, tmp_path: Path) -> None:
+    mine, other = edge.open_account(), edge.open_account()
+    replayed_id, plain_id = str(uuid.uuid4()), str(uuid.uuid4())
+    sealed_for_mine = CardSeal(mine["seal_key"], mine["username"]).seal(replayed_id, record_of(PEOPLE[2]).to_event())
+    with CardSpool(tmp_path / "spool.sqlite") as spool, \
+            CardReadPublisher(other["amqp_url"], other["exchange"], edge.employer_id, spool,
+                              seal_key=other["seal_key"]) as publisher:
+        spool.add(replayed_id, sealed_for_mine)  # my reader's sealed card, sent again by another account
+        spool.add(plain_id, record_of(PEOPLE[3]).to_event())  # a card in clear, as readers sent them before
+        assert publisher.publish_pending() == 2
+    dead = f"{edge.stack.prefix}.identity.card-reads.dead"
+    eventually(lambda: edge.stack.queue_depth(dead) == 2, timeout=30)
+    with Connection(edge.stack.amqp) as conn:
+        channel = conn.channel()
+        letters = [channel.basic_get(dead, no_ack=False) for _ in range(2)]
+        channel.close()
+    reasons = {m.properties["message_id"]: m.headers["x-realname-reason"] for m in letters if m is not None}
+    assert "card_read_unsealable" in reasons[replayed_id] and "card_read_not_sealed" in reasons[plain_id]
     assert edge.stack.count("identity", "SELECT count(*) FROM card_reads") == 0
 
 
