@@ -11,9 +11,10 @@ import pytest
 from realname_codes.card_seal import CardSeal, SealKeyError, UnsealableCard, new_seal_key
 from realname_edge.publisher import CardReadPublisher
 from realname_edge.spool import CardSpool
-from realname_identity.edge_reads import RefusedEdgeRead, card_of
+from realname_identity.edge_reads import PLAIN_UNTIL, RefusedEdgeRead, card_of, plain_reads_until
 from realname_identity.models import SEAL_KEY_CONTEXT, ReaderAccount
 from realname_kit.privacy import Keyring
+from realname_kit.settings import Settings
 from tests.support.cards import SAMPLE_CARD
 from tests.support.infra import free_port
 
@@ -110,3 +111,12 @@ def test_a_plain_read_is_refused_unless_an_old_account_sends_it_within_the_upgra
     with pytest.raises(RefusedEdgeRead, match="card_read_not_sealed"):  # an account with a key never sends plain
         card_of(KEYRING, account(), "read-1", CARD, now=NOW, plain_until=window)
     assert card_of(KEYRING, account(key=None), "read-1", CARD, now=NOW, plain_until=window) == CARD
+
+
+def test_the_upgrade_window_is_an_instant_with_its_time_zone_or_none() -> None:
+    assert plain_reads_until(Settings.from_env({})) is None
+    until = plain_reads_until(Settings.from_env({PLAIN_UNTIL: "2027-01-31T00:00:00+08:00"}))
+    assert until == datetime(2027, 1, 30, 16, 0, tzinfo=UTC)
+    for wrong in ("2027-01-31T00:00:00", "end of January"):
+        with pytest.raises(ValueError, match=PLAIN_UNTIL):
+            plain_reads_until(Settings.from_env({PLAIN_UNTIL: wrong}))

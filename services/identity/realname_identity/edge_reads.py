@@ -33,9 +33,13 @@ def plain_reads_until(settings: Settings) -> datetime | None:
     text = settings.value(PLAIN_UNTIL).strip()
     if not text:
         return None
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise ValueError(f"{PLAIN_UNTIL} must name its time zone (e.g. +08:00), not {text!r}")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:  # the consumer does not start on a window it cannot read
+        raise ValueError(f"{PLAIN_UNTIL} must be an ISO 8601 instant with its time zone "
+                         f"(e.g. 2027-01-31T00:00:00+08:00), not {text!r}")
     return moment
 
 
