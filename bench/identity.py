@@ -88,7 +88,8 @@ class Published:
 def read_cards(account: dict[str, Any], spool_path: Path, schedule: Schedule, published: Published) -> None:
     """One reader PC: publishes the reads it takes from the schedule, each at its due moment."""
     with CardSpool(spool_path) as spool, CardReadPublisher(account["amqp_url"], account["exchange"],
-                                                           account["employer_id"], spool) as publisher:
+                                                           account["employer_id"], spool,
+                                                           seal_key=account["seal_key"]) as publisher:
         while (slot := schedule.take()) is not None:
             record, due = slot
             time.sleep(max(0.0, due - time.time()))

@@ -54,7 +54,8 @@ def run(config: EdgeConfig) -> int:
         print(f"realname-edge: cannot open the spool {config.spool_path}: {exc}", file=sys.stderr)
         return 1
     with spool:
-        publisher = CardReadPublisher(config.amqp_url, config.exchange, config.employer_id, spool)
+        publisher = CardReadPublisher(config.amqp_url, config.exchange, config.employer_id, spool,
+                                      seal_key=config.seal_key)
         stop = threading.Event()
         _stop_on_signals(stop)
         EdgeDaemon(config, driver, publisher).run(stop)

@@ -1,9 +1,9 @@
 """The edge reader's configuration: ``REALNAME_EDGE_*`` environment variables over an optional TOML file.
 
-The file holds the same settings under short keys (``driver``, ``target``, ``amqp_url``, ``employer_id``,
-``exchange``, ``spool``, ``read_timeout``, ``retry_seconds``); a variable that is set and not empty wins over
-the file. The AMQP URL carries the employer's own broker password, so it is shown only masked
-(``masked_url``), in every message, log line and ``repr``.
+The file holds the same settings under short keys (``driver``, ``target``, ``amqp_url``, ``seal_key``,
+``employer_id``, ``exchange``, ``spool``, ``read_timeout``, ``retry_seconds``); a variable that is set and not
+empty wins over the file. The AMQP URL carries the reader account's broker password, so it is shown only
+masked (``masked_url``), in every message, log line and ``repr``; the sealing key is never shown.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import pika
 
+from realname_codes.card_seal import SealKeyError, parse_seal_key
 from realname_edge.drivers.base import drivers_by_name
 
 _EMPLOYER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
@@ -44,6 +45,9 @@ VARIABLES: tuple[Variable, ...] = (
              "reader's name (pcsc), a samples file (simulator; empty: the bundled samples)."),
     Variable("REALNAME_EDGE_AMQP_URL", "amqp_url", "(required)",
              "The employer's own broker account: amqp://USER:PASSWORD@HOST:5672/VHOST."),
+    Variable("REALNAME_EDGE_SEAL_KEY", "seal_key", "(required)",
+             "The reader account's sealing key, given with its password: every card is sealed with it before "
+             "it is spooled or published."),
     Variable("REALNAME_EDGE_EMPLOYER_ID", "employer_id", "(required)",
              "The employer this reader belongs to; every card.read carries it."),
     Variable("REALNAME_EDGE_EXCHANGE", "exchange", "edge.events", "Exchange card reads are published to."),
@@ -70,6 +74,7 @@ class EdgeConfig:
     driver: str
     target: str
     amqp_url: str  # "" when not configured: the doctor can still look at the reader
+    seal_key: str  # "" when not configured; checked to be a key when given
     employer_id: str
     exchange: str
     spool_path: Path
@@ -82,6 +87,9 @@ class EdgeConfig:
         if not self.amqp_url:
             problems.append(MissingSetting("REALNAME_EDGE_AMQP_URL", "the employer's own broker account "
                                            "(amqp://USER:PASSWORD@HOST:5672/VHOST)"))
+        if not self.seal_key:
+            problems.append(MissingSetting("REALNAME_EDGE_SEAL_KEY", "the sealing key given with the reader "
+                                           "account's password (cards are never sent or kept in clear)"))
         if not self.employer_id:
             problems.append(MissingSetting("REALNAME_EDGE_EMPLOYER_ID", "the employer this reader belongs to"))
         if self.driver == "sam-serial" and not self.target:
@@ -96,7 +104,8 @@ class EdgeConfig:
 
     def __repr__(self) -> str:
         return (f"EdgeConfig(driver={self.driver!r}, target={self.target!r}, "
-                f"amqp_url={masked_url(self.amqp_url)!r}, employer_id={self.employer_id!r}, "
+                f"amqp_url={masked_url(self.amqp_url)!r}, seal_key={'***' if self.seal_key else ''!r}, "
+                f"employer_id={self.employer_id!r}, "
                 f"exchange={self.exchange!r}, spool_path={str(self.spool_path)!r}, "
                 f"read_timeout={self.read_timeout:g}, retry_seconds={self.retry_seconds:g})")
 
@@ -124,6 +133,7 @@ def load_config(env: Mapping[str, str] | None = None, config_file: str | Path | 
     on_windows = os.name == "nt" if windows is None else windows
     return EdgeConfig(
         driver=_driver(settings), target=settings.text("target"), amqp_url=_amqp_url(settings),
+        seal_key=_seal_key(settings),
         employer_id=_employer_id(settings), exchange=settings.text("exchange") or "edge.events",
         spool_path=Path(settings.text("spool")) if settings.text("spool") else default_spool(environment, on_windows),
         read_timeout=settings.seconds("read_timeout", 5.0), retry_seconds=settings.seconds("retry_seconds", 10.0))
@@ -224,3 +234,14 @@ def _employer_id(settings: _Settings) -> str:
         raise ConfigError(f"{settings.origin('employer_id')} must be letters, digits and . _ : - "
                           f"(at most 128), not {employer!r}")
     return employer
+
+
+def _seal_key(settings: _Settings) -> str:
+    key = settings.text("seal_key")
+    if key:
+        try:
+            parse_seal_key(key)
+        except SealKeyError as exc:  # the message never quotes the value: it is a secret
+            raise ConfigError(f"{settings.origin('seal_key')} is not the sealing key the platform gave with the "
+                              f"reader account: {exc}") from exc
+    return key

@@ -3,6 +3,9 @@
 Delivery is at least once: a read whose confirm was lost with the connection is sent again on the next call,
 with the same envelope id (the read id), so the identity service's inbox drops the second copy. An office reads
 a few cards a minute, so a pika BlockingConnection waiting for each confirm in turn is fast enough.
+
+Every card is sealed with the reader account's key before it is spooled (``realname_codes.card_seal``): the
+spool, the broker and any dead letter hold the read id, the employer and ciphertext, never the card (R4).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import pika
 import pika.exceptions
 from pika.adapters.utils.connection_workflow import AMQPConnectorException
 
+from realname_codes.card_seal import CardSeal, is_sealed
 from realname_edge.card import CardRecord
 from realname_edge.spool import CardSpool, SpooledRead
 
@@ -31,12 +35,14 @@ log = logging.getLogger(__name__)
 class CardReadPublisher:
     """Not thread-safe towards pika, so every call holds one lock; a failed call leaves the reads spooled."""
 
-    def __init__(self, amqp_url: str, exchange: str, employer_id: str, spool: CardSpool, *,
+    def __init__(self, amqp_url: str, exchange: str, employer_id: str, spool: CardSpool, *, seal_key: str,
                  confirm_timeout: float = 10) -> None:
         self.exchange = exchange
         self.employer_id = employer_id
         self.spool = spool
         self._params = _parameters(amqp_url, employer_id, confirm_timeout)
+        self._seal = CardSeal(seal_key, self._params.credentials.username)
+        self._seal_plain_backlog()
         self._lock = threading.Lock()
         self._connection: Any = None
         self._channel: Any = None
@@ -50,7 +56,7 @@ class CardReadPublisher:
     def record_read(self, card: CardRecord) -> str:
         """Spool the read first (so nothing is lost whatever happens next), then try to publish the backlog."""
         read_id = str(uuid.uuid4())
-        self.spool.add(read_id, card.to_event())
+        self.spool.add(read_id, self._seal.seal(read_id, card.to_event()))
         self.publish_pending()
         return read_id
 
@@ -75,6 +81,14 @@ class CardReadPublisher:
     def close(self) -> None:
         with self._lock:
             self._disconnect()
+
+    def _seal_plain_backlog(self) -> None:
+        """Reads a reader older than sealing left in the spool are sealed in place before anything is sent."""
+        plain = [read for read in self.spool.pending(self.spool.count()) if not is_sealed(read.payload)]
+        for read in plain:
+            self.spool.replace(read.read_id, self._seal.seal(read.read_id, read.payload))
+        if plain:
+            log.info("%d spooled card reads of an older reader sealed", len(plain))
 
     def _publish(self, batch: list[SpooledRead], confirmed: list[str]) -> None:
         channel = self._open_channel()

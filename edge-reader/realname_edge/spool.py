@@ -4,12 +4,11 @@ Every read is written here before it is published, and deleted only once the bro
 crash, a network cut or a broker outage loses no read (R3: reads are kept until they can be handled).
 
 What is stored, per read: the read id, the moment of the read (UTC, ISO 8601; it becomes the event's
-``occurred_at`` and stays the same on every re-send) and the ``card.read`` payload as JSON, which is
-``CardRecord.to_event()``: name, ID number, address, photo and the other personal data of the card. The spool
-file therefore must live in the profile of the user running the reader (never a shared folder) and be
-protected by the operating system's permissions: on POSIX the file is created with mode 0600, and SQLite
-gives its ``-wal``/``-shm`` files the same mode; on Windows the profile's ACLs are what protects it.
-Confirmed reads are deleted at once, so the file holds only the unpublished backlog.
+``occurred_at`` and stays the same on every re-send) and the ``card.read`` payload as JSON. The publisher
+stores the card sealed with the reader account's key (``realname_codes.card_seal``), so the file holds no
+name, number or address in clear; it still lives in the profile of the user running the reader (never a
+shared folder), created 0600 on POSIX (SQLite gives its ``-wal``/``-shm`` files the same mode). Confirmed
+reads are deleted at once, their pages overwritten (``secure_delete``), so the file holds only the backlog.
 """
 
 from __future__ import annotations
@@ -59,6 +58,7 @@ class CardSpool:
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # a read reported as spooled must survive a power cut
+        self._db.execute("PRAGMA secure_delete=ON")  # a replaced plain read of an older reader leaves no trace
         self._db.execute(_SCHEMA)
 
     def __enter__(self) -> CardSpool:
@@ -85,6 +85,12 @@ class CardSpool:
             rows = self._db.execute("SELECT read_id, read_at, payload FROM card_reads ORDER BY seq LIMIT ?",
                                     (limit,)).fetchall()
         return [SpooledRead(read_id, read_at, json.loads(payload)) for read_id, read_at, payload in rows]
+
+    def replace(self, read_id: str, payload: Mapping[str, Any]) -> None:
+        """Put another payload in a kept read (a plain one sealed); its place in the order stays."""
+        body = json.dumps(dict(payload), ensure_ascii=False, separators=(",", ":"))
+        with self._transaction() as db:
+            db.execute("UPDATE card_reads SET payload = ? WHERE read_id = ?", (body, read_id))
 
     def confirmed(self, read_ids: Iterable[str]) -> None:
         """Forget reads the broker has confirmed; unknown ids are ignored (a read confirmed twice)."""

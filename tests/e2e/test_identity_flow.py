@@ -102,7 +102,8 @@ def an_edge_reader_publishes_a_read_with_its_own_broker_account(platform: Launch
                       valid_to=date(2036, 5, 1), photo=bytes(PHOTO_LENGTH))
     me = labour.call("GET", "/api/v1/auth/me").json()
     with CardSpool(platform.data_dir / "edge-spool.sqlite") as spool, \
-            CardReadPublisher(given["amqp_url"], given["exchange"], me["enterprise_id"], spool) as reader:
+            CardReadPublisher(given["amqp_url"], given["exchange"], me["enterprise_id"], spool,
+                              seal_key=given["seal_key"]) as reader:
         read_id = reader.record_read(card)
         assert spool.count() == 0
     read = settled(labour, read_id)

@@ -6,9 +6,10 @@ search by a full ID number, an Excel import with a bad row, an assignment and it
 resignation and a death, each with an evidence PDF. Then every place is searched for every ID, phone and
 bank-card number used (plain, and written in groups), and for a name beside its address:
 
-- distributed mode: every column of every table of every service's PostgreSQL database (outboxes and inboxes
-  included), a tap queue bound with ``#`` to every exchange before the flow began, every dead-letter queue,
-  the output of every process;
+- distributed mode, whose card reads come from an edge-reader (its publisher and spool, real pika, the reader
+  account the employer opened): every column of every table of every service's PostgreSQL database (outboxes
+  and inboxes included), a tap queue bound with ``#`` to every exchange before the flow began (the edge
+  exchange included), every dead-letter queue, the reader's spool file, the output of every process;
 - all-in-one mode: every table of every SQLite file, the bytes of every file under its data dir (the dead
   letters' file included), its output; and, its outbox retention set to a second, that the published rows go.
 
@@ -18,12 +19,13 @@ appear in clear either (the last test names the evidence table on its own).
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -35,6 +37,9 @@ from kombu import Connection, Exchange, Queue, binding
 from sqlalchemy import LargeBinary, MetaData, create_engine, inspect, select
 from sqlalchemy.types import String, Text
 
+from realname_edge.card import CardRecord
+from realname_edge.publisher import CardReadPublisher
+from realname_edge.spool import CardSpool
 from realname_kit.db import Database
 from realname_kit.service import PLATFORM
 from realname_kit.timeutil import today_in_china
@@ -125,14 +130,47 @@ def created(response: requests.Response) -> Any:
 
 
 def settled(client: ApiClient, read_id: str) -> dict[str, Any]:
-    def done() -> dict[str, Any] | None:
-        read: dict[str, Any] = client.call("GET", f"{READS}/{read_id}").json()
-        return read if read.get("status") not in (None, "pending") else None
+    def done() -> dict[str, Any] | None:  # an edge read is not there (404) until the identity consumer took it
+        answer = client.call("GET", f"{READS}/{read_id}")
+        read: dict[str, Any] = answer.json()
+        return read if answer.status_code == 200 and read.get("status") != "pending" else None
     found: dict[str, Any] = eventually(done, timeout=60, interval=0.2)
     return found
 
 
-def play(platform: Launched, used: Used) -> None:
+CardReader = Callable[[ApiClient, dict[str, Any]], str]  # sends a card read as the employer, gives its read id
+
+
+def read_in_browser(client: ApiClient, card: dict[str, Any]) -> str:
+    return str(ok(client.call("POST", READS, json=card), 201)["id"])
+
+
+class EdgeReader:
+    """The employer's edge-reader: a reader account it opens through the platform at its first read, then the
+    reader's publisher and spool as ``realname-edge run`` uses them."""
+
+    def __init__(self, spool_path: Path) -> None:
+        self.spool_path = spool_path
+        self.account: dict[str, Any] = {}
+        self.spooled: list[str] = []  # the spool file and its journal as each read left them, the file still open
+
+    def __call__(self, client: ApiClient, card: dict[str, Any]) -> str:
+        account = self.account = self.account or ok(client.call("POST", "/api/v1/identity/reader-accounts"), 201)
+        photo = base64.b64encode(bytes(range(256)) * 4).decode()  # a WLT photo's 1,024 bytes
+        with CardSpool(self.spool_path) as spool, \
+                CardReadPublisher(account["amqp_url"], account["exchange"], account["employer_id"], spool,
+                                  seal_key=account["seal_key"]) as publisher:
+            read_id = publisher.record_read(CardRecord.from_event({**card, "photo": photo, "card_serial": None}))
+            eventually(lambda: publisher.publish_pending() >= 0 and spool.count() == 0, timeout=30, interval=0.5)
+            self.spooled += self.files()
+        return read_id
+
+    def files(self) -> list[str]:
+        return [f"{p.name} {p.read_bytes().decode('latin-1')}"
+                for p in sorted(self.spool_path.parent.glob(f"{self.spool_path.name}*"))]
+
+
+def play(platform: Launched, used: Used, read: CardReader = read_in_browser) -> None:
     """The day: every kind of personal number in every kind of act."""
     platform.wait_ready(timeout=120)
     gc, labour = login(platform, *GC, "general_contractor"), login(platform, *LABOUR, "labour")
@@ -145,11 +183,11 @@ def play(platform: Launched, used: Used) -> None:
     team = eventually(lambda: created(labour.call("POST", "/api/v1/registry/teams", json={
         "project_id": project["id"], "name": "木工一班"})), timeout=20)
 
-    verified = settled(labour, ok(labour.call("POST", READS, json=used.card(WANG)), 201)["id"])
+    verified = settled(labour, read(labour, used.card(WANG)))
     assert verified["status"] == "verified", verified
-    refused = ok(labour.call("POST", READS, json=used.card(ZHANG_MISTYPED)), 201)
+    refused = settled(labour, read(labour, used.card(ZHANG_MISTYPED)))
     assert refused["status"] == "rejected", refused
-    unknown = settled(labour, ok(labour.call("POST", READS, json=used.card(STRANGER)), 201)["id"])
+    unknown = settled(labour, read(labour, used.card(STRANGER)))
     assert unknown["status"] == "rejected", unknown
 
     start = str(today - timedelta(days=30))
@@ -244,9 +282,12 @@ def distributed_run(module_stack: Stack, tmp_path_factory: pytest.TempPathFactor
         tap(conn.default_channel).declare()
     env = stack.env(REALNAME_GATEWAY_PORT=str(free_port()), REALNAME_AUTHORITY_SIM_MODE="always_open",
                     **service_ports())
-    platform = Launched(["up", "--distributed"], env, tmp_path_factory.mktemp("distributed") / "launcher.log")
+    root = tmp_path_factory.mktemp("distributed")
+    platform = Launched(["up", "--distributed"], env, root / "launcher.log")
+    reader = EdgeReader(root / "edge" / "spool.sqlite")
     try:
-        play(platform, used)
+        play(platform, used, reader)
+        assert str(reader.account.get("username")).startswith(stack.prefix), reader.account
         findings = Findings(used)
         eventually(lambda: sum(stack.count(s, "SELECT count(*) FROM outbox WHERE published_at IS NULL")
                                for s in PLATFORM) == 0, timeout=30)
@@ -261,6 +302,7 @@ def distributed_run(module_stack: Stack, tmp_path_factory: pytest.TempPathFactor
         collect_databases(findings, {s: stack.settings.database_url_for(s) for s in PLATFORM})
         collect_logs(findings, platform)
         findings.add("files", _files(platform.data_dir))
+        findings.add("spool", [*reader.spooled, *reader.files()])
         yield findings
     finally:
         if platform.proc.poll() is None:
@@ -284,14 +326,16 @@ def test_distributed_no_database_outbox_message_dead_letter_or_log_line_holds_a_
         distributed_run: Findings) -> None:
     findings = distributed_run
     assert findings.places["bus"], "the tap heard nothing: it was not bound"
+    assert any('"type":"card.read"' in message for message in findings.places["bus"]), "no read came by the edge"
     assert any(p.startswith("database/identity/card_reads") for p in findings.places)
-    for place in ("database", "outbox", "bus", "dead-letters", "logs", "files"):
+    assert findings.places["spool"], "the reader's spool was not searched"
+    for place in ("database", "outbox", "bus", "dead-letters", "logs", "files", "spool"):
         assert findings.numbers_in(place) == [], place
 
 
 def test_distributed_no_outbox_row_message_dead_letter_or_log_line_holds_a_name_with_its_address(
         distributed_run: Findings) -> None:
-    for place in ("outbox", "bus", "dead-letters", "logs"):
+    for place in ("outbox", "bus", "dead-letters", "logs", "spool"):
         assert distributed_run.people_in(place) == [], place
 
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pika
 import pytest
 
+from realname_codes.card_seal import CardSeal, new_seal_key
 from realname_edge.card import CardRecord
 from realname_edge.drivers.simulator import SimulatorDriver
 from realname_edge.publisher import CardReadPublisher
@@ -24,6 +25,7 @@ from tests.support.faultproxy import FaultProxy
 from tests.support.infra import amqp_url, free_port, unique_prefix
 
 EMPLOYER = "employer-7"
+KEY = new_seal_key()
 READS = 1_000
 
 
@@ -90,7 +92,7 @@ def cards() -> Iterator[CardRecord]:
 def test_a_read_arrives_once_as_a_persistent_card_read_envelope_and_leaves_the_spool(
         broker: Broker, spool: CardSpool) -> None:
     card = next(cards())
-    with CardReadPublisher(amqp_url(), broker.exchange, EMPLOYER, spool) as publisher:
+    with CardReadPublisher(amqp_url(), broker.exchange, EMPLOYER, spool, seal_key=KEY) as publisher:
         read_id = publisher.record_read(card)
 
     assert spool.count() == 0
@@ -101,21 +103,25 @@ def test_a_read_arrives_once_as_a_persistent_card_read_envelope_and_leaves_the_s
     assert properties.content_type == "application/json"
     envelope = Envelope.from_json(body)
     assert (envelope.id, envelope.type, envelope.source) == (read_id, "card.read", "edge-reader")
-    assert envelope.data == card.to_event() | {"read_id": read_id, "employer_id": EMPLOYER}
-    assert CardRecord.from_event(envelope.data) == card
+    assert set(envelope.data) == {"read_id", "employer_id", "sealed_card"}  # no field of the card in clear
+    assert (envelope.data["read_id"], envelope.data["employer_id"]) == (read_id, EMPLOYER)
+    opened = CardSeal(KEY, properties.user_id).open(read_id, envelope.data)
+    assert opened == card.to_event()
+    assert CardRecord.from_event(opened) == card
 
 
 def test_reads_made_while_the_broker_is_unreachable_stay_spooled_and_go_out_on_the_next_call(
         broker: Broker, spool: CardSpool) -> None:
     reader = cards()
-    with CardReadPublisher(url_to(free_port()), broker.exchange, EMPLOYER, spool, confirm_timeout=2) as offline:
+    with CardReadPublisher(url_to(free_port()), broker.exchange, EMPLOYER, spool, seal_key=KEY,
+                           confirm_timeout=2) as offline:
         started = time.monotonic()
         first, second = offline.record_read(next(reader)), offline.record_read(next(reader))
         assert time.monotonic() - started < 4
         assert offline.publish_pending() == 0
     assert [read.read_id for read in spool.pending(10)] == [first, second]
 
-    with CardReadPublisher(amqp_url(), broker.exchange, EMPLOYER, spool) as online:
+    with CardReadPublisher(amqp_url(), broker.exchange, EMPLOYER, spool, seal_key=KEY) as online:
         assert online.publish_pending() == 2
 
     assert spool.count() == 0
@@ -124,7 +130,8 @@ def test_reads_made_while_the_broker_is_unreachable_stay_spooled_and_go_out_on_t
 
 def test_a_thousand_reads_through_cut_and_refused_connections_all_arrive_and_the_spool_empties(
         broker: Broker, spool: CardSpool, proxy: FaultProxy) -> None:
-    publisher = CardReadPublisher(url_to(proxy.port), broker.exchange, EMPLOYER, spool, confirm_timeout=5)
+    publisher = CardReadPublisher(url_to(proxy.port), broker.exchange, EMPLOYER, spool, seal_key=KEY,
+                                  confirm_timeout=5)
     read_ids: list[str] = []
     spooled_in_outage = cuts = 0
     stop = threading.Event()
@@ -172,7 +179,7 @@ def test_a_read_no_queue_would_take_is_not_counted_as_sent_and_stays_spooled(
     unbound = broker.exchange + ".unbound"
     broker.channel.exchange_declare(unbound, exchange_type="topic", durable=True)
     try:
-        with CardReadPublisher(amqp_url(), unbound, EMPLOYER, spool) as publisher:
+        with CardReadPublisher(amqp_url(), unbound, EMPLOYER, spool, seal_key=KEY) as publisher:
             read_id = publisher.record_read(next(cards()))
             assert publisher.publish_pending() == 0
     finally:
@@ -184,7 +191,8 @@ def test_a_read_no_queue_would_take_is_not_counted_as_sent_and_stays_spooled(
 def test_a_broker_that_takes_the_connection_and_never_answers_leaves_the_read_spooled(
         broker: Broker, spool: CardSpool, proxy: FaultProxy) -> None:
     proxy.hold_downstream(True)  # the TCP connection opens; the AMQP handshake never comes back
-    with CardReadPublisher(url_to(proxy.port), broker.exchange, EMPLOYER, spool, confirm_timeout=1) as publisher:
+    with CardReadPublisher(url_to(proxy.port), broker.exchange, EMPLOYER, spool, seal_key=KEY,
+                           confirm_timeout=1) as publisher:
         read_id = publisher.record_read(next(cards()))
         assert publisher.publish_pending() == 0
     assert [read.read_id for read in spool.pending(10)] == [read_id]

@@ -21,6 +21,7 @@ import pytest
 from flask.testing import FlaskClient
 from kombu import Connection, Queue, binding
 
+from realname_codes.card_seal import CardSeal
 from realname_edge.publisher import CardReadPublisher
 from realname_edge.spool import CardSpool
 from realname_identity.app import create_app
@@ -88,7 +89,8 @@ def test_a_read_published_with_the_employers_reader_account_is_verified_as_the_e
     account = edge.open_account()
     assert account["exchange"] == f"{edge.stack.prefix}.edge.events" and account["password"]
     with CardSpool(tmp_path / "spool.sqlite") as spool, \
-            CardReadPublisher(account["amqp_url"], account["exchange"], edge.employer_id, spool) as publisher:
+            CardReadPublisher(account["amqp_url"], account["exchange"], edge.employer_id, spool,
+                              seal_key=account["seal_key"]) as publisher:
         read_id = publisher.record_read(record_of(PEOPLE[0]))
         assert spool.count() == 0
     eventually(edge.verified, timeout=60)
@@ -118,10 +120,33 @@ def test_a_reader_account_may_publish_card_reads_and_nothing_else(edge: Edge) ->
 def test_a_read_claiming_another_employer_is_dead_lettered_and_stores_nothing(edge: Edge, tmp_path: Path) -> None:
     account = edge.open_account()
     with CardSpool(tmp_path / "spool.sqlite") as spool, \
-            CardReadPublisher(account["amqp_url"], account["exchange"], str(uuid.uuid4()), spool) as publisher:
+            CardReadPublisher(account["amqp_url"], account["exchange"], str(uuid.uuid4()), spool,
+                              seal_key=account["seal_key"]) as publisher:
         publisher.record_read(record_of(PEOPLE[1]))
     dead = f"{edge.stack.prefix}.identity.card-reads.dead"
     eventually(lambda: edge.stack.queue_depth(dead) == 1, timeout=30)
+    assert edge.stack.count("identity", "SELECT count(*) FROM card_reads") == 0
+
+
+def test_a_plain_read_and_a_card_sealed_for_another_account_are_dead_lettered_with_their_reason_and_stored_not(
+        edge: Edge, tmp_path: Path) -> None:
+    mine, other = edge.open_account(), edge.open_account()
+    replayed_id, plain_id = str(uuid.uuid4()), str(uuid.uuid4())
+    sealed_for_mine = CardSeal(mine["seal_key"], mine["username"]).seal(replayed_id, record_of(PEOPLE[2]).to_event())
+    with CardSpool(tmp_path / "spool.sqlite") as spool, \
+            CardReadPublisher(other["amqp_url"], other["exchange"], edge.employer_id, spool,
+                              seal_key=other["seal_key"]) as publisher:
+        spool.add(replayed_id, sealed_for_mine)  # my reader's sealed card, sent again by another account
+        spool.add(plain_id, record_of(PEOPLE[3]).to_event())  # a card in clear, as readers sent them before
+        assert publisher.publish_pending() == 2
+    dead = f"{edge.stack.prefix}.identity.card-reads.dead"
+    eventually(lambda: edge.stack.queue_depth(dead) == 2, timeout=30)
+    with Connection(edge.stack.amqp) as conn:
+        channel = conn.channel()
+        letters = [channel.basic_get(dead, no_ack=False) for _ in range(2)]
+        channel.close()
+    reasons = {m.properties["message_id"]: m.headers["x-realname-reason"] for m in letters if m is not None}
+    assert "card_read_unsealable" in reasons[replayed_id] and "card_read_not_sealed" in reasons[plain_id]
     assert edge.stack.count("identity", "SELECT count(*) FROM card_reads") == 0
 
 
@@ -141,7 +166,7 @@ def test_a_thousand_reads_through_cut_connections_are_all_verified_once(edge: Ed
     with FaultProxy(parts.hostname or "127.0.0.1", parts.port or 5672) as proxy, \
             CardSpool(tmp_path / "spool.sqlite") as spool, \
             CardReadPublisher(via(account["amqp_url"], proxy.port), account["exchange"], edge.employer_id, spool,
-                              confirm_timeout=5) as publisher:
+                              seal_key=account["seal_key"], confirm_timeout=5) as publisher:
         def cut_at_random() -> None:  # mid-flight cuts: a read the broker took may lose its confirm
             while not stop.wait(random.uniform(0.05, 0.3)):
                 proxy.drop_connections()

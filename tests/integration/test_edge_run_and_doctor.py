@@ -21,6 +21,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import pika
 import pytest
 
+from realname_codes.card_seal import CardSeal, new_seal_key
 from realname_codes.id_numbers import make_id_number
 from realname_edge.card import CardRecord
 from realname_edge.config import EdgeConfig, load_config
@@ -38,6 +39,7 @@ from tests.support.infra import amqp_url, free_port, unique_prefix
 from tests.support.sam_reader import SamReaderEmulator
 
 EMPLOYER = "employer-7"
+KEY = new_seal_key()  # the reader account's sealing key
 TODAY = date(2026, 1, 15)
 WAIT = 30.0  # seconds; generous for a loaded machine, every wait polls
 BORN = date(1986, 2, 27)
@@ -114,7 +116,8 @@ def reader_account(broker: Broker) -> Iterator[tuple[str, str]]:
 
 def edge_config(exchange: str, url: str, **env: str) -> EdgeConfig:
     return load_config({"REALNAME_EDGE_AMQP_URL": url, "REALNAME_EDGE_EMPLOYER_ID": EMPLOYER,
-                        "REALNAME_EDGE_EXCHANGE": exchange, "REALNAME_EDGE_READ_TIMEOUT": "0.5", **env})
+                        "REALNAME_EDGE_SEAL_KEY": KEY, "REALNAME_EDGE_EXCHANGE": exchange,
+                        "REALNAME_EDGE_READ_TIMEOUT": "0.5", **env})
 
 
 def eventually(condition: Callable[[], bool], what: str) -> None:
@@ -170,7 +173,8 @@ def test_the_daemon_publishes_each_simulated_read_as_a_card_read_envelope_of_its
     config = edge_config(broker.exchange, amqp_url())
     expected = SimulatorDriver(today=lambda: TODAY)
     expected.open()
-    publisher = CardReadPublisher(config.amqp_url, config.exchange, config.employer_id, spool)
+    publisher = CardReadPublisher(config.amqp_url, config.exchange, config.employer_id, spool,
+                                  seal_key=config.seal_key)
     daemon = EdgeDaemon(config, SimulatorDriver(today=lambda: TODAY), publisher, pause_between_cards=0.05)
 
     with Running(daemon):
@@ -182,7 +186,10 @@ def test_the_daemon_publishes_each_simulated_read_as_a_card_read_envelope_of_its
     assert [properties.message_id for properties, _ in broker.received] == [e.id for e in envelopes]
     assert len({e.id for e in envelopes}) == len(envelopes)
     assert all(e.data["employer_id"] == EMPLOYER and e.data["read_id"] == e.id for e in envelopes)
-    assert [CardRecord.from_event(e.data) for e in envelopes[:5]] == [expected.read_card(1) for _ in range(5)]
+    seal = CardSeal(KEY, urlsplit(amqp_url()).username or "")
+    assert all(set(e.data) == {"employer_id", "read_id", "sealed_card"} for e in envelopes)  # the card sealed
+    opened = [CardRecord.from_event(seal.open(e.id, e.data)) for e in envelopes[:5]]
+    assert opened == [expected.read_card(1) for _ in range(5)]
     assert spool.count() == 0
 
 
@@ -193,7 +200,8 @@ def test_with_the_employers_own_reader_account_reads_arrive_signed_by_it_and_the
     password = urlsplit(url).password or ""
     config = edge_config(broker.exchange, url)
     assert check_broker(config.amqp_url, config.exchange).reason == "broker_ok"  # passive: no configure right needed
-    publisher = CardReadPublisher(config.amqp_url, config.exchange, config.employer_id, spool)
+    publisher = CardReadPublisher(config.amqp_url, config.exchange, config.employer_id, spool,
+                                  seal_key=config.seal_key)
 
     with Running(EdgeDaemon(config, CardsThenNone(2), publisher, pause_between_cards=0.02)):
         eventually(lambda: broker.has_received(2), "two reads sent with the reader account")
@@ -207,7 +215,8 @@ def test_reads_made_while_the_route_to_the_broker_is_cut_are_spooled_and_arrive_
         broker: Broker, spool: CardSpool) -> None:
     with FaultProxy(urlsplit(amqp_url()).hostname or "127.0.0.1", urlsplit(amqp_url()).port or 5672) as proxy:
         config = edge_config(broker.exchange, url_with(port=proxy.port), REALNAME_EDGE_RETRY_SECONDS="0.3")
-        publisher = CardReadPublisher(config.amqp_url, config.exchange, config.employer_id, spool, confirm_timeout=2)
+        publisher = CardReadPublisher(config.amqp_url, config.exchange, config.employer_id, spool,
+                                      seal_key=config.seal_key, confirm_timeout=2)
         daemon = EdgeDaemon(config, CardsThenNone(5), publisher, pause_between_cards=0.02)
         proxy.refuse(True)
         with Running(daemon) as running:
@@ -294,7 +303,8 @@ def _environment(**settings: str) -> dict[str, str]:
 
 def test_the_doctor_command_reports_json_and_exits_0_when_run_can_start(broker: Broker) -> None:
     env = _environment(REALNAME_EDGE_AMQP_URL=amqp_url(), REALNAME_EDGE_EMPLOYER_ID=EMPLOYER,
-                       REALNAME_EDGE_EXCHANGE=broker.exchange, REALNAME_EDGE_DRIVER="simulator")
+                       REALNAME_EDGE_SEAL_KEY=KEY, REALNAME_EDGE_EXCHANGE=broker.exchange,
+                       REALNAME_EDGE_DRIVER="simulator")
 
     started = time.monotonic()
     done = subprocess.run([_command("realname-edge"), "doctor", "--json"], env=env, capture_output=True,
@@ -312,7 +322,8 @@ def test_the_doctor_command_reports_json_and_exits_0_when_run_can_start(broker: 
 
 def test_the_run_command_publishes_reads_and_stops_cleanly_on_sigterm(broker: Broker, tmp_path: Path) -> None:
     env = _environment(REALNAME_EDGE_AMQP_URL=amqp_url(), REALNAME_EDGE_EMPLOYER_ID=EMPLOYER,
-                       REALNAME_EDGE_EXCHANGE=broker.exchange, REALNAME_EDGE_SPOOL=str(tmp_path / "spool.sqlite"))
+                       REALNAME_EDGE_SEAL_KEY=KEY, REALNAME_EDGE_EXCHANGE=broker.exchange,
+                       REALNAME_EDGE_SPOOL=str(tmp_path / "spool.sqlite"))
     log = tmp_path / "edge.log"
     with log.open("w") as stderr:
         process = subprocess.Popen([_command("realname-edge"), "run"], env=env, stderr=stderr)

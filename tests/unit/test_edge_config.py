@@ -6,11 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from realname_codes.card_seal import new_seal_key
 from realname_edge.cli import main
 from realname_edge.config import ConfigError, load_config, masked_url
 
 URL = "amqp://employer-7:s3cret-pw@broker.example:5672/edge"
-READY = {"REALNAME_EDGE_AMQP_URL": URL, "REALNAME_EDGE_EMPLOYER_ID": "employer-7", "HOME": "/home/clerk"}
+KEY = new_seal_key()
+READY = {"REALNAME_EDGE_AMQP_URL": URL, "REALNAME_EDGE_SEAL_KEY": KEY, "REALNAME_EDGE_EMPLOYER_ID": "employer-7",
+         "HOME": "/home/clerk"}
 
 
 def _file(tmp_path: Path, text: str) -> Path:
@@ -27,12 +30,13 @@ def test_with_nothing_set_the_simulator_reads_into_the_users_data_folder_with_th
     assert (config.read_timeout, config.retry_seconds) == (5.0, 10.0)
 
 
-def test_run_refuses_to_start_without_the_employers_own_broker_account_and_employer_id() -> None:
+def test_run_refuses_to_start_without_the_reader_account_its_sealing_key_and_employer_id() -> None:
     config = load_config({"HOME": "/home/clerk"}, windows=False)
 
     assert [problem.variable for problem in config.problems_for_run()] == [
-        "REALNAME_EDGE_AMQP_URL", "REALNAME_EDGE_EMPLOYER_ID"]
-    with pytest.raises(ConfigError, match=r"REALNAME_EDGE_AMQP_URL is not set.*REALNAME_EDGE_EMPLOYER_ID is not set"):
+        "REALNAME_EDGE_AMQP_URL", "REALNAME_EDGE_SEAL_KEY", "REALNAME_EDGE_EMPLOYER_ID"]
+    with pytest.raises(ConfigError, match=r"REALNAME_EDGE_AMQP_URL is not set.*REALNAME_EDGE_SEAL_KEY is not set"
+                                          r".*REALNAME_EDGE_EMPLOYER_ID is not set"):
         config.require_runnable()
 
 
@@ -165,3 +169,13 @@ def test_run_without_the_employers_broker_account_exits_2_naming_it(
 
     assert main(["run"]) == 2
     assert "REALNAME_EDGE_AMQP_URL is not set" in capsys.readouterr().err
+
+
+def test_a_sealing_key_that_is_not_one_is_refused_without_being_quoted() -> None:
+    with pytest.raises(ConfigError, match="REALNAME_EDGE_SEAL_KEY is not the sealing key") as caught:
+        load_config(READY | {"REALNAME_EDGE_SEAL_KEY": "my-secret-guess"})
+    assert "my-secret-guess" not in str(caught.value)
+
+
+def test_the_sealing_key_is_never_shown() -> None:
+    assert KEY not in repr(load_config(READY, windows=False))

@@ -28,7 +28,7 @@ from tests.support.cards import SAMPLE_BORN, SAMPLE_CARD
 BORN, CARD = SAMPLE_BORN, SAMPLE_CARD
 OTHER = replace(CARD, name="李示例", sex="female", id_number=make_id_number("510104", BORN, 316))
 CONFIG = EdgeConfig(driver="simulator", target="", amqp_url="amqp://employer-7:pw@broker/edge",
-                    employer_id="employer-7", exchange="edge.events", spool_path=Path("spool.sqlite"),
+                    seal_key="", employer_id="employer-7", exchange="edge.events", spool_path=Path("spool.sqlite"),
                     read_timeout=0.05, retry_seconds=10)
 
 Outcome = CardRecord | Exception

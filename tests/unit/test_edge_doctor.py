@@ -14,6 +14,7 @@ import pika.exceptions
 import pytest
 from pika.adapters.utils.connection_workflow import AMQPConnectorStackTimeout
 
+from realname_codes.card_seal import new_seal_key
 from realname_edge.card import CardRecord
 from realname_edge.config import EdgeConfig
 from realname_edge.doctor import (
@@ -42,7 +43,8 @@ from tests.support.cards import SAMPLE_BORN, SAMPLE_CARD
 
 BORN, CARD = SAMPLE_BORN, SAMPLE_CARD
 URL = "amqp://employer-7:s3cret-pw@broker.example:5672/edge"
-CONFIG = EdgeConfig(driver="simulator", target="", amqp_url=URL, employer_id="employer-7", exchange="edge.events",
+CONFIG = EdgeConfig(driver="simulator", target="", amqp_url=URL, seal_key=new_seal_key(), employer_id="employer-7",
+                    exchange="edge.events",
                     spool_path=Path("spool.sqlite"), read_timeout=5, retry_seconds=10)
 
 

@@ -15,6 +15,7 @@ from realname_kit.auth import allow, current_caller
 from realname_kit.bus.topology import Topology
 from realname_kit.formats import Instant
 from realname_kit.openapi import Blueprint
+from realname_kit.privacy import request_keyring
 from realname_kit.problems import Problem
 from realname_kit.settings import Settings
 from realname_kit.web import service_context
@@ -34,6 +35,8 @@ class ReaderAccountOut(Schema):
 class NewReaderAccountOut(ReaderAccountOut):
     password = fields.String(metadata={"description": "Shown once: put it in the reader's configuration."})
     amqp_url = fields.String(metadata={"description": "REALNAME_EDGE_AMQP_URL for the reader PC."})
+    seal_key = fields.String(metadata={"description": "Shown once: REALNAME_EDGE_SEAL_KEY for the reader PC, "
+                                                      "which seals every card with it."})
     exchange = fields.String(metadata={"description": "REALNAME_EDGE_EXCHANGE for the reader PC."})
 
 
@@ -48,15 +51,16 @@ class ReaderAccounts(MethodView):
     @readers.alt_response(409, description="`no_broker`: all-in-one mode has no broker for readers to publish to.")
     @readers.alt_response(503, description="`broker_admin_unavailable`: try again later.")
     def post(self) -> Any:
-        """A broker account for one reader PC; it may publish card reads of yours and nothing else."""
+        """A broker account and a sealing key for one reader PC; it may publish card reads of yours, sealed."""
         settings = _distributed()
         ctx = service_context()
         exchange = Topology(settings.bus_prefix).exchange_name("edge")
         with ctx.db.transaction() as session:
             broker_url = settings.value("REALNAME_IDENTITY_READER_BROKER_URL") or settings.amqp_url
-            new = open_account(session, _management(settings), current_caller(), broker_url, exchange,
-                               prefix=settings.bus_prefix)
-            return {**_out(new.account), "password": new.password, "amqp_url": new.amqp_url, "exchange": exchange}
+            new = open_account(session, _management(settings), request_keyring(), current_caller(),
+                               amqp_url=broker_url, exchange=exchange, prefix=settings.bus_prefix)
+            return {**_out(new.account), "password": new.password, "seal_key": new.seal_key,
+                    "amqp_url": new.amqp_url, "exchange": exchange}
 
     @allow(*EMPLOYERS)
     @readers.response(200, ReaderAccountList)

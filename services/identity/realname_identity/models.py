@@ -23,6 +23,7 @@ OUTBOX = Outbox(outbox, "identity")
 # The registry matches verified reads to workers by its own blind index: identity's stays its own (no linking).
 ID_NUMBER = ProtectedField("identity.card_reads", "id_number", kind="id_number")
 PHOTO_CONTEXT = "identity.card_photos.photo"
+SEAL_KEY_CONTEXT = "identity.reader_accounts.seal_key"
 _BIGINT = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER PRIMARY KEY only
 
 
@@ -79,6 +80,9 @@ class ReaderAccount(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_by: Mapped[str] = mapped_column(String(120))
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The key its reader seals cards with (``realname_codes.card_seal``), under the data keyring; None: an
+    # account opened before reads were sealed, whose plain reads a transition window may still accept.
+    seal_key_enc: Mapped[str | None] = mapped_column(Text)
 
 
 class AuthorityWatch(Base):

@@ -1,4 +1,8 @@
-"""Giving an employer's edge-readers broker accounts of their own, and taking them back."""
+"""Giving an employer's edge-readers broker accounts of their own, and taking them back.
+
+An account comes with a password and a sealing key (R4: its reader seals every card with it), both shown once.
+The key is kept under the data keyring; a new key is a new account, and revoking the account ends its key.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,12 @@ from urllib.parse import quote, urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from realname_codes.card_seal import new_seal_key
 from realname_identity.broker_accounts import BrokerAccounts, BrokerAdminUnavailable
-from realname_identity.models import OUTBOX, ReaderAccount
+from realname_identity.models import OUTBOX, SEAL_KEY_CONTEXT, ReaderAccount
 from realname_kit.audit import record_audit
 from realname_kit.auth import Caller
+from realname_kit.privacy import Keyring
 from realname_kit.problems import Problem
 from realname_kit.timeutil import utcnow
 
@@ -22,26 +28,28 @@ from realname_kit.timeutil import utcnow
 class NewAccount:
     account: ReaderAccount
     password: str
+    seal_key: str
     amqp_url: str
 
 
-def open_account(session: Session, broker: BrokerAccounts, caller: Caller, amqp_url: str,
-                 exchange: str, *, prefix: str = "") -> NewAccount:
-    """A new account for one reader PC: the password is shown now and never again.
+def open_account(session: Session, broker: BrokerAccounts, keyring: Keyring, caller: Caller, *, amqp_url: str,
+                 exchange: str, prefix: str = "") -> NewAccount:
+    """A new account for one reader PC: the password and the sealing key are shown now and never again.
 
     ``prefix``: the bus prefix, so that the accounts of one installation (or test run) can be told apart.
     """
     assert caller.enterprise_id is not None
     username = f"{prefix}edge-{caller.enterprise_id[:8]}-{secrets.token_hex(4)}"
-    password = secrets.token_urlsafe(24)
+    password, seal_key = secrets.token_urlsafe(24), new_seal_key()
     account = ReaderAccount(username=username, employer_id=caller.enterprise_id, created_at=utcnow(),
-                            created_by=caller.subject or caller.enterprise_id)
+                            created_by=caller.subject or caller.enterprise_id,
+                            seal_key_enc=keyring.encrypt(seal_key, context=SEAL_KEY_CONTEXT))
     session.add(account)
     session.flush()
     _broker(lambda: broker.create(username, password, exchange))  # last: a failure rolls the row back
     record_audit(session, OUTBOX, action="account.created", actor=caller, subject=username,
                  details={"kind": "edge_reader"})
-    return NewAccount(account, password, _reader_url(amqp_url, username, password))
+    return NewAccount(account, password, seal_key, _reader_url(amqp_url, username, password))
 
 
 def close_account(session: Session, broker: BrokerAccounts, caller: Caller, username: str) -> None:

@@ -20,7 +20,8 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     configured_handlers=identity_handlers,
     protected=[ProtectedTable("card_reads", ("id_number",), "identity.card_reads"),
-               ProtectedTable("card_photos", ("photo",), "identity.card_photos")],
+               ProtectedTable("card_photos", ("photo",), "identity.card_photos"),
+               ProtectedTable("reader_accounts", ("seal_key",), "identity.reader_accounts")],  # SEAL_KEY_CONTEXT
     # Card reads from the edge-readers (R1), and their verification, retried later while the authority is
     # closed or failing (R3): 2 s for a blip, up to 30 minutes across a weekend; one probe at a time looks for
     # the authority's return before its announced reopening.

@@ -12,6 +12,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REALNAME_IDENTITY_READER_BROKER_URL", "",
             "The broker address given to employers' reader PCs with their accounts (`amqps://mq.example.org:5671/`, "
             "no credentials): where they reach RabbitMQ from outside. Empty: REALNAME_AMQP_URL's host and port."),
+    Setting("REALNAME_IDENTITY_PLAIN_CARD_READS_UNTIL", "",
+            "Upgrade window (ISO 8601 instant, e.g. `2027-01-31T00:00:00+08:00`): until then a card read in clear "
+            "from a reader account opened before reads were sealed is still taken. Empty: every card read must be "
+            "sealed; a plain one is dead-lettered (reason `card_read_not_sealed`)."),
     Setting("REALNAME_IDENTITY_AUTHORITY_URL", "http://127.0.0.1:8110",
             "The identity authority that verifies ID cards (R1-R3). `./realname up` starts its simulator there."),
     Setting("REALNAME_IDENTITY_AUTHORITY_TIMEOUT", "3", "Seconds the identity service waits for the authority."),
