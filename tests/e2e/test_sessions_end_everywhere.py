@@ -93,8 +93,9 @@ def login(launched: Launched, operator: str, kind: str | None = None) -> tuple[d
 
 
 def password_login(launched: Launched, username: str) -> dict[str, Any]:
-    return ok(requests.post(f"{launched.url}/api/v1/auth/login/password", timeout=20,
+    tokens: dict[str, Any] = ok(requests.post(f"{launched.url}/api/v1/auth/login/password", timeout=20,
                             json={"username": username, "password": PASSWORD}))
+    return tokens
 
 
 def created(call: Callable[[], requests.Response]) -> Any:

@@ -49,7 +49,7 @@ def refused_within(call: Any, reason: str = "token_revoked") -> float:
 
     def refused() -> bool:
         response = call()
-        return response.status_code == 401 and response.get_json()["reason"] == reason
+        return bool(response.status_code == 401 and response.get_json()["reason"] == reason)
     eventually(refused, timeout=WITHIN, interval=0.05)
     return time.monotonic() - started
 
