@@ -135,6 +135,10 @@ def test_a_disabled_accounts_access_token_is_refused_within_seconds(platform: Pl
     took = refused_within(lambda: me(platform, session))
     print(f"a disabled account's access token refused after {took:.2f} s")
     assert refresh(platform, session).status_code == 401
+    enabled = platform.client.patch(f"/api/v1/auth/accounts/{account_id}", headers=bearer(enterprise),
+                                    json={"disabled": False})
+    assert enabled.status_code == 200
+    assert me(platform, platform.password_login("sun.qi", PASSWORD).get_json()).status_code == 200  # a new login
 
 
 def test_a_delegation_taken_back_refuses_the_token_that_held_it_and_a_refresh_gives_one_without_it(

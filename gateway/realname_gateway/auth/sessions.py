@@ -30,6 +30,8 @@ def end_session(session: Session, family: str, *, token_seconds: int, now: datet
 
 def take_rights_back(session: Session, account: Account, *, token_seconds: int, now: datetime) -> None:
     """A delegation revoked or a manager replaced (R32): the account's tokens granting more stop at once."""
+    session.flush()  # what this transaction changed on it stays, and the row is locked while the version goes up
+    session.refresh(account, with_for_update=True)
     account.grant_version = (account.grant_version or 0) + 1
     deny(session, OUTBOX, Denial(SUBJECT, account.id, _until(now, token_seconds), below_version=account.grant_version))
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, case, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -88,19 +88,18 @@ def deny(session: Session, outbox: Outbox | None, denial: Denial) -> None:
 
 
 def store(session: Session, denial: Denial) -> None:
+    """One statement, so that two denials of the same key at once keep the stricter version and the later expiry."""
     t = _TABLE
-    existing = session.execute(select(t.c.below_version, t.c.expires_at).where(
-        t.c.claim == denial.claim, t.c.value == denial.value)).first()
-    version, expires = denial.below_version, denial.expires_at
-    if existing is not None:
-        every = existing.below_version is None or version is None
-        version = None if every else max(existing.below_version, version)
-        expires = max(existing.expires_at, expires)
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    row = {"claim": denial.claim, "value": denial.value, "below_version": version, "expires_at": expires}
-    statement = dialect.insert(t).values(row)
-    session.execute(statement.on_conflict_do_update(  # a twin handler in between: the last word is as strict
-        index_elements=[t.c.claim, t.c.value], set_={"below_version": version, "expires_at": expires}))
+    statement = dialect.insert(t).values(claim=denial.claim, value=denial.value, below_version=denial.below_version,
+                                         expires_at=denial.expires_at)
+    new = statement.excluded
+    session.execute(statement.on_conflict_do_update(index_elements=[t.c.claim, t.c.value], set_={
+        "below_version": case((or_(t.c.below_version.is_(None), new.below_version.is_(None)), None),
+                              (t.c.below_version > new.below_version, t.c.below_version),
+                              else_=new.below_version),
+        "expires_at": case((t.c.expires_at > new.expires_at, t.c.expires_at), else_=new.expires_at),
+    }))
 
 
 def learn_denial(session: Session, envelope: Envelope) -> None:
