@@ -20,6 +20,7 @@ from realname_gateway.proxy import proxy_blueprint
 from realname_gateway.upstream import HttpUpstream, Upstream
 from realname_kit.auth import ANYONE, TokenVerifier, allow, install_access_control
 from realname_kit.db import Database
+from realname_kit.denials import DenyList
 from realname_kit.formats import PlatformJSONProvider
 from realname_kit.hardening import (
     install_rate_limits,
@@ -62,8 +63,9 @@ def create_app(settings: Settings | None = None, upstreams: Mapping[str, Upstrea
     install_outage_handlers(app)
     install_request_limits(app, settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes)
     install_security_headers(app, docs_paths=("/docs",))
+    # The gateway refuses a denied token itself, before proxying, from its own deny-list (written at once).
     install_access_control(app, TokenVerifier(settings.auth_public_key_file, settings.auth_issuer,
-                                              settings.auth_audience))
+                                              settings.auth_audience, denials=DenyList(db)))
     install_rate_limits(app, limiter_from_settings(settings), login_rate=parse_rate(settings.rate_limit_login),
                         write_rate=parse_rate(settings.rate_limit_write), login_paths=login_attempt,
                         login_address_rate=parse_rate(settings.rate_limit_login_address),

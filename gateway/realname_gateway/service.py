@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from realname_gateway.auth.models import Base
+from realname_gateway.certs.revocations import watch_revocation_lists
 from realname_kit.pruning import Retention
 from realname_kit.service import ProtectedTable, ServiceSpec
 
@@ -20,4 +21,5 @@ SPEC = ServiceSpec(
     # (an expired refresh token is refused before any reuse check), so they go a day later.
     retentions=[Retention("challenges", "expires_at", EXPIRED_LOGINS),
                 Retention("refresh_tokens", "expires_at", EXPIRED_LOGINS)],
+    chores=[watch_revocation_lists],  # a revoked certificate's sessions end within seconds (R31)
 )

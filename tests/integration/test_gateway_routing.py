@@ -17,6 +17,7 @@ from werkzeug.serving import make_server
 from realname_gateway.app import create_app
 from realname_gateway.upstream import HttpUpstream, WsgiUpstream
 from realname_kit.migrate import upgrade
+from realname_kit.service import load_spec
 from realname_kit.settings import Settings
 from realname_registry.app import create_app as registry_app
 from realname_registry.service import SPEC
@@ -30,7 +31,9 @@ PROBLEM_JSON = "application/problem+json"
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return Settings.from_env({"REALNAME_DATA_DIR": str(tmp_path)})
+    settings = Settings.from_env({"REALNAME_DATA_DIR": str(tmp_path)})
+    upgrade(load_spec("gateway"), settings.database_url_for("gateway"))  # its deny-list, read for every token
+    return settings
 
 
 @pytest.fixture

@@ -95,6 +95,13 @@ def probe_spec(tmp_path: Path, blueprint: Blueprint) -> ServiceSpec:
     return ServiceSpec(name="probe", title="probe", metadata=metadata, blueprints=[blueprint], migrations=tmp_path)
 
 
+def probe_app(spec: ServiceSpec, settings: Settings) -> Flask:
+    """The service app over its own tables (the deny-list among them, read when a token comes)."""
+    app = create_service_app(spec, settings)
+    spec.metadata.create_all(app.extensions["realname"].db.engine)
+    return app
+
+
 @dataclass(frozen=True)
 class Keys:
     private: str
@@ -118,7 +125,7 @@ def settings_for(tmp_path: Path, public_key_file: Path) -> Settings:
 
 @pytest.fixture
 def app(tmp_path: Path, keys: Keys) -> Flask:
-    return create_service_app(probe_spec(tmp_path, probe_blueprint()), settings_for(tmp_path, keys.public_file))
+    return probe_app(probe_spec(tmp_path, probe_blueprint()), settings_for(tmp_path, keys.public_file))
 
 
 @pytest.fixture
@@ -254,8 +261,7 @@ def test_an_authorization_header_that_is_not_a_bearer_token_is_refused(client: F
 
 
 def test_without_a_public_key_tokens_cannot_be_verified(tmp_path: Path, keys: Keys) -> None:
-    app = create_service_app(probe_spec(tmp_path, probe_blueprint()),
-                             settings_for(tmp_path, tmp_path / "missing.pub.pem"))
+    app = probe_app(probe_spec(tmp_path, probe_blueprint()), settings_for(tmp_path, tmp_path / "missing.pub.pem"))
     response = app.test_client().get("/probe/regulated", headers=bearer(token(keys.private)))
     assert_problem(response, 401, "token_unverifiable")
 

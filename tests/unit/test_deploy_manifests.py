@@ -50,6 +50,7 @@ GATEWAY_FILES = (SIGNING_KEY_FILE, "REALNAME_AUTH_PUBLIC_KEY_FILE", "REALNAME_DA
 SECRET_FILES = (SIGNING_KEY_FILE, "REALNAME_AUTH_PUBLIC_KEY_FILE", "REALNAME_DATA_KEYS_FILE")
 DATA_KEYS_FILE = "REALNAME_DATA_KEYS_FILE"
 GATEWAY_ONLY_FILES = tuple(f for f in GATEWAY_FILES if f != DATA_KEYS_FILE)
+LOGIN_CA_FILES = ("REALNAME_CA_BUNDLE_FILE", "REALNAME_CRL_FILE")  # public: CA certificates, revocation lists
 DATA_KEYS_SECRET = "data-keys"  # compose: the secret; Kubernetes: the volume of Secret realname-data-keys
 AUTHORITY_URL = "REALNAME_IDENTITY_AUTHORITY_URL"
 MANAGEMENT_URL = "REALNAME_AMQP_MANAGEMENT_URL"
@@ -92,6 +93,11 @@ def service_of(name: str) -> str:
 
 def is_gateway_web(name: str) -> bool:
     return name == "gateway"
+
+
+def watches_revocations(name: str) -> bool:
+    """The gateway's relay ends the sessions of the certificates a new CRL revokes: it reads the login CAs (R31)."""
+    return name == "gateway-relay"
 
 
 def holds_personal_data(name: str) -> bool:
@@ -250,7 +256,7 @@ def test_compose_gives_the_keyring_to_every_process_that_handles_personal_data(c
 
 def test_compose_keys_and_login_cas_reach_the_gateway_alone(compose: dict[str, Any]) -> None:
     """No other process, not even the gateway's relay or migration, holds a key or any mount, but for the
-    keyring of a process that handles personal data."""
+    keyring of a process that handles personal data, and the login CAs (public) of the relay that watches the CRL."""
     granted = {name: svc.get("secrets", []) for name, svc in compose["services"].items() if svc.get("secrets")}
     assert set(granted) == {name for name in realname_services(compose) if holds_personal_data(name)}
     assert set(granted["gateway"]) == set(compose["secrets"])
@@ -260,8 +266,16 @@ def test_compose_keys_and_login_cas_reach_the_gateway_alone(compose: dict[str, A
             continue
         keyring = [DATA_KEYS_SECRET] if holds_personal_data(name) else []
         assert svc.get("secrets", []) == keyring, name
-        assert not {"configs", "volumes"} & set(svc), name
+        assert "configs" not in svc, name
         env = compose_env(svc)
+        if watches_revocations(name):
+            gateway = compose["services"]["gateway"]
+            assert svc["volumes"] == [v for v in gateway["volumes"] if v["target"] == "/etc/realname/login-ca"]
+            assert svc["volumes"][0]["read_only"] is True
+            assert {f: env[f] for f in LOGIN_CA_FILES} == {f: compose_env(gateway)[f] for f in LOGIN_CA_FILES}
+            env = {k: v for k, v in env.items() if k not in LOGIN_CA_FILES}
+        else:
+            assert "volumes" not in svc, name
         assert not set(GATEWAY_ONLY_FILES) & set(env), name
         assert (DATA_KEYS_FILE in env) == holds_personal_data(name), name
 
@@ -464,8 +478,12 @@ def test_k8s_keys_and_login_cas_reach_the_gateway_alone(k8s: list[dict[str, Any]
         for volume in pod_spec(deployment)["volumes"]:
             if holds_personal_data(name) and volume["name"] == DATA_KEYS_SECRET:
                 continue
+            if watches_revocations(name) and volume == {"name": "login-ca", "configMap": {"name": "realname-login-ca"}}:
+                continue
             assert set(volume) == {"name", "emptyDir"}, (name, volume["name"])
         env = container_env(main_container(deployment), config_maps)
+        if watches_revocations(name):
+            env = {k: v for k, v in env.items() if k not in LOGIN_CA_FILES}
         assert not set(GATEWAY_ONLY_FILES) & set(env), name
         assert (DATA_KEYS_FILE in env) == holds_personal_data(name), name
 

@@ -377,6 +377,7 @@ def service_app(tmp_path: Path) -> tuple[Flask, str]:
     ensure_signing_keys(private, public)
     settings = Settings.from_env({"REALNAME_DATA_DIR": str(tmp_path), "REALNAME_AUTH_PUBLIC_KEY_FILE": str(public)})
     app = create_service_app(spec, settings)
+    spec.metadata.create_all(app.extensions["realname"].db.engine)  # the deny-list, read when a token comes
     install_rate_limits(app, MemoryLimiter(FakeClock()), login_rate=parse_rate("3/minute"),
                         write_rate=parse_rate("2/minute"), login_paths=lambda _r: None)
     install_request_limits(app, MAX_BYTES)

@@ -53,6 +53,7 @@ def client(tmp_path: Path, private_key: str) -> FlaskClient:
     spec = ServiceSpec(name="probe", title="probe", metadata=metadata, blueprints=[entry_blueprint()],
                        migrations=tmp_path)
     app: Flask = create_service_app(spec, Settings.from_env({"REALNAME_DATA_DIR": str(tmp_path)}))
+    metadata.create_all(app.extensions["realname"].db.engine)  # the deny-list, read when a token comes
     return app.test_client()
 
 

@@ -48,6 +48,8 @@ def run_all_in_one(settings: Settings) -> None:
         threads.append(threading.Thread(target=relay.run, args=(stop,), name=f"{spec.name}-relay", daemon=True))
         pruner = Pruner.for_service(db, dict(spec.metadata.tables), spec.retentions, settings)
         threads.append(threading.Thread(target=pruner.run, args=(stop,), name=f"{spec.name}-pruner", daemon=True))
+        threads += [threading.Thread(target=chore, args=(settings, db, stop), name=f"{spec.name}-{chore.__name__}",
+                                     daemon=True) for chore in spec.chores]
     simulator = _authority_simulator(settings)
     if simulator is not None:
         threads.append(threading.Thread(target=simulator.run, name="authority-sim", daemon=True))

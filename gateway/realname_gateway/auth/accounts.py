@@ -10,13 +10,14 @@ from sqlalchemy.orm import Session
 
 from realname_codes.roles import ADMIN, REGULATOR, STAFF
 from realname_gateway.auth.context import AuthContext
-from realname_gateway.auth.login import revoke_sessions_of
 from realname_gateway.auth.models import OUTBOX, Account, Enterprise
 from realname_gateway.auth.passwords import hash_password
+from realname_gateway.auth.sessions import disable_account
 from realname_kit.audit import record_audit
 from realname_kit.auth import Caller
 from realname_kit.privacy.masking import mask_phone
 from realname_kit.problems import Problem
+from realname_kit.timeutil import utcnow
 
 PHONE_CONTEXT = "gateway.accounts.phone"  # as declared in realname_gateway.service.SPEC.protected
 _NAMES_A_TENANT = re.compile(r"@[0-9A-Za-z]{18}$")  # ``name@credit-code``: how staff log in
@@ -127,9 +128,9 @@ def set_disabled(ctx: AuthContext, caller: Caller, account_id: str, disabled: bo
         if caller.kind != "enterprise" or account.kind != STAFF:
             raise Problem(403, "forbidden", "Only the account's enterprise may disable or enable it",
                           message_zh="只有账号所属单位才能停用或启用该账号。")
+        if disabled and not account.disabled:  # its sessions end, its tokens are refused within seconds
+            disable_account(session, account, token_seconds=ctx.settings.access_token_seconds, now=utcnow())
         account.disabled = disabled
-        if disabled:
-            revoke_sessions_of(session, account.id)
         record_audit(session, OUTBOX, action="account.disabled" if disabled else "account.enabled",
                      actor=caller, subject=account.id)
         return account

@@ -11,6 +11,7 @@ from realname_codes.roles import PROJECT_FUNCTIONS, STAFF, USING_ENTERPRISE_ROLE
 from realname_gateway.auth.context import AuthContext
 from realname_gateway.auth.models import OUTBOX, Account, Delegation, ProjectManager
 from realname_gateway.auth.participation import require_participation
+from realname_gateway.auth.sessions import take_rights_back
 from realname_kit.audit import record_audit
 from realname_kit.auth import Caller
 from realname_kit.problems import Problem
@@ -23,7 +24,8 @@ def appoint_manager(ctx: AuthContext, caller: Caller, project_id: str,
     enterprise_id = using_enterprise(caller)
     require_participation(ctx, project_id, enterprise_id)  # R21: only on a project it takes part in
     with ctx.db.transaction() as session:
-        return appoint(session, caller, enterprise_id, project_id, account_id)
+        return appoint(session, caller, enterprise_id, project_id, account_id,
+                       token_seconds=ctx.settings.access_token_seconds)
 
 
 def using_enterprise(caller: Caller) -> str:
@@ -36,7 +38,7 @@ def using_enterprise(caller: Caller) -> str:
 
 
 def appoint(session: Session, caller: Caller, enterprise_id: str, project_id: str, account_id: str, *,
-            field: str = "account_id") -> tuple[Account, ProjectManager]:
+            token_seconds: int, field: str = "account_id") -> tuple[Account, ProjectManager]:
     """Appoint within the caller's transaction; appointing the manager already in place changes nothing (R33)."""
     account = _staff_of(session, enterprise_id, account_id, field=field)
     manager = session.get(ProjectManager, (project_id, enterprise_id))
@@ -45,6 +47,8 @@ def appoint(session: Session, caller: Caller, enterprise_id: str, project_id: st
     if manager is None:
         manager = ProjectManager(project_id=project_id, enterprise_id=enterprise_id)
         session.add(manager)
+    else:  # the manager replaced loses the project's functions: at once, not when a token expires (R32)
+        _take_back(session, manager.account_id, token_seconds)
     manager.account_id, manager.appointed_at = account_id, utcnow()
     record_audit(session, OUTBOX, action="delegation.manager_appointed", actor=caller, subject=account_id,
                  details={"project_id": project_id})
@@ -82,6 +86,8 @@ def revoke(ctx: AuthContext, caller: Caller, project_id: str, delegation_id: str
                           message_zh="该项目上没有这项授权：请核对。")
         _staff_of(session, manager.enterprise_id, grant.account_id)
         grant.revoked_at = utcnow()
+        # its tokens holding the function are refused within seconds (R32)
+        _take_back(session, grant.account_id, ctx.settings.access_token_seconds)
         record_audit(session, OUTBOX, action="delegation.revoked", actor=caller, subject=grant.account_id,
                      details={"project_id": project_id, "function": grant.function})
 
@@ -96,6 +102,12 @@ def active_delegations(session: Session, project_id: str, enterprise_id: str) ->
     return list(session.scalars(select(Delegation).join(Account, Account.id == Delegation.account_id).where(
         Delegation.project_id == project_id, Delegation.revoked_at.is_(None),
         Account.enterprise_id == enterprise_id).order_by(Delegation.granted_at, Delegation.id)))
+
+
+def _take_back(session: Session, account_id: str, token_seconds: int) -> None:
+    account = session.get(Account, account_id)
+    if account is not None:
+        take_rights_back(session, account, token_seconds=token_seconds, now=utcnow())
 
 
 def _managing(session: Session, caller: Caller, project_id: str) -> ProjectManager:

@@ -19,7 +19,8 @@ def certificate_grant(session: Session, certificate: Certificate) -> Grant:
 
 def account_grant(session: Session, account: Account) -> Grant:
     if account.kind in (REGULATOR, ADMIN):
-        return Grant(subject=account.id, kind=account.kind, roles=frozenset({account.kind}))
+        return Grant(subject=account.id, kind=account.kind, roles=frozenset({account.kind}),
+                     version=account.grant_version or 0)
     projects: dict[str, set[str]] = {}
     managed = list(session.scalars(select(ProjectManager.project_id).where(ProjectManager.account_id == account.id)))
     for project_id in managed:
@@ -30,5 +31,5 @@ def account_grant(session: Session, account: Account) -> Grant:
         projects.setdefault(project_id, set()).add(function)
     roles = {STAFF, PROJECT_MANAGER} if managed else {STAFF}
     return Grant(subject=account.id, kind=STAFF, roles=frozenset(roles), enterprise_id=account.enterprise_id,
-                 projects={p: frozenset(f) for p, f in projects.items()})
+                 projects={p: frozenset(f) for p, f in projects.items()}, version=account.grant_version or 0)
 

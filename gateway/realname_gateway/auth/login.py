@@ -20,8 +20,15 @@ from realname_gateway.auth.grants import account_grant, certificate_grant
 from realname_gateway.auth.models import OUTBOX, Account, Certificate, Challenge, Enterprise, RefreshToken
 from realname_gateway.auth.passwords import verify_password
 from realname_gateway.auth.registry_client import find_enterprise, register_enterprise
+from realname_gateway.auth.sessions import end_certificate, end_session
 from realname_gateway.auth.tokens import Grant, new_refresh_token, refresh_token_hash
-from realname_gateway.certs.verify import CertificateIdentity, CertificateRejected, challenge_message, verify_login
+from realname_gateway.certs.verify import (
+    CertificateIdentity,
+    CertificateRejected,
+    challenge_message,
+    verify_login,
+    verify_standing,
+)
 from realname_kit.audit import record_audit
 from realname_kit.auth import Caller
 from realname_kit.problems import Problem
@@ -63,7 +70,7 @@ def certificate_login(ctx: AuthContext, certificate_pem: str, nonce: str, signat
                       message_zh=rejected.message_zh) from None
     enterprise = _enterprise_for(ctx, identity, kind)
     with ctx.db.transaction() as session:
-        certificate = _record_certificate(session, identity, enterprise.enterprise_id)
+        certificate = _record_certificate(session, identity, enterprise.enterprise_id, certificate_pem)
         grant = certificate_grant(session, certificate)
         tokens = _issue(ctx, session, grant, principal="certificate")
         record_audit(session, OUTBOX, action="auth.login.certificate", actor=_as_caller(grant),
@@ -126,66 +133,81 @@ def refresh(ctx: AuthContext, refresh_token: str) -> Tokens:
     now = utcnow()
     with ctx.db.transaction() as session:
         row = session.get(RefreshToken, refresh_token_hash(refresh_token))
-        problem = _refresh_problem(session, row, now)
+        problem = _refresh_problem(ctx, session, row, now)
         if problem is None and row is not None:
             row.used_at = now
-            grant = _current_grant(session, row)
-            if grant is None:
-                _revoke_family(session, row.family, now)
-                problem = Problem(401, "account_disabled", "This account may no longer log in",
-                                  message_zh="该账号已停用，不能登录：请联系本单位管理员。")
-            else:
+            grant, problem = _current_grant(ctx, session, row, now)
+            if grant is not None:
                 return _issue(ctx, session, grant, principal=row.principal, family=row.family)
     assert problem is not None
-    raise problem
+    raise problem  # after the commit: the session's end stands
 
 
 def logout(ctx: AuthContext, refresh_token: str) -> None:
+    """The session ends: its refresh tokens, and its access tokens everywhere within seconds."""
     with ctx.db.transaction() as session:
         row = session.get(RefreshToken, refresh_token_hash(refresh_token))
         if row is not None:
-            _revoke_family(session, row.family, utcnow())
+            end_session(session, row.family, token_seconds=ctx.settings.access_token_seconds, now=utcnow())
 
 
-def _refresh_problem(session: Session, row: RefreshToken | None, now: datetime) -> Problem | None:
+def _refresh_problem(ctx: AuthContext, session: Session, row: RefreshToken | None, now: datetime) -> Problem | None:
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return Problem(401, "refresh_token_invalid", "This refresh token is not valid", "Log in again.",
                        message_zh="登录凭证无效：请重新登录。")
     if row.used_at is not None:  # a rotated token came back: someone else may hold it, end the session
-        _revoke_family(session, row.family, now)
+        end_session(session, row.family, token_seconds=ctx.settings.access_token_seconds, now=now)
         return Problem(401, "refresh_token_reused", "This refresh token was already used", "Log in again.",
                        message_zh="该刷新凭证已用过，本次登录已结束：请重新登录。")
     return None
 
 
-def _current_grant(session: Session, row: RefreshToken) -> Grant | None:
+def _current_grant(ctx: AuthContext, session: Session, row: RefreshToken,
+                   now: datetime) -> tuple[Grant | None, Problem | None]:
+    """What the session may do now; or why it ends (a revoked certificate ends every session it has, R31)."""
+    seconds = ctx.settings.access_token_seconds
     if row.principal == "certificate":
         certificate = session.get(Certificate, row.subject)
-        if certificate is None or certificate.not_after <= utcnow():
-            return None
-        return certificate_grant(session, certificate)
+        refusal = _certificate_refusal(ctx, certificate, now)
+        if refusal is None and certificate is not None:
+            return certificate_grant(session, certificate), None
+        if certificate is not None and refusal is not None and refusal.reason == "certificate_revoked":
+            end_certificate(session, certificate, token_seconds=seconds, now=now)
+        else:
+            end_session(session, row.family, token_seconds=seconds, now=now)
+        return None, refusal
     account = session.get(Account, row.subject)
     if account is None or account.disabled:
-        return None
-    return account_grant(session, account)
+        end_session(session, row.family, token_seconds=seconds, now=now)
+        return None, Problem(401, "account_disabled", "This account may no longer log in",
+                             message_zh="该账号已停用，不能登录：请联系本单位管理员。")
+    return account_grant(session, account), None
 
 
-def _revoke_family(session: Session, family: str, now: datetime) -> None:
-    session.execute(update(RefreshToken).where(RefreshToken.family == family, RefreshToken.revoked_at.is_(None))
-                    .values(revoked_at=now))
-
-
-def revoke_sessions_of(session: Session, subject: str) -> None:
-    session.execute(update(RefreshToken).where(RefreshToken.subject == subject, RefreshToken.revoked_at.is_(None))
-                    .values(revoked_at=utcnow()))
+def _certificate_refusal(ctx: AuthContext, certificate: Certificate | None, now: datetime) -> Problem | None:
+    """Why the certificate of a session no longer holds: revoked (the CRL, R31), expired, no longer trusted."""
+    if certificate is None or certificate.pem is None:  # a session from before certificates were kept
+        return Problem(401, "certificate_login_required", "Log in with the certificate again",
+                       "This session began before certificates were checked at each refresh.",
+                       message_zh="请用单位数字证书重新登录。")
+    try:
+        if certificate.revoked_at is not None:
+            raise CertificateRejected("certificate_revoked",
+                                      f"the certificate was found revoked on {certificate.revoked_at.isoformat()}")
+        verify_standing(certificate.pem.encode(), ctx.trust(), now=now)
+    except CertificateRejected as rejected:
+        return Problem(401, rejected.reason, "The certificate may no longer log in", rejected.message,
+                       message_zh=rejected.message_zh)
+    return None
 
 
 def _issue(ctx: AuthContext, session: Session, grant: Grant, *, principal: str, family: str | None = None) -> Tokens:
     token, token_hash = new_refresh_token()
     seconds = ctx.settings.refresh_token_seconds
-    session.add(RefreshToken(token_hash=token_hash, family=family or str(uuid.uuid4()), subject=grant.subject,
+    family = family or str(uuid.uuid4())  # the session: its end refuses its access tokens too
+    session.add(RefreshToken(token_hash=token_hash, family=family, subject=grant.subject,
                              principal=principal, expires_at=utcnow() + timedelta(seconds=seconds)))
-    return Tokens(ctx.issuer.issue(grant), token, ctx.settings.access_token_seconds, seconds, grant)
+    return Tokens(ctx.issuer.issue(grant, session=family), token, ctx.settings.access_token_seconds, seconds, grant)
 
 
 def _consume_challenge(ctx: AuthContext, nonce: str) -> None:
@@ -224,7 +246,8 @@ def _enterprise_for(ctx: AuthContext, identity: CertificateIdentity, kind: str |
         return enterprise
 
 
-def _record_certificate(session: Session, identity: CertificateIdentity, enterprise_id: str) -> Certificate:
+def _record_certificate(session: Session, identity: CertificateIdentity, enterprise_id: str,
+                        pem: str) -> Certificate:
     certificate = session.scalars(select(Certificate).where(Certificate.fingerprint == identity.fingerprint)).first()
     if certificate is None:
         certificate = Certificate(fingerprint=identity.fingerprint, enterprise_id=enterprise_id,
@@ -233,6 +256,7 @@ def _record_certificate(session: Session, identity: CertificateIdentity, enterpr
         session.add(certificate)
         session.flush()
     certificate.last_login_at = utcnow()
+    certificate.pem, certificate.revoked_at = pem, None  # checked in full just now: refreshes check it again
     return certificate
 
 

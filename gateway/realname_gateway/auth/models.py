@@ -49,6 +49,9 @@ class Certificate(Base):
     operator: Mapped[str] = mapped_column(String(200))
     serial: Mapped[str] = mapped_column(String(64))
     not_after: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The certificate with its chain as last presented: a refresh checks it again against the CRLs (R31).
+    pem: Mapped[str | None] = mapped_column(Text)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # when its revocation ended its sessions
     first_login_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     last_login_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
@@ -73,6 +76,8 @@ class Account(Base):
     phone_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Raised when rights are taken back (disabled, a delegation revoked): older access tokens are refused (R32).
+    grant_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(100))
 

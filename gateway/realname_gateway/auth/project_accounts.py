@@ -32,7 +32,8 @@ def appoint_new_account(ctx: AuthContext, caller: Caller, project_id: str, *, us
             account = session.scalar(select(Account).where(Account.login == fresh.login))  # this enterprise's only
             if account is None:
                 account = accounts.add_account(session, caller, fresh)
-            return delegation.appoint(session, caller, enterprise_id, project_id, account.id, field="account")
+            return delegation.appoint(session, caller, enterprise_id, project_id, account.id, field="account",
+                                      token_seconds=ctx.settings.access_token_seconds)
 
     with suppress(IntegrityError):  # a twin request stored the same rows meanwhile: the second attempt finds them
         return attempt()

@@ -16,6 +16,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
+from realname_kit.denials import SESSION, VERSION_CLAIM
 from realname_kit.settings import Settings
 from realname_kit.timeutil import utcnow
 
@@ -30,6 +31,7 @@ class Grant:
     enterprise_id: str | None = None
     projects: Mapping[str, Iterable[str]] = field(default_factory=dict)
     certificate: str | None = None  # the fingerprint a certificate login used
+    version: int = 0  # of what the subject may do: rights taken back raise it, and older tokens are refused (R32)
 
 
 class TokenIssuer:
@@ -55,13 +57,16 @@ class TokenIssuer:
             return "RS256"
         return "EdDSA"
 
-    def issue(self, grant: Grant, seconds: int | None = None) -> str:
+    def issue(self, grant: Grant, seconds: int | None = None, session: str | None = None) -> str:
+        """``session``: the login's id, by which its end refuses the token (realname_kit.denials)."""
         now = utcnow()
         claims: dict[str, Any] = {
             "iss": self.settings.auth_issuer, "aud": self.settings.auth_audience, "sub": grant.subject,
             "iat": now, "nbf": now, "exp": now + timedelta(seconds=seconds or self.settings.access_token_seconds),
-            "jti": uuid.uuid4().hex, "acct": grant.kind, "roles": sorted(grant.roles),
+            "jti": uuid.uuid4().hex, "acct": grant.kind, "roles": sorted(grant.roles), VERSION_CLAIM: grant.version,
         }
+        if session:
+            claims[SESSION] = session
         if grant.enterprise_id:
             claims["ent"] = grant.enterprise_id
         if grant.projects:

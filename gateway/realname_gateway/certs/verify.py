@@ -129,12 +129,24 @@ def verify_login(
 ) -> CertificateIdentity:
     """The identity of the enterprise whose certificate signed ``nonce``; CertificateRejected otherwise."""
     now = now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)
-    leaf, intermediates = _parse(certificate_pem)
+    leaf, _ = _parse(certificate_pem)
     _check_signature(leaf, nonce, signature)
+    return verify_standing(certificate_pem, trust, now=now)
+
+
+def verify_standing(certificate_pem: bytes, trust: Trust, *, now: datetime) -> CertificateIdentity:
+    """Steps 1 and 3-6 without a signature: a certificate that logged in, checked again at each refresh (R31)."""
+    now = now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)
+    leaf, intermediates = _parse(certificate_pem)
     _check_dates(leaf, now)
     chain = _build_chain(leaf, intermediates, trust, now)
     _check_revocation(chain, trust.crls, now)
     return _identity(leaf)
+
+
+def revoked_serials(trust: Trust) -> set[str]:
+    """Every serial number the revocation lists name (whoever their issuer): where to look for revoked logins."""
+    return {str(entry.serial_number) for crl in trust.crls for entry in crl}
 
 
 def challenge_message(nonce: str) -> bytes:

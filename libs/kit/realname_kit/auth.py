@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import jwt
 from flask import Flask, current_app, g, request
 
+from realname_kit.denials import DenyList
 from realname_kit.problems import Problem
 
 ANYONE = "anyone"                # anonymous callers too
@@ -109,10 +110,13 @@ def require_project_function(project_id: str, function: str, participants: Colle
 
 
 class TokenVerifier:
-    """Verifies bearer tokens with the gateway's public key: from a JWKS URL, or from a PEM file."""
+    """Verifies bearer tokens with the gateway's public key: from a JWKS URL, or from a PEM file; and, given a
+    deny-list, refuses those of a session that ended or of rights taken back (``realname_kit.denials``)."""
 
-    def __init__(self, public_key_file: Path, issuer: str, audience: str, jwks_url: str = "") -> None:
+    def __init__(self, public_key_file: Path, issuer: str, audience: str, jwks_url: str = "",
+                 denials: DenyList | None = None) -> None:
         self.public_key_file, self.issuer, self.audience = public_key_file, issuer, audience
+        self.denials = denials
         self.jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300, timeout=5) if jwks_url else None
 
     @cached_property
@@ -152,6 +156,11 @@ class TokenVerifier:
         except jwt.InvalidTokenError as exc:
             raise Problem(401, "token_invalid", "The bearer token is not valid", str(exc),
                           message_zh="登录凭证无效：请重新登录。") from exc
+        if self.denials is not None and self.denials.refuses(claims):
+            raise Problem(401, "token_revoked", "This token no longer holds",
+                          "Its session ended (a logout, a disabled account, a revoked certificate) or its rights "
+                          "changed. Refresh the token, or log in again.",
+                          message_zh="登录凭证已失效（已退出登录、账号停用、证书吊销或权限变更）：请刷新登录凭证或重新登录。")
         return caller_from_claims(claims)
 
 

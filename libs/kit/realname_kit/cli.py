@@ -68,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     # The relay process also prunes what is past its retention, in short transactions beside the relay.
     pruner = Pruner.for_service(db, dict(spec.metadata.tables), spec.retentions, settings)
     threading.Thread(target=pruner.run, args=(stop,), name=f"{spec.name}-pruner", daemon=True).start()
+    for chore in spec.chores:
+        threading.Thread(target=chore, args=(settings, db, stop), name=f"{spec.name}-{chore.__name__}",
+                         daemon=True).start()
     with ConfirmingPublisher(settings.amqp_url, connection_name=f"{spec.name}-relay") as publisher:
         _declare(settings, topology)
         try:

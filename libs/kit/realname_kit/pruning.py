@@ -49,6 +49,8 @@ KIT_RETENTIONS = (
     Retention("inbox", "handled_at", "REALNAME_RETAIN_INBOX_HOURS"),
     # A caller who retries with the same Idempotency-Key after this long gets a second effect.
     Retention("idempotency_keys", "created_at", "REALNAME_RETAIN_IDEMPOTENCY_HOURS"),
+    # A denial past its expiry refuses nothing (every token it named has expired too).
+    Retention("token_denials", "expires_at", "REALNAME_RETAIN_TOKEN_DENIALS_HOURS"),
 )
 
 

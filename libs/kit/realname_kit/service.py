@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -14,9 +15,12 @@ from sqlalchemy import MetaData, Table
 from realname_kit.bus.outbox import Outbox
 from realname_kit.bus.processing import Handler
 from realname_kit.bus.topology import QueueSpec
+from realname_kit.db import Database
 from realname_kit.gauges import Gauge
 from realname_kit.pruning import Retention
 from realname_kit.settings import SERVICES, Setting, Settings
+
+Chore = Callable[[Settings, Database, threading.Event], None]
 
 # Every spec of the platform: the services', and the gateway's (its own database, relayed like a service's).
 PLATFORM = (*SERVICES, "gateway")
@@ -53,6 +57,9 @@ class ServiceSpec:
     retentions: Sequence[Retention] = ()
     # Figures of the service's own data on its /metrics, read at each scrape (e.g. reads waiting).
     gauges: Sequence[Gauge] = ()
+    # Work of its own that runs beside its relay (in the relay process; all-in-one: a thread each) until stop,
+    # such as watching a file that changes outside the platform.
+    chores: Sequence[Chore] = ()
 
     @property
     def declared_publishers(self) -> tuple[str, ...]:

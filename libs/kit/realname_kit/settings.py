@@ -91,6 +91,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Hours a handled message's id is kept in a consumer's inbox: longer than any copy of it may still arrive."),
     Setting("REALNAME_RETAIN_IDEMPOTENCY_HOURS", "72",
             "Hours an Idempotency-Key's answer is kept: a retry within them gets it again, never a second effect."),
+    Setting("REALNAME_RETAIN_TOKEN_DENIALS_HOURS", "1",
+            "Hours a refused session or grant is kept past the expiry of the last access token it refuses."),
     Setting("REALNAME_RETAIN_EXPIRED_LOGINS_HOURS", "24",
             "Hours the gateway keeps login challenges and refresh tokens past their expiry."),
     Setting("REALNAME_PRUNE_INTERVAL_SECONDS", "600",

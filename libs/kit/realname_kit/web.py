@@ -18,6 +18,7 @@ from realname_kit.auth import ANYONE, TokenVerifier, allow, install_access_contr
 from realname_kit.bus.probe import BrokerProbe
 from realname_kit.bus.topology import Topology, queues_of
 from realname_kit.db import Database
+from realname_kit.denials import DenyList
 from realname_kit.formats import PlatformJSONProvider
 from realname_kit.gauges import GaugedService, ServiceGauges
 from realname_kit.hardening import install_request_limits, install_security_headers, trust_proxies
@@ -74,7 +75,7 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None,
     install_request_limits(app, settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes)
     install_security_headers(app)
     install_access_control(app, TokenVerifier(settings.auth_public_key_file, settings.auth_issuer,
-                                              settings.auth_audience, settings.auth_jwks_url))
+                                              settings.auth_audience, settings.auth_jwks_url, DenyList(db)))
     install_request_metrics(app, spec.name)
     trust_proxies(app, int(settings.value("REALNAME_TRUSTED_PROXY_HOPS")), behind_gateway=True)
     _open_the_api_document(app)

@@ -11,6 +11,7 @@ from realname_assignment.models import Base
 from realname_assignment.parties import learn_enterprise
 from realname_assignment.workers import worker_handlers
 from realname_kit.bus.topology import Binding, QueueSpec
+from realname_kit.denials import DENIAL_HANDLERS, denial_queue
 from realname_kit.service import ServiceSpec
 
 SPEC = ServiceSpec(
@@ -20,7 +21,8 @@ SPEC = ServiceSpec(
     metadata=Base.metadata,
     blueprints=[parties, projects, contracts, assignments, workforce_blp],
     migrations=Path(__file__).parent / "migrations",
-    handlers={"enterprise.registered": learn_enterprise, **worker_handlers, **exit_handlers},
+    handlers={"enterprise.registered": learn_enterprise, **worker_handlers, **exit_handlers,
+              **DENIAL_HANDLERS},
     queues=[
         QueueSpec("assignment", "enterprises", (Binding("registry", "enterprise.registered"),)),
         # Whom an employer may assign, and who exits when their employment ends (R18, R24).
@@ -33,5 +35,6 @@ SPEC = ServiceSpec(
         # completion answers at once and the exits follow in batches.
         QueueSpec("assignment", "completions", (Binding("assignment", "contract.completed"),
                                                 Binding("assignment", "project.completed"))),
+        denial_queue("assignment"),  # tokens refused before they expire (R31, R32)
     ],
 )

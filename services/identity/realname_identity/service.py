@@ -9,6 +9,7 @@ from realname_identity.handlers import identity_handlers
 from realname_identity.models import Base
 from realname_identity.settings import SETTINGS
 from realname_kit.bus.topology import Binding, QueueSpec
+from realname_kit.denials import DENIAL_HANDLERS, denial_queue
 from realname_kit.service import ProtectedTable, ServiceSpec
 
 SPEC = ServiceSpec(
@@ -18,6 +19,7 @@ SPEC = ServiceSpec(
     metadata=Base.metadata,
     blueprints=[card_reads, readers],
     migrations=Path(__file__).parent / "migrations",
+    handlers=DENIAL_HANDLERS,
     configured_handlers=identity_handlers,
     protected=[ProtectedTable("card_reads", ("id_number",), "identity.card_reads"),
                ProtectedTable("card_photos", ("photo",), "identity.card_photos"),
@@ -28,7 +30,8 @@ SPEC = ServiceSpec(
     queues=[QueueSpec("identity", "card-reads", (Binding("edge", "card.read"),)),
             QueueSpec("identity", "verifications", (Binding("identity", "identity.verification_due"),
                                                     Binding("identity", "identity.authority_probe_due")),
-                      waits=(2, 10, 60, 300, 1800))],
+                      waits=(2, 10, 60, 300, 1800)),
+            denial_queue("identity")],  # tokens refused before they expire (R31, R32)
     # "edge": the card readers at employers' offices, each publishing card.read with its own broker account.
     publishers=["identity", "edge"],
     settings=SETTINGS,

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from realname_kit.bus.topology import Binding, QueueSpec
+from realname_kit.denials import DENIAL_HANDLERS, denial_queue
 from realname_kit.service import ProtectedTable, ServiceSpec
 from realname_registry.api import enterprises
 from realname_registry.api_imports import imports
@@ -21,7 +22,7 @@ SPEC = ServiceSpec(
     metadata=Base.metadata,
     blueprints=[enterprises, workers, teams, imports],
     migrations=Path(__file__).parent / "migrations",
-    handlers={"project.registered": learn_project, **participation_handlers},
+    handlers={"project.registered": learn_project, **participation_handlers, **DENIAL_HANDLERS},
     configured_handlers=lambda settings: {**identity_handlers(settings), **import_handlers(settings)},
     protected=[ProtectedTable("workers", ("id_number", "phone"), "registry.workers"),
                ProtectedTable("employments", ("wage_card_number",), "registry.employments"),
@@ -39,5 +40,6 @@ SPEC = ServiceSpec(
                    Binding("identity", "identity.rejected"))),
         # Large Excel imports run as jobs, one message each, picked up by the registry's own consumer (R10).
         QueueSpec("registry", "imports", (Binding("registry", "import.requested"),)),
+        denial_queue("registry"),  # tokens refused before they expire (R31, R32)
     ],
 )

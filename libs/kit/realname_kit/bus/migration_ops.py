@@ -46,3 +46,21 @@ def drop_messaging_tables_v1() -> None:
     op.drop_index("ix_outbox_pending", table_name="outbox")
     op.drop_table("outbox")
     op.drop_table("inbox")
+
+
+def create_token_denials_v1() -> None:
+    """The deny-list of ``realname_kit.denials``, in every service."""
+    op.create_table(
+        "token_denials",
+        sa.Column("claim", sa.String(length=8), nullable=False),
+        sa.Column("value", sa.String(length=100), nullable=False),
+        sa.Column("below_version", sa.Integer(), nullable=True),
+        sa.Column("expires_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("claim", "value"),
+    )
+    op.create_index("ix_token_denials_expires_at", "token_denials", ["expires_at"])
+
+
+def drop_token_denials_v1() -> None:
+    op.drop_index("ix_token_denials_expires_at", table_name="token_denials")
+    op.drop_table("token_denials")

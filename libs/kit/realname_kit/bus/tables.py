@@ -1,4 +1,5 @@
-"""The outbox and inbox tables, added to each service's own metadata (and so to its migrations)."""
+"""The outbox and inbox tables, added to each service's own metadata (and so to its migrations), with the token
+deny-list every service learns from the bus (``realname_kit.denials``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import (
     text,
 )
 
+from realname_kit.denials import denial_table
 from realname_kit.timeutil import utcnow
 from realname_kit.types import UtcDateTime
 
@@ -51,4 +53,5 @@ def inbox_table(metadata: MetaData) -> Table:
 
 
 def messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
+    denial_table(metadata)
     return outbox_table(metadata), inbox_table(metadata)
