@@ -112,15 +112,16 @@ def test_logouts_disabled_accounts_delegations_taken_back_and_revoked_certificat
         "name": "徐汇滨江住宅", "registration_number": "BJ-E2E-013", "address": "上海市徐汇区龙腾大道1号",
         "planned_start": "2026-01-01", "planned_completion": "2028-06-30"})), timeout=20)
     pid = project["id"]
-    ok(gc.call("PUT", f"/api/v1/auth/projects/{pid}/manager", json={"account": {
+    appointed = ok(gc.call("PUT", f"/api/v1/auth/projects/{pid}/manager", json={"account": {
         "username": "pm.binjiang", "display_name": "项目经理", "password": PASSWORD}}))
-    clerk_id = ok(gc.call("POST", "/api/v1/auth/accounts", json={
-        "username": "clerk.lin", "display_name": "林文员", "password": PASSWORD}), 201)["id"]
-    pm = password_login(platform, "pm.binjiang")
+    made = ok(gc.call("POST", "/api/v1/auth/accounts", json={
+        "username": "clerk.lin", "display_name": "林文员", "password": PASSWORD}), 201)
+    clerk_id = made["id"]
+    pm = password_login(platform, appointed["account"]["login"])  # staff log in as name@credit-code
     granted = ok(ApiClient(platform.url, pm["access_token"]).call(
         "POST", f"/api/v1/auth/projects/{pid}/delegations",
         json={"account_id": clerk_id, "functions": ["confirm_entry"]}), 201)
-    clerk = password_login(platform, "clerk.lin")
+    clerk = password_login(platform, made["login"])
     assert decide(platform, clerk["access_token"]).status_code == 200  # the clerk may decide entries
     accepted_everywhere(platform, clerk["access_token"])
 

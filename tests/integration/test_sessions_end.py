@@ -127,7 +127,7 @@ def test_after_a_logout_the_access_token_is_refused_within_seconds(platform: Pla
 def test_a_disabled_accounts_access_token_is_refused_within_seconds(platform: Platform) -> None:
     enterprise = platform.enterprise_token(*LABOUR, "labour")
     account_id = staff(platform, enterprise, "sun.qi")
-    session = platform.password_login("sun.qi", PASSWORD).get_json()
+    session = platform.password_login(f"sun.qi@{LABOUR[0]}", PASSWORD).get_json()
     assert me(platform, session).status_code == 200
     disabled = platform.client.patch(f"/api/v1/auth/accounts/{account_id}", headers=bearer(enterprise),
                                      json={"disabled": True})
@@ -138,23 +138,26 @@ def test_a_disabled_accounts_access_token_is_refused_within_seconds(platform: Pl
     enabled = platform.client.patch(f"/api/v1/auth/accounts/{account_id}", headers=bearer(enterprise),
                                     json={"disabled": False})
     assert enabled.status_code == 200
-    assert me(platform, platform.password_login("sun.qi", PASSWORD).get_json()).status_code == 200  # a new login
+    again = platform.password_login(f"sun.qi@{LABOUR[0]}", PASSWORD).get_json()
+    assert me(platform, again).status_code == 200  # a new login
 
 
 def test_a_delegation_taken_back_refuses_the_token_that_held_it_and_a_refresh_gives_one_without_it(
         platform: Platform) -> None:
-    gc = platform.enterprise_token(*GC, "general_contractor")
+    gc, _ = platform.enterprise(*GC, "general_contractor")
+    project = platform.project(gc, "SH-2026/0101")  # its own: it takes part in it (R21)
     manager_id, clerk_id = staff(platform, gc, "pm.chen"), staff(platform, gc, "clerk.lin")
-    assert platform.client.put("/api/v1/auth/projects/P-1/manager", headers=bearer(gc),
+    assert platform.client.put(f"/api/v1/auth/projects/{project}/manager", headers=bearer(gc),
                                json={"account_id": manager_id}).status_code == 200
-    manager = platform.password_login("pm.chen", PASSWORD).get_json()
-    granted = platform.client.post("/api/v1/auth/projects/P-1/delegations", headers=bearer(manager["access_token"]),
+    manager = platform.password_login(f"pm.chen@{GC[0]}", PASSWORD).get_json()
+    granted = platform.client.post(f"/api/v1/auth/projects/{project}/delegations",
+                                   headers=bearer(manager["access_token"]),
                                    json={"account_id": clerk_id, "functions": ["confirm_entry"]})
-    clerk = platform.password_login("clerk.lin", PASSWORD).get_json()
-    assert me(platform, clerk).get_json()["projects"] == {"P-1": ["confirm_entry"]}
+    clerk = platform.password_login(f"clerk.lin@{GC[0]}", PASSWORD).get_json()
+    assert me(platform, clerk).get_json()["projects"] == {project: ["confirm_entry"]}
 
     delegation_id = granted.get_json()["items"][0]["id"]
-    assert platform.client.delete(f"/api/v1/auth/projects/P-1/delegations/{delegation_id}",
+    assert platform.client.delete(f"/api/v1/auth/projects/{project}/delegations/{delegation_id}",
                                   headers=bearer(manager["access_token"])).status_code == 204
     took = refused_within(lambda: me(platform, clerk))
     print(f"an access token holding a delegation taken back refused after {took:.2f} s")
@@ -165,13 +168,14 @@ def test_a_delegation_taken_back_refuses_the_token_that_held_it_and_a_refresh_gi
 
 
 def test_a_replaced_project_manager_loses_the_projects_functions_within_seconds(platform: Platform) -> None:
-    gc = platform.enterprise_token(*GC, "general_contractor")
+    gc, _ = platform.enterprise(*GC, "general_contractor")
+    project = platform.project(gc, "SH-2026/0102")  # its own: it takes part in it (R21)
     first, second = staff(platform, gc, "pm.chen"), staff(platform, gc, "pm.zhao")
-    assert platform.client.put("/api/v1/auth/projects/P-1/manager", headers=bearer(gc),
+    assert platform.client.put(f"/api/v1/auth/projects/{project}/manager", headers=bearer(gc),
                                json={"account_id": first}).status_code == 200
-    manager = platform.password_login("pm.chen", PASSWORD).get_json()
-    assert "P-1" in me(platform, manager).get_json()["projects"]
-    assert platform.client.put("/api/v1/auth/projects/P-1/manager", headers=bearer(gc),
+    manager = platform.password_login(f"pm.chen@{GC[0]}", PASSWORD).get_json()
+    assert project in me(platform, manager).get_json()["projects"]
+    assert platform.client.put(f"/api/v1/auth/projects/{project}/manager", headers=bearer(gc),
                                json={"account_id": second}).status_code == 200
     refused_within(lambda: me(platform, manager))
     assert me(platform, refresh(platform, manager).get_json()).get_json()["projects"] == {}
