@@ -46,13 +46,12 @@ def decide(launched: Launched, token: str, base: str | None = None) -> requests.
 
 
 def service_answers(launched: Launched, token: str) -> dict[str, requests.Response]:
-    """What each service asked directly answers the token (distributed); the gateway's (all-in-one)."""
+    """What each service answers the token: asked directly (distributed), or at the one port (all-in-one), where
+    each service's app still keeps its own deny-list."""
     header = {"Authorization": f"Bearer {token}"}
-    if "REALNAME_ASSIGNMENT_URL" not in launched.env:
-        return {"gateway": requests.get(f"{launched.url}/api/v1/registry/workers", headers=header, timeout=10)}
     answers = {}
     for service, (method, path) in SERVICES_ASKED.items():
-        base = launched.env[f"REALNAME_{service.upper()}_URL"]
+        base = launched.env.get(f"REALNAME_{service.upper()}_URL", launched.url)
         answers[service] = requests.request(method, f"{base}{path}", headers=header, timeout=10,
                                             json={"items": []} if method == "POST" else None)
     return answers
