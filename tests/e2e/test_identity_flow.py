@@ -21,18 +21,12 @@ from realname_edge.spool import CardSpool
 from tests.e2e.test_registry_flow import GC, LABOUR, award_labour, login
 from tests.support.infra import free_port
 from tests.support.launched import ApiClient, Launched, service_ports
+from tests.support.register_people import WANG, ZHANG
 from tests.support.stack import Stack, eventually
 from tests.support.workers import worker_body
 
 pytestmark = pytest.mark.e2e
 READS = "/api/v1/identity/card-reads"
-# People of the simulator's packaged register (status match): a long-term card, a 20-year one.
-WANG = {"name": "王建国", "sex": "male", "ethnicity": "01", "birth_date": "1972-03-14",
-        "address": "安徽省阜阳市颍州区清河路1号", "id_number": "341221197203141318",
-        "issuing_authority": "阜阳市公安局颍州分局", "valid_from": "2019-05-01", "valid_to": None}
-ZHANG = {"name": "张伟", "sex": "male", "ethnicity": "01", "birth_date": "1985-11-23",
-         "address": "河南省周口市太康县城关镇1号", "id_number": "412726198511233575",
-         "issuing_authority": "太康县公安局", "valid_from": "2016-05-01", "valid_to": "2036-05-01"}
 
 
 @pytest.fixture(params=["distributed", "all-in-one"])

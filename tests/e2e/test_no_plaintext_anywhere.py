@@ -47,19 +47,15 @@ from tests.e2e.test_registry_flow import GC, LABOUR, login
 from tests.support.documents import pdf
 from tests.support.infra import free_port
 from tests.support.launched import ApiClient, Launched, service_ports
+from tests.support.register_people import WANG, ZHANG
 from tests.support.sheets import workbook
 from tests.support.stack import Stack, eventually
 from tests.support.workers import id_number, wage_card, worker_body
 
 pytestmark = pytest.mark.e2e
 
-# People of the authority simulator's packaged register, and one it does not know.
-WANG = {"name": "王建国", "sex": "male", "ethnicity": "01", "birth_date": "1972-03-14",
-        "address": "安徽省阜阳市颍州区清河路1号", "id_number": "341221197203141318",
-        "issuing_authority": "阜阳市公安局颍州分局", "valid_from": "2019-05-01", "valid_to": None}
-ZHANG_MISTYPED = {"name": "张伟", "sex": "male", "ethnicity": "01", "birth_date": "1985-11-23",
-                  "address": "河南省周口市太康县城关镇1号", "id_number": "412726198511233570",
-                  "issuing_authority": "太康县公安局", "valid_from": "2016-05-01", "valid_to": "2036-05-01"}
+# People of the authority simulator's packaged register (Zhang's number mistyped), and one it does not know.
+ZHANG_MISTYPED = {**ZHANG, "id_number": "412726198511233570"}
 STRANGER_NUMBER = id_number(region="320102")
 STRANGER = {**ZHANG_MISTYPED, "name": "赵无名", "address": "江苏省南京市玄武区中山路9号", "id_number": STRANGER_NUMBER,
             "birth_date": f"{STRANGER_NUMBER[6:10]}-{STRANGER_NUMBER[10:12]}-{STRANGER_NUMBER[12:14]}"}
