@@ -22,4 +22,5 @@ VIEW_WORKFORCE = "view_workforce"
 EXPORT = "export"
 ASSIGN_WORKERS = "assign_workers"
 MANAGE_TEAMS = "manage_teams"
-PROJECT_FUNCTIONS = frozenset({CONFIRM_ENTRY, VIEW_WORKFORCE, EXPORT, ASSIGN_WORKERS, MANAGE_TEAMS})
+MANAGE_GATES = "manage_gates"  # register gates and site bridges, upload faces, resync (R23, R26)
+PROJECT_FUNCTIONS = frozenset({CONFIRM_ENTRY, VIEW_WORKFORCE, EXPORT, ASSIGN_WORKERS, MANAGE_TEAMS, MANAGE_GATES})

@@ -1,11 +1,41 @@
-"""Attendance tables (SQLAlchemy 2.0 typed models)."""
+"""Attendance tables (SQLAlchemy 2.0 typed models).
+
+What the service learned from other services' events (projects, their contract chains, workers, admissions) is
+kept in its own tables: it never reads another service's. Face photos sit in a table of their own, encrypted.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import DeclarativeBase
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from realname_kit.bus.outbox import Outbox
 from realname_kit.bus.tables import messaging_tables
+from realname_kit.timeutil import utcnow
+from realname_kit.types import UtcDateTime
+
+_BIGINT = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _uuid() -> str:
+    return str(uuid.uuid4())
 
 
 class Base(DeclarativeBase):
@@ -14,3 +44,207 @@ class Base(DeclarativeBase):
 
 outbox, inbox = messaging_tables(Base.metadata)
 OUTBOX = Outbox(outbox, "attendance")
+
+
+# --- learned from events -------------------------------------------------------------------------------------
+
+
+class Project(Base):
+    """A project, from ``project.registered``; its general contractor registers its gates."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    general_contractor_id: Mapped[str] = mapped_column(String(36), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    learned_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class ProjectContract(Base):
+    """A contract of a project's chain (``contract.awarded``/``completed``): who takes part (R21)."""
+
+    __tablename__ = "project_contracts"
+
+    contract_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(36), index=True)
+    contractor_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    status: Mapped[str] = mapped_column(String(20))  # active | completed
+
+
+class Worker(Base):
+    """A worker as the gates need them: the key they are known by on every gate, the name they show, the employer.
+
+    ``key``: the device's employeeNo / PIN, decimal digits, allocated here once per worker and never reused.
+    """
+
+    __tablename__ = "workers"
+
+    key: Mapped[int] = mapped_column(_BIGINT, primary_key=True, autoincrement=True)
+    worker_id: Mapped[str] = mapped_column(String(36), unique=True)
+    name: Mapped[str | None] = mapped_column(String(100))
+    employer_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    contract_end: Mapped[date | None] = mapped_column(Date())
+    version: Mapped[int] = mapped_column(Integer, default=0)  # the registry's worker version last applied
+    deceased_on: Mapped[date | None] = mapped_column(Date())
+    last_exit_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # for the face's retention
+
+
+class Admission(Base):
+    """An accepted assignment (``assignment.accepted``): the worker may pass the project's gates (R23) from
+    ``entry_at`` until ``exited_at`` (``assignment.exited``, R26)."""
+
+    __tablename__ = "admissions"
+    __table_args__ = (Index("ix_admissions_project_status", "project_id", "status"),)
+
+    assignment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(36))
+    worker_id: Mapped[str] = mapped_column(String(36), index=True)
+    employer_id: Mapped[str] = mapped_column(String(36))
+    contract_id: Mapped[str | None] = mapped_column(String(36))
+    status: Mapped[str] = mapped_column(String(20))  # accepted | exited
+    entry_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    exited_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    exit_cause: Mapped[str | None] = mapped_column(String(40))
+
+
+# --- devices -------------------------------------------------------------------------------------------------
+
+
+class Bridge(Base):
+    """A site bridge: the program on a site's LAN that drives its vendor gates, with a broker account of its own."""
+
+    __tablename__ = "bridges"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_uuid)
+    project_id: Mapped[str] = mapped_column(String(36), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    place: Mapped[str] = mapped_column(String(200), default="")
+    account: Mapped[str | None] = mapped_column(String(100), unique=True)  # None once revoked
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
+    credentials_issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_contact_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Gate(Base):
+    """A face-recognition gate of a project: ``native`` (its own broker account) or a vendor kind behind a bridge."""
+
+    __tablename__ = "gates"
+    __table_args__ = (UniqueConstraint("kind", "serial", name="uq_gates_kind_serial"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_uuid)
+    project_id: Mapped[str] = mapped_column(String(36), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # native | hikvision-isapi | zkteco-push
+    serial: Mapped[str] = mapped_column(String(64))
+    direction: Mapped[str] = mapped_column(String(10))  # in | out | both
+    name: Mapped[str] = mapped_column(String(100))
+    place: Mapped[str] = mapped_column(String(200), default="")
+    bridge_id: Mapped[str | None] = mapped_column(ForeignKey("bridges.id"), index=True)
+    account: Mapped[str | None] = mapped_column(String(100), unique=True)  # native gates only; None once revoked
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
+    credentials_issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    # Health, from the gate's (or its bridge's) reports.
+    last_contact_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    reported_online: Mapped[bool | None] = mapped_column(Boolean)
+    model: Mapped[str | None] = mapped_column(String(100))
+    firmware: Mapped[str | None] = mapped_column(String(100))
+    people: Mapped[int | None] = mapped_column(Integer)
+    faces: Mapped[int | None] = mapped_column(Integer)
+    people_capacity: Mapped[int | None] = mapped_column(Integer)
+    faces_capacity: Mapped[int | None] = mapped_column(Integer)
+    clock_offset_s: Mapped[float | None] = mapped_column(Float)
+    problem: Mapped[str | None] = mapped_column(String(60))
+    online_since: Mapped[datetime | None] = mapped_column(UtcDateTime())  # when it came back: resend what changed
+
+
+class DeviceSighting(Base):
+    """A device that contacted a bridge without being registered behind it: refused there, reported here."""
+
+    __tablename__ = "device_sightings"
+
+    bridge_id: Mapped[str] = mapped_column(ForeignKey("bridges.id"), primary_key=True)
+    serial: Mapped[str] = mapped_column(String(64), primary_key=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    times: Mapped[int] = mapped_column(Integer, default=1)
+
+
+# --- face photos (PIPL art. 28-29: biometric, sensitive) -----------------------------------------------------
+
+
+class FaceConsent(Base):
+    """The worker's separate consent to the processing of their face (PIPL art. 29): who recorded it, when, how."""
+
+    __tablename__ = "face_consents"
+
+    worker_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    method: Mapped[str] = mapped_column(String(30))  # how it was given (signed form, electronic, …)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    given_on: Mapped[date] = mapped_column(Date())
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_for: Mapped[str] = mapped_column(String(36))  # the enterprise the recorder acted for
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class Face(Base):
+    """A worker's face photo: normalised JPEG, sealed (``realname_kit.privacy.blobs``), stored apart."""
+
+    __tablename__ = "faces"
+
+    worker_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    photo_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    measures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # brightness, sharpness, face share
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+# --- the whitelist: what each gate should hold, and what it reported -----------------------------------------
+
+
+class GatePerson(Base):
+    """One (gate, worker) pair: the wanted state and the gate's, moved ``pending → sent → synced`` or ``failed``."""
+
+    __tablename__ = "gate_people"
+    __table_args__ = (Index("ix_gate_people_gate_state", "gate_id", "state"),)
+
+    gate_id: Mapped[str] = mapped_column(ForeignKey("gates.id"), primary_key=True)
+    worker_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+    wanted: Mapped[str] = mapped_column(String(3))  # on | off
+    state: Mapped[str] = mapped_column(String(10))  # pending | sent | synced | failed
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    command_id: Mapped[str | None] = mapped_column(String(36))
+    face_sha256: Mapped[str | None] = mapped_column(String(64))  # of the face last sent
+    reason: Mapped[str | None] = mapped_column(String(40))
+    photo_problem: Mapped[str | None] = mapped_column(String(40))
+    detail: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    synced_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class Reconciliation(Base):
+    """One comparison of a gate's own list with what the platform wants, and the drift repaired, counted."""
+
+    __tablename__ = "reconciliations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_uuid)
+    gate_id: Mapped[str] = mapped_column(ForeignKey("gates.id"), index=True)
+    command_id: Mapped[str] = mapped_column(String(36), unique=True)
+    asked_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    missing: Mapped[int | None] = mapped_column(Integer)  # wanted on, not on the gate: enrolled again
+    extra: Mapped[int | None] = mapped_column(Integer)  # on the gate, not wanted: revoked
+    stale_faces: Mapped[int | None] = mapped_column(Integer)  # on the gate with another face: enrolled again
