@@ -1,0 +1,34 @@
+"""Which gate a message from a gate or a site bridge is about, checked against the broker account that sent it.
+
+RabbitMQ vouches for the publishing account (AMQP ``user_id``); the device a message names must be that account's
+own native gate, or a gate registered behind that account's bridge. Anything else can never be handled.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from realname_attendance.models import Bridge, Gate
+from realname_kit.bus.processing import PoisonMessage
+
+
+def gate_of_sender(session: Session, sender: str | None, serial: str, *, lock: bool = False) -> Gate:
+    """The gate ``serial`` that ``sender`` speaks for; PoisonMessage (dead-lettered with the reason) otherwise."""
+    if not sender:
+        raise PoisonMessage("a gate message without the publishing account (user_id): refused")
+    bridge_id = select(Bridge.id).where(Bridge.account == sender).scalar_subquery()
+    query = select(Gate).where(Gate.serial == serial, (Gate.account == sender) | (Gate.bridge_id == bridge_id))
+    if lock:
+        query = query.with_for_update()
+    gate = session.scalars(query).first()
+    if gate is None:
+        raise PoisonMessage(f"account {sender!r} does not speak for a gate {serial!r}: refused")
+    return gate
+
+
+def bridge_of_sender(session: Session, sender: str | None) -> Bridge | None:
+    """The bridge whose account sent the message; None for a native gate's account or an unknown one."""
+    if not sender:
+        return None
+    return session.scalars(select(Bridge).where(Bridge.account == sender)).first()
