@@ -321,3 +321,20 @@ def test_a_revoke_queued_behind_200_enrols_is_done_before_them(
     assert order.index(leave.command_id) <= 5  # at most the enrols already running when it came
     assert all(a.outcome == gp.DONE for a in sink.acks)
     assert "leaver" not in device.listing() and len(device.listing()) == 200
+
+
+def test_an_enrol_without_a_worker_key_is_bad_parameters_and_changes_nothing(
+        start_driver: Start, device: SimulatedDevice) -> None:
+    driver, sink = start_driver()
+    command = gp.Command(str(uuid.uuid4()), gp.ENROL, SERIAL, 1, None, "无编号")
+    driver.submit(command)
+    ack = sink.ack_of(command.command_id)
+    assert (ack.outcome, ack.reason) == (gp.FAILED, gp.BAD_PARAMETERS)
+    assert device.listing() == {}
+
+
+def test_a_command_for_another_device_is_unknown_device(start_driver: Start) -> None:
+    driver, sink = start_driver()
+    command = gp.Command(str(uuid.uuid4()), gp.REVOKE, "SOMEONE-ELSE", 1, "1001")
+    driver.submit(command)
+    assert sink.ack_of(command.command_id).reason == gp.UNKNOWN_DEVICE

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
@@ -130,7 +131,7 @@ class IsapiTerminal:
             return refusal("not_support", request.path)
         try:
             endpoint, args = _URLS.bind_to_environ(request.environ).match()
-        except Exception:  # werkzeug's NotFound / MethodNotAllowed: the firmware does not know this call
+        except HTTPException:  # NotFound / MethodNotAllowed: the firmware does not know this call
             return refusal("not_support", request.path)
         return ROUTES[endpoint](self.state, request, args)
 

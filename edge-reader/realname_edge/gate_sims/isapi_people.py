@@ -61,7 +61,7 @@ def search(state: TerminalState, request: Request) -> Response:
     if not isinstance(cond, dict):
         return refusal("bad_parameters", request.path, "UserInfoSearchCond")
     position, wanted = int(cond.get("searchResultPosition", 0)), int(cond.get("maxResults", MAX_SEARCH_RESULTS))
-    with state.device._lock:
+    with state.device._lock:  # the device core's own lock: a consistent page while others add and remove
         people = sorted(state.device.people.values(), key=lambda p: p.key)
         only = {str(e.get("employeeNo")) for e in cond.get("EmployeeNoList") or [] if isinstance(e, dict)}
         if only:

@@ -65,6 +65,8 @@ def carry_out(client: IsapiClient, command: gp.Command, faces: FaceHashes, setti
 def _run(client: IsapiClient, command: gp.Command, faces: FaceHashes,
          settings: Settings) -> tuple[Verdict, list[list[str]]]:
     key = str(command.worker_key or "")
+    if command.op in (gp.ENROL, gp.REVOKE) and not key:
+        return Verdict(FAILED, gp.BAD_PARAMETERS, detail=f"{command.op} without worker_key"), []
     if command.op == gp.ENROL:
         verdict = people.enrol(client, command, door_no=settings.door_no, fdid=settings.fdid)
         if not verdict.failed and command.face_jpeg:

@@ -45,7 +45,7 @@ def probe(client: IsapiClient) -> Health:
     clock = client.call("GET", "/ISAPI/System/time", as_json=False).xml()
     now = (before + time.time()) / 2
     device_time = datetime.fromisoformat(xml_text(clock, "localTime"))
-    offset = round(device_time.timestamp() - now, 1)
+    offset = round(device_time.timestamp() + 0.5 - now, 1)  # + 0.5: the device writes whole seconds, cut down
     count = client.call("GET", "/ISAPI/AccessControl/UserInfo/Count")
     people_caps = client.call("GET", "/ISAPI/AccessControl/UserInfo/capabilities")
     face_caps = client.call("GET", "/ISAPI/Intelligent/FDLib/capabilities")
