@@ -338,3 +338,17 @@ def test_a_command_for_another_device_is_unknown_device(start_driver: Start) -> 
     command = gp.Command(str(uuid.uuid4()), gp.REVOKE, "SOMEONE-ELSE", 1, "1001")
     driver.submit(command)
     assert sink.ack_of(command.command_id).reason == gp.UNKNOWN_DEVICE
+
+
+def test_a_recognition_that_was_never_posted_is_fetched_from_the_devices_memory(
+        start_driver: Start, terminal: IsapiTerminal, device: SimulatedDevice) -> None:
+    _, sink = start_driver()
+    assert eventually(lambda: terminal.state.host.target.endswith(f"/isapi/events/{SERIAL}"))
+    terminal.punch("1017")
+    assert eventually(lambda: len(sink.punches) == 1)
+    lost = device.recognise("1018")  # recorded, but its upload never happened
+    terminal.punch("1019")  # its frontSerialNo names the lost one: a gap
+
+    assert eventually(lambda: {p.worker_key for p in sink.punches} == {"1017", "1018", "1019"})
+    fetched = next(p for p in sink.punches if p.worker_key == "1018")
+    assert fetched.event_key.startswith(f"{SERIAL}:{lost.serial_no}:")

@@ -8,10 +8,11 @@ import pytest
 
 from realname_codes import gate_protocol as gp
 from realname_edge.gates.isapi.answers import ABSENT, EXISTS, OK, judge
+from realname_edge.gates.isapi.backfill import Gap, GapWatch
 from realname_edge.gates.isapi.bodies import NO_END, device_local, user_info
+from realname_edge.gates.isapi.command_queue import CommandQueue
 from realname_edge.gates.isapi.events import punch_of
 from realname_edge.gates.isapi.health import Health, findings_of, firmware_version
-from realname_edge.gates.isapi.queue import CommandQueue
 
 
 def isapi(sub: str, status: int = 6) -> dict[str, object]:
@@ -112,3 +113,12 @@ def test_a_revoke_overtakes_queued_enrols_and_equal_commands_keep_their_order() 
     assert [queue.take(0) for _ in range(5)] == [leave, digest, *enrols]
     assert queue.take(0) is None
 
+
+
+def test_an_event_that_does_not_follow_the_last_one_reveals_a_gap() -> None:
+    watch = GapWatch()
+    assert watch.observe({"serialNo": 7, "frontSerialNo": 6, "time": "T7"}) is None  # the first: nothing to compare
+    assert watch.observe({"serialNo": 8, "frontSerialNo": 7, "time": "T8"}) is None
+    assert watch.observe({"serialNo": 8, "frontSerialNo": 7, "time": "T8"}) is None  # sent again: no gap
+    assert watch.observe({"serialNo": 11, "frontSerialNo": 10, "time": "T11"}) == Gap("T8", "T11")
+    assert watch.observe({"serialNo": 1, "frontSerialNo": 11, "time": "T1"}) is None  # wrapped after 11: follows

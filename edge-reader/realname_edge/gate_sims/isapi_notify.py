@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import requests
 
-from realname_edge.gate_sims.device import Recognition
+from realname_edge.gate_sims.device import SERIAL_WRAP, Recognition
 from realname_edge.gate_sims.isapi_state import TerminalState
 from realname_edge.gate_sims.isapi_system import event_fields
 from realname_edge.gate_sims.isapi_wire import local_time
@@ -45,7 +45,6 @@ class EventUploader:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._session = requests.Session()
-        self._last_serial = 0
 
     def start(self) -> None:
         self._stopping = False
@@ -61,9 +60,10 @@ class EventUploader:
             self._thread.join(timeout=5)
 
     def add(self, event: Recognition, attendance_status: str, picture: bytes) -> None:
-        with self._wake:
-            self._queue.append(Pending(event, self._last_serial, attendance_status, picture))
-            self._last_serial = event.serial_no
+        with self._wake:  # frontSerialNo: the device's previous event, whether or not it was ever uploaded
+            earlier = len(self._state.device.events) > 1
+            front = event.serial_no - 1 if event.serial_no > 1 else (SERIAL_WRAP if earlier else 0)
+            self._queue.append(Pending(event, front, attendance_status, picture))
             self._wake.notify_all()
 
     @property

@@ -99,7 +99,7 @@ def search_events(state: TerminalState, request: Request, attendance_status: str
     if (major and major != FACE_PASSED[0]) or (minor and minor != FACE_PASSED[1]):
         matching: list[Recognition] = []
     else:
-        matching = [e for e in list(state.device.events) if start <= e.at <= end]
+        matching = [e for e in list(state.device.events) if start <= e.at.replace(microsecond=0) <= end]  # whole s
     position = int(cond.get("searchResultPosition", 0))
     page = matching[position:position + min(int(cond.get("maxResults", MAX_EVENT_RESULTS)), MAX_EVENT_RESULTS)]
     status = "NO MATCH" if not page else "MORE" if position + len(page) < len(matching) else "OK"

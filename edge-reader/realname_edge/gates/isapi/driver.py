@@ -9,21 +9,20 @@ Options (``GateConfig.options``): ``listen_url`` (where the device posts its eve
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from dataclasses import replace
-from urllib.parse import urlsplit
 
 from realname_codes import gate_protocol as gp
 from realname_edge.gates.driver import Finding, GateConfig, GateSink
-from realname_edge.gates.isapi import bodies, health
-from realname_edge.gates.isapi.client import CredentialsRefused, IsapiClient, Unreachable, xml_text
+from realname_edge.gates.isapi import backfill, health, listening
+from realname_edge.gates.isapi.client import CredentialsRefused, IsapiClient, Unreachable
+from realname_edge.gates.isapi.command_queue import CommandQueue
 from realname_edge.gates.isapi.commands import FaceHashes, Settings, carry_out
 from realname_edge.gates.isapi.events import IsapiListener, punch_of
-from realname_edge.gates.isapi.queue import CommandQueue
 
 log = logging.getLogger(__name__)
-HOST_ID = "1"  # one listening host per access device
 CLOCK_CHANGE_S = 5.0  # a clock offset that moved less than this is not news
 
 
@@ -36,10 +35,11 @@ class IsapiDriver:
         self._settings = Settings(door_no=int(options.get("door_no", 1)), fdid=str(options.get("fdid", "1")),
                                   delete_wait_s=float(options.get("delete_wait_s", 10.0)))
         self._poll_s = float(options.get("poll_s", min(5.0, report_every_s)))
-        self._listen_url = self._events_url(str(options.get("listen_url") or ""))
+        self._listen_url = listening.events_url(str(options.get("listen_url") or ""), config.serial)
         self._min_firmware = str(options.get("min_firmware", health.MIN_FIRMWARE))
         self._with_photo = bool(options.get("punch_photos", False))
         self._queue, self._faces, self._stopping = CommandQueue(), FaceHashes(), threading.Event()
+        self._gaps, self._backfills = backfill.GapWatch(), queue.Queue[backfill.Gap]()
         self._sink: GateSink | None = None
         self._threads: list[threading.Thread] = []
 
@@ -48,7 +48,7 @@ class IsapiDriver:
     def start(self, sink: GateSink) -> None:
         self._sink = sink
         self._listener.register(self.config.serial, self._on_event, sink)
-        for name, target in (("commands", self._work), ("health", self._watch)):
+        for name, target in (("commands", self._work), ("health", self._watch), ("backfill", self._backfill)):
             thread = threading.Thread(target=target, name=f"isapi-{name}-{self.config.serial}", daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -101,6 +101,26 @@ class IsapiDriver:
             if self._sink is None:
                 raise RuntimeError("not started")
             self._sink.punched([punch])  # in the spool before the terminal hears 200
+        gap = self._gaps.observe(event)
+        if gap is not None:
+            self._backfills.put(gap)
+
+    def _backfill(self) -> None:
+        """Fetch what a serial-number gap says we missed; a device that does not answer is asked again later."""
+        while not self._stopping.is_set():
+            try:
+                gap = self._backfills.get(timeout=self._poll_s)
+            except queue.Empty:
+                continue
+            try:
+                found = backfill.fetch(self._client, self.config.serial, self.config.direction, gap)
+                if found and self._sink is not None:
+                    self._sink.punched(found)
+            except Exception:  # the device or the spool cannot now: keep the gap and try again
+                log.warning("isapi %s: back-fill of %s..%s postponed", self.config.serial, gap.start, gap.end,
+                            exc_info=True)
+                self._backfills.put(gap)
+                self._stopping.wait(self._poll_s)
 
     # --- health: a report every report_every_s, and at once when something changed ------------------------
 
@@ -119,7 +139,8 @@ class IsapiDriver:
     def _look(self) -> gp.Report:
         serial = self.config.serial
         try:
-            self._keep_host()
+            if self._listen_url:
+                listening.keep_host(self._client, self._listen_url)
             found = health.probe(self._client)
         except Unreachable:
             return health.report_of(serial, None)
@@ -127,25 +148,6 @@ class IsapiDriver:
             return health.report_of(serial, None, "credentials_refused")
         findings = health.findings_of(serial, found, self._min_firmware)
         return health.report_of(serial, found, findings[0].code if findings else None)
-
-    def _events_url(self, listen_url: str) -> str:
-        if not listen_url or listen_url.rstrip("/").endswith("/" + self.config.serial):
-            return listen_url
-        return f"{listen_url.rstrip('/')}/{self.config.serial}"
-
-    def _keep_host(self) -> None:
-        """Point the device's listening host at us, when it points elsewhere (a new bridge address, a reset)."""
-        if not self._listen_url:
-            return
-        target = urlsplit(self._listen_url)
-        ip, port, path = target.hostname or "", target.port or 80, target.path or "/"
-        path_ = f"/ISAPI/Event/notification/httpHosts/{HOST_ID}"
-        now = self._client.call("GET", path_, as_json=False)
-        if now.status == 200:
-            root = now.xml()
-            if (xml_text(root, "ipAddress"), xml_text(root, "portNo"), xml_text(root, "url")) == (ip, str(port), path):
-                return
-        self._client.call("PUT", path_, data=bodies.http_host_xml(HOST_ID, ip, port, path), as_json=False)
 
 
 def _changed(before: gp.Report, now: gp.Report) -> bool:
