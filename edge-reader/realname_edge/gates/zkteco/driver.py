@@ -91,7 +91,7 @@ class ZkDriver:
             sink.punched(punches)  # returns once spooled: only then may the device forget them
         with self._lock:
             if stamp is not None and stamp.isdigit():
-                self.stamp = max(self.stamp, int(stamp))
+                self.stamp = int(stamp)  # its latest word: a terminal reset to factory starts low again
             if was_polling:
                 self._health.clock_from(punches)
             self._report_if_due()
