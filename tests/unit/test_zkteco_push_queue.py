@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import re
 
-from realname_codes.gate_protocol import DEVICE_FULL, DONE, ENROL, FAILED, REVOKE, Ack, Command
+from realname_codes.gate_protocol import DEVICE_FULL, DIGEST, DONE, ENROL, FAILED, REVOKE, Ack, Command
 from realname_edge.gates.zkteco import lines
 from realname_edge.gates.zkteco.queue import MAX_ANSWER_BYTES, DeviceQueue
 from realname_edge.gates.zkteco.steps import steps_for
@@ -93,3 +93,21 @@ def test_a_pin_that_is_not_digits_is_refused_before_it_reaches_the_terminal() ->
     ack = steps_for(command(ENROL, "A-17"), 8)
     assert not isinstance(ack, list)
     assert (ack.outcome, ack.reason) == (FAILED, "bad_parameters")
+
+
+def test_a_digest_ends_an_answer_so_that_two_digests_never_mix_their_uploads() -> None:
+    queue = DeviceQueue("SN1")
+    for n in (1, 2):
+        digest = Command(f"digest-{n}", DIGEST, "SN1")
+        steps = steps_for(digest, 8)
+        assert isinstance(steps, list)
+        queue.put(digest, steps)
+    assert [line.split(":", 2)[2] for line in queue.take()] == [lines.QUERY_PEOPLE, lines.QUERY_FACES]
+    assert len(queue.take()) == 2
+
+
+def test_a_waiting_enrol_shows_no_photo_in_a_repr() -> None:
+    queue = DeviceQueue("SN1")
+    queued(queue, command(ENROL, "1"))
+    assert PHOTO_B64[:40] not in repr(queue)
+    assert PHOTO_B64[:40] not in repr(queue._heap[0][2])

@@ -169,7 +169,7 @@ class ZkDriver:
         sink.acknowledged(ack)
 
     def _contact(self, info: lines.DeviceInfo | None) -> bool:
-        was_polling = self._health.contact(self._clock(), info)
+        was_polling = self._health.contact(self._clock(), info, steady_within_s=2 * self.delay_s + 5)
         self._report_if_due()  # back online, new counts or firmware: told at once
         return was_polling
 

@@ -35,9 +35,10 @@ class DeviceHealth:
     last_sent: Report | None = None
     last_sent_at: float = 0.0
 
-    def contact(self, now: float, info: DeviceInfo | None) -> bool:
-        """Heard from it now; True when it had been polling already (not its first call after an outage)."""
-        was_polling = self.polling(now, 3 * REPORT_EVERY_S) and bool(self.report.online)
+    def contact(self, now: float, info: DeviceInfo | None, steady_within_s: float) -> bool:
+        """Heard from it now; True when it had called within ``steady_within_s`` already (polling steadily, not
+        back from an outage with a cache to flush)."""
+        was_polling = self.polling(now, steady_within_s) and bool(self.report.online)
         self.last_contact = now
         self.report = replace(self.report, device=self.serial, kind=ZKTECO_PUSH, online=True, model=self.model,
                               contact_at=datetime.now(UTC).isoformat(timespec="seconds"))

@@ -18,8 +18,8 @@ _ids = itertools.count(1)  # device command ids: unique within the bridge proces
 
 @dataclass(slots=True)
 class Pending:
-    command: Command
-    steps: list[str]  # the device commands' texts, executed in this order
+    command: Command = field(repr=False)  # an enrol holds a face photo: never in a repr
+    steps: list[str] = field(repr=False)  # the device commands' texts, in order (a photo among them: never shown)
     arrival: int = 0
     cancelled: bool = False
     returned: int = 0  # steps the device has returned successfully
@@ -29,8 +29,8 @@ class Pending:
 @dataclass(slots=True)
 class DeviceQueue:
     serial: str
-    _heap: list[tuple[int, int, Pending]] = field(default_factory=list)
-    _flying: dict[str, tuple[Pending, int]] = field(default_factory=dict)  # device command id → (command, step)
+    _heap: list[tuple[int, int, Pending]] = field(default_factory=list, repr=False)
+    _flying: dict[str, tuple[Pending, int]] = field(default_factory=dict, repr=False)  # device id → (cmd, step)
     _arrivals: itertools.count[int] = field(default_factory=itertools.count)
 
     def put(self, command: Command, steps: list[str]) -> list[Command]:
@@ -53,7 +53,8 @@ class DeviceQueue:
 
     def take(self, max_bytes: int = MAX_ANSWER_BYTES) -> list[str]:
         """The lines for one answer: whole platform commands, highest priority first, up to ``max_bytes``
-        (one command always goes, even a larger one: the device refuses it with -1006 rather than never)."""
+        (one command always goes, even a larger one: the device refuses it with -1006 rather than never), and
+        at most one digest, last."""
         lines: list[str] = []
         size = 0
         while self._heap:
@@ -72,6 +73,8 @@ class DeviceQueue:
                 self._flying[device_id] = (pending, step)
             lines.extend(batch)
             size += batch_size
+            if pending.command.op == DIGEST:
+                break  # its uploads must not mix with another digest's: the next one waits for the next poll
         return lines
 
     def returned(self, device_id: str, code: str) -> tuple[Pending, Ack | None] | None:
