@@ -169,6 +169,11 @@ class SimulatedDevice:
         with self._lock:
             return {key: person.face_sha256 for key, person in self.people.items()}
 
+    def events_after(self, count: int) -> list[Recognition]:
+        """The events recorded after the first ``count``, oldest first (what a gate has not yet delivered)."""
+        with self._lock:
+            return self.events[count:]
+
     def recognise(self, key: str, verified_by: str = "face") -> Recognition:
         """Someone stood in front of it: an event is recorded (whether or not the platform hears of it now)."""
         with self._lock:
