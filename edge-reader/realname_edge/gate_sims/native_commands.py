@@ -30,18 +30,21 @@ class _Refused(Exception):
 
 def apply(command: gp.Command, device: SimulatedDevice) -> gp.Ack:
     """Carry ``command`` out on ``device``; the answer carries the command's id, sequence and worker."""
-    answer = {"command_id": command.command_id, "device": command.device, "op": command.op,
-              "sequence": command.sequence, "worker_key": command.worker_key}
     if command.device != device.serial:
-        return gp.Ack(**answer, outcome=gp.FAILED, reason=gp.UNKNOWN_DEVICE,
-                      detail=f"this gate is {device.serial}")
+        return _answer(command, _Refused(gp.UNKNOWN_DEVICE, f"this gate is {device.serial}"))
     try:
         people = _carry_out(command, device)
     except (DeviceRefusal, _Refused) as problem:
-        failure = _refusal(problem) if isinstance(problem, DeviceRefusal) else problem
-        return gp.Ack(**answer, outcome=gp.FAILED, reason=failure.reason, photo_problem=failure.photo_problem,
-                      detail=failure.detail)
-    return gp.Ack(**answer, outcome=gp.DONE, people=people)
+        return _answer(command, _refusal(problem) if isinstance(problem, DeviceRefusal) else problem)
+    return _answer(command, None, people)
+
+
+def _answer(command: gp.Command, failure: _Refused | None, people: list[list[str]] | None = None) -> gp.Ack:
+    if failure is None:
+        return gp.Ack(command.command_id, command.device, command.op, gp.DONE, command.sequence,
+                      command.worker_key, people=people or [])
+    return gp.Ack(command.command_id, command.device, command.op, gp.FAILED, command.sequence, command.worker_key,
+                  reason=failure.reason, photo_problem=failure.photo_problem, detail=failure.detail)
 
 
 def _carry_out(command: gp.Command, device: SimulatedDevice) -> list[list[str]]:
