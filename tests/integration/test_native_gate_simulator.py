@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -178,6 +181,17 @@ def test_it_reports_its_health_at_start_and_again_when_its_clock_drifts(
     eventually(lambda: any((r.clock_offset_s or 0) >= 89 for r in platform.reports()))
 
 
+def test_it_reports_every_report_every_s_while_nothing_changes(platform: Platform, device: SimulatedDevice) -> None:
+    quick = NativeGate(device, amqp_url(), ACCOUNT, prefix=platform.prefix, report_every_s=0.3)
+    quick.start()
+    try:
+        eventually(lambda: len(platform.reports()) >= 4, timeout=5)
+    finally:
+        quick.stop()
+    contacts = [datetime.fromisoformat(r.contact_at) for r in platform.reports()]
+    assert contacts == sorted(contacts) and len(set(contacts)) == len(contacts)
+
+
 def test_a_revoke_published_after_two_hundred_enrols_overtakes_them(
         platform: Platform, gate: NativeGate, device: SimulatedDevice) -> None:
     device.go_offline()  # the queue fills while the gate is away, as on a site in the morning
@@ -278,6 +292,26 @@ def test_after_its_connection_is_killed_it_reconnects_and_every_command_ends_app
     assert len(device.listing()) == 100
     gate.punch("7000")
     eventually(lambda: [p.worker_key for p in platform.punches()] == ["7000"])
+
+
+def test_the_demo_command_runs_a_native_gate_that_answers_commands_and_punches_typed_keys(
+        platform: Platform) -> None:
+    serial = f"NATIVE-{uuid.uuid4().hex[:8]}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "realname_edge.gate_sims", "native", "--amqp-url", amqp_url(), "--account", ACCOUNT,
+         "--serial", serial, "--prefix", platform.prefix], stdin=subprocess.PIPE, text=True)
+    try:
+        enrolled = gp.Command(str(uuid.uuid4()), gp.ENROL, serial, 1, worker_key="8001", name="赵六")
+        platform.send(enrolled)
+        assert platform.ack_of(enrolled).outcome == gp.DONE
+        assert process.stdin is not None
+        process.stdin.write("8001\n")
+        process.stdin.flush()
+        eventually(lambda: [(p.device, p.worker_key) for p in platform.punches()] == [(serial, "8001")])
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=WAIT_S) == 0
+    assert platform.consumers() == 0
 
 
 def kill_connections_named(name: str) -> None:
