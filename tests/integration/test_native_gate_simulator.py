@@ -294,6 +294,24 @@ def test_after_its_connection_is_killed_it_reconnects_and_every_command_ends_app
     eventually(lambda: [p.worker_key for p in platform.punches()] == ["7000"])
 
 
+def test_a_gate_whose_queue_is_not_there_yet_keeps_trying_and_starts_once_the_platform_made_it(
+        platform: Platform, device: SimulatedDevice) -> None:
+    platform.channel.queue_delete(platform.command_queue)  # its credentials are not issued yet
+    early = NativeGate(device, amqp_url(), ACCOUNT, prefix=platform.prefix)
+    early.start()
+    try:
+        time.sleep(1)
+        assert early.connections == 0
+        platform.channel.queue_declare(platform.command_queue, durable=True, arguments=gp.command_queue_arguments())
+        platform.channel.queue_bind(platform.command_queue, gp.commands_exchange(platform.prefix), routing_key=ACCOUNT)
+        enrolled = enrol(device, "9001")
+        platform.send(enrolled)
+        assert platform.ack_of(enrolled).outcome == gp.DONE
+        assert early.connections == 1
+    finally:
+        early.stop()
+
+
 def test_the_demo_command_runs_a_native_gate_that_answers_commands_and_punches_typed_keys(
         platform: Platform) -> None:
     serial = f"NATIVE-{uuid.uuid4().hex[:8]}"

@@ -1,15 +1,12 @@
 """A native gate: an Android face terminal whose app speaks the platform's gate protocol straight to RabbitMQ.
 
-It reads its own command queue (``gate_protocol.command_queue``: it never declares it, its account may not),
-applies each command to its ``SimulatedDevice`` and publishes the ``gate.acknowledged``; it reports its health
-(``gate.reported``) at start, on change and every ``report_every_s``; it publishes each recognition
-(``gate.punched``). Everything goes to ``gates.events`` persistent, with ``user_id`` = its broker account and
-publisher confirms. A command's delivery is acked only once the broker has confirmed its answer, so a crash or
-a lost connection re-delivers it, and applying it again changes nothing.
+It reads its own command queue (never declaring it: its account may not), applies each command to its
+``SimulatedDevice``, and publishes to ``gates.events`` (persistent, ``user_id`` = its account, confirmed) the
+answer, its health (at start, on change, every ``report_every_s``) and each recognition. A command's delivery is
+acked only once the broker confirmed the answer: a crash re-delivers it, and applying it again changes nothing.
 
-The device's event memory is its spool: a punch made offline waits there and goes out, in order, when the
-gate is back; the broker's confirm moves the gate's mark past it. One thread owns the connection (pika is not
-thread-safe); ``punch`` from another thread only records the event, which that thread publishes within a tick.
+The device's event memory is its spool: a punch made offline waits there and goes out in order when the gate is
+back. One thread owns the connection (pika is not thread-safe); ``punch`` only records the event.
 """
 
 from __future__ import annotations
@@ -26,8 +23,9 @@ import pika.exceptions
 from pika.adapters.utils.connection_workflow import AMQPConnectorException
 
 from realname_codes import gate_protocol as gp
-from realname_edge.gate_sims.device import Recognition, SimulatedDevice
+from realname_edge.gate_sims.device import SimulatedDevice
 from realname_edge.gate_sims.native_commands import apply
+from realname_edge.gate_sims.native_messages import Health, health_of, punch_of, report_of
 
 SOURCE = "native-gate"
 _TICK_S = 0.05  # how long the gate waits for a delivery before it looks at punches, reports and its switch
@@ -51,7 +49,7 @@ class NativeGate:
         self.connections = 0
         self._params = _parameters(amqp_url, device.serial)
         self._published = 0  # the device's events the broker has confirmed, oldest first
-        self._reported: tuple[Any, ...] | None = None
+        self._reported: Health | None = None
         self._reported_at = 0.0
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -69,7 +67,7 @@ class NativeGate:
 
     def punch(self, worker_key: str) -> gp.Punch:
         """Someone is recognised: the event is in the device's memory now, on the broker within a tick if online."""
-        return self._punch_of(self.device.recognise(worker_key))
+        return punch_of(self.device, self.device.recognise(worker_key))
 
     # --- the gate's own thread ----------------------------------------------------------------------------
 
@@ -83,7 +81,7 @@ class NativeGate:
             try:
                 self._session()
             except _BROKEN as exc:
-                log.warning("native gate %s lost the broker, trying again in %.1f s: %r",
+                log.warning("native gate %s: broker trouble, trying again in %.1f s: %r",
                             self.device.serial, backoff, exc)
             else:
                 continue
@@ -108,7 +106,7 @@ class NativeGate:
                 self._flush_punches(channel)
                 while deliveries and self.device.online:
                     self._handle(channel, *deliveries.popleft())
-                if time.monotonic() - self._reported_at >= self.report_every_s or self._state() != self._reported:
+                if self._report_due():
                     self._report(channel)
                 connection.process_data_events(time_limit=_TICK_S)
         finally:
@@ -132,23 +130,17 @@ class NativeGate:
 
     def _flush_punches(self, channel: Any) -> None:
         for event in self.device.events_after(self._published):
-            self._publish(channel, gp.PUNCHED, self._punch_of(event))
+            self._publish(channel, gp.PUNCHED, punch_of(self.device, event))
             self._published += 1
 
     def _report(self, channel: Any) -> None:
-        state = self._state()
-        people, faces, people_capacity, faces_capacity, model, firmware, offset = state
-        report = gp.Report(device=self.device.serial, contact_at=gp.now_iso(), kind=gp.NATIVE, model=model,
-                           firmware=firmware, people=people, faces=faces, people_capacity=people_capacity,
-                           faces_capacity=faces_capacity, clock_offset_s=offset)
-        self._publish(channel, gp.REPORTED, report)
-        self._reported, self._reported_at = state, time.monotonic()
+        health = health_of(self.device)
+        self._publish(channel, gp.REPORTED, report_of(self.device, health))
+        self._reported, self._reported_at = health, time.monotonic()
 
-    def _state(self) -> tuple[Any, ...]:
-        """What a report says, without the time of contact (cheap: asked every tick)."""
-        device = self.device
-        return (len(device.people), device.face_count(), device.people_capacity, device.faces_capacity,
-                device.model, device.firmware, round(device.clock_drift_s, 1))
+    def _report_due(self) -> bool:
+        """On change, and every ``report_every_s`` while nothing changes (so the platform knows it is alive)."""
+        return time.monotonic() - self._reported_at >= self.report_every_s or health_of(self.device) != self._reported
 
     def _publish(self, channel: Any, kind: str, message: gp.Ack | gp.Report | gp.Punch,
                  correlation_id: str | None = None) -> None:
@@ -158,12 +150,6 @@ class NativeGate:
                                           content_type="application/json", user_id=self.account)
         channel.basic_publish(self.exchange, kind, body, properties, mandatory=True)
         self.sent[kind] += 1
-
-    def _punch_of(self, event: Recognition) -> gp.Punch:
-        at = event.at.isoformat()
-        # The serial number wraps at 100000, so the device's time makes the key unique (a re-send is one punch).
-        return gp.Punch(device=self.device.serial, worker_key=event.key, at=at,
-                        event_key=f"{self.device.serial}:{event.serial_no}:{at}", verified_by=event.verified_by)
 
 
 def _parameters(url: str, serial: str) -> pika.URLParameters:
