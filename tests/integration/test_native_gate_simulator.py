@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import pika
 import pytest
@@ -25,6 +25,7 @@ import requests
 from realname_codes import gate_protocol as gp
 from realname_edge.gate_sims.device import SimulatedDevice, larger_than, refuse_hashes
 from realname_edge.gate_sims.native import NativeGate
+from tests.support.faultproxy import FaultProxy
 from tests.support.infra import amqp_url, unique_prefix
 
 ACCOUNT = "guest"  # the test broker's account: the broker checks user_id against it, as for a gate's own
@@ -330,6 +331,40 @@ def test_the_demo_command_runs_a_native_gate_that_answers_commands_and_punches_t
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=WAIT_S) == 0
     assert platform.consumers() == 0
+
+
+def test_through_a_broker_restart_it_backs_off_reconnects_and_loses_no_command_and_no_punch(
+        platform: Platform, device: SimulatedDevice) -> None:
+    amqp = urlsplit(amqp_url())
+    with FaultProxy(amqp.hostname or "127.0.0.1", amqp.port or 5672) as proxy:
+        netloc = f"{amqp.netloc.rsplit(':', 1)[0] if amqp.port else amqp.netloc}:{proxy.port}"
+        gate = NativeGate(device, urlunsplit((amqp.scheme, netloc, amqp.path, amqp.query, "")), ACCOUNT,
+                          prefix=platform.prefix)
+        gate.start()
+        try:
+            eventually(lambda: platform.consumers() == 1)
+            before = enrol(device, "9101")
+            platform.send(before)
+            assert platform.ack_of(before).outcome == gp.DONE
+
+            proxy.refuse(True)  # the broker goes down: connections cut, new ones refused for a while
+            proxy.drop_connections()
+            eventually(lambda: platform.consumers() == 0)
+            during = [enrol(device, str(9102 + n)) for n in range(20)]
+            for command in during:
+                platform.send(command)
+            for key in ("9101", "9102"):
+                gate.punch(key)
+            time.sleep(1.5)
+            assert gate.connections == 1
+            proxy.refuse(False)
+
+            eventually(lambda: {a.command_id for a in platform.acks()} >= {c.command_id for c in during})
+            eventually(lambda: [p.worker_key for p in platform.punches()] == ["9101", "9102"])
+            assert gate.connections == 2
+            assert len(device.listing()) == 21
+        finally:
+            gate.stop()
 
 
 def kill_connections_named(name: str) -> None:
