@@ -29,6 +29,7 @@ from realname_edge.gate_sims.native_messages import Health, health_of, punch_of,
 
 SOURCE = "native-gate"
 _TICK_S = 0.05  # how long the gate waits for a delivery before it looks at punches, reports and its switch
+_LOOK_EVERY_S = 0.25  # how often it compares its health with the last report (counting faces costs a pass)
 _FIRST_BACKOFF_S, _MAX_BACKOFF_S = 0.2, 5.0
 _TIMEOUT_S = 10  # heartbeat, socket and blocked-connection timeouts: a silent broker is noticed within ~15 s
 _BROKEN = (pika.exceptions.AMQPError, AMQPConnectorException, OSError, ValueError)  # ValueError: see publisher
@@ -50,7 +51,7 @@ class NativeGate:
         self._params = _parameters(amqp_url, device.serial)
         self._published = 0  # the device's events the broker has confirmed, oldest first
         self._reported: Health | None = None
-        self._reported_at = 0.0
+        self._reported_at = self._looked_at = 0.0
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -140,7 +141,13 @@ class NativeGate:
 
     def _report_due(self) -> bool:
         """On change, and every ``report_every_s`` while nothing changes (so the platform knows it is alive)."""
-        return time.monotonic() - self._reported_at >= self.report_every_s or health_of(self.device) != self._reported
+        now = time.monotonic()
+        if now - self._reported_at >= self.report_every_s:
+            return True
+        if now - self._looked_at < _LOOK_EVERY_S:
+            return False
+        self._looked_at = now
+        return health_of(self.device) != self._reported
 
     def _publish(self, channel: Any, kind: str, message: gp.Ack | gp.Report | gp.Punch,
                  correlation_id: str | None = None) -> None:
