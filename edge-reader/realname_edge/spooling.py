@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -108,7 +109,7 @@ class Spool:
             (n,) = self._db.execute("SELECT count(*) FROM outgoing").fetchone()
         return int(n)
 
-    def query(self, sql: str, parameters: Sequence[object] = ()) -> list[tuple[object, ...]]:
+    def query(self, sql: str, parameters: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         """Rows of another table of this file (the bridge's journal)."""
         with self._lock:
             return list(self._db.execute(sql, parameters).fetchall())
