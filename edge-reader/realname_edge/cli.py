@@ -36,7 +36,8 @@ def main(argv: list[str] | None = None, *, gate_builders: dict[str, Builder] | N
     if args.command == "gates":
         _configure_logging()
         stop = threading.Event()
-        _stop_on_signals(stop)
+        if args.gates_command == "run":
+            _stop_on_signals(stop)
         return gates_cli.main(args, stop, gate_builders)
     try:
         config = load_config(config_file=args.config)

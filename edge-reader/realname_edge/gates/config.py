@@ -126,7 +126,7 @@ def _public_url(url: str, where: str) -> str:
 def _gates(tables: Any, where: str) -> tuple[GateConfig, ...]:
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
         raise ConfigError(f"gates {where} must be [[gates]] tables")
-    gates = tuple(_gate(table, f"gates[{n}] {where}") for n, table in enumerate(tables))
+    gates = tuple(_gate(table, f"of gates[{n}] {where}") for n, table in enumerate(tables))
     serials = [g.serial for g in gates]
     twice = sorted({s for s in serials if serials.count(s) > 1})
     if twice:
@@ -137,7 +137,7 @@ def _gates(tables: Any, where: str) -> tuple[GateConfig, ...]:
 def _gate(table: dict[str, Any], where: str) -> GateConfig:
     unknown = sorted(set(table) - _GATE_KEYS)
     if unknown:
-        raise ConfigError(f"unknown keys {unknown} in {where}; known: {sorted(_GATE_KEYS)}")
+        raise ConfigError(f"unknown keys {unknown} {where}; known: {sorted(_GATE_KEYS)}")
     text = {key: _text(table, key, where, required=key in ("serial", "kind"))
             for key in ("serial", "kind", "direction", "address", "username", "password")}
     if text["kind"] not in VENDOR_KINDS:
