@@ -21,6 +21,8 @@ from realname_edge.config import EdgeConfig
 from realname_edge.drivers.base import CardReaderDriver
 from realname_edge.errors import CardReaderError, CardUnreadable, FrameCorrupt, NoCard
 
+__all__ = ["Backoff", "CardReads", "EdgeDaemon"]  # Backoff: callers have always found it here
+
 log = logging.getLogger(__name__)
 
 _RETRY_THREAD_JOIN = 60.0  # a re-send in progress ends within the publisher's own broker timeouts

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -145,7 +145,7 @@ def test_connections_killed_mid_stream_lose_no_command_and_no_acknowledgement(
         for n, command in enumerate(commands):
             platform.send(command)
             if n in (60, 150, 240):
-                eventually(lambda at=n: len(platform.acked_ids()) >= at - 30, "acks to flow before the cut")
+                eventually(acks_reach(platform, n - 30), "acks to flow before the cut")
                 closed += eventually(lambda: close_connections("site bridge"), "the bridge's connections to show")
         eventually(lambda: set(platform.acked_ids()) == {c.command_id for c in commands}, "every ack")
 
@@ -153,6 +153,10 @@ def test_connections_killed_mid_stream_lose_no_command_and_no_acknowledgement(
     print(f"\n{len(commands)} commands, {closed} connections closed, {len(acked) - len(set(acked))} acks repeated")
     assert closed >= 3
     assert set(acked) == {c.command_id for c in commands}
+
+
+def acks_reach(platform: GatePlatform, count: int) -> Callable[[], bool]:
+    return lambda: len(platform.acked_ids()) >= count
 
 
 def test_the_bridge_reads_only_its_own_command_queue(platform: GatePlatform, tmp_path: Path) -> None:
