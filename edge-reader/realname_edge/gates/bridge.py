@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 
 from realname_codes.gate_protocol import command_queue
 from realname_edge.confirming import ConfirmingPublisher
@@ -30,6 +31,18 @@ _JOIN = 30.0  # seconds a thread has to end after stop: the broker timeouts boun
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class _Parts:
+    journal: CommandJournal
+    wake: threading.Event  # set by the sink: there is something to send
+    sink: SpoolSink
+    drivers: dict[str, GateDriver]
+    dispatcher: Dispatcher
+    server: SiteServer
+    publisher: ConfirmingPublisher
+    consumer: CommandConsumer
+
+
 class Bridge:
     def __init__(self, config: BridgeConfig, *, builders: dict[str, Builder] | None = None,
                  prefetch: int = PREFETCH, confirm_timeout: float = 10) -> None:
@@ -39,40 +52,46 @@ class Bridge:
         self._timeout = confirm_timeout
 
     def run(self, stop: threading.Event) -> None:
-        config = self.config
-        with Spool(config.spool_path, schema=[SCHEMA]) as spool:
-            journal, wake = CommandJournal(spool), threading.Event()
-            sink = SpoolSink(spool, prefix=config.prefix, source=f"{SOURCE} {config.account}", wake=wake)
-            site = Site(config.public_url)
-            drivers = build_drivers(config.gates, site, self._builders)
-            dispatcher = Dispatcher(drivers, sink)
-            server = SiteServer(config.listen_host, config.listen_port, site.mounts)
-            publisher = ConfirmingPublisher(config.amqp_url, spool, source=SOURCE, confirm_timeout=self._timeout,
-                                            connection_name=f"site bridge {config.account}")
-            consumer = CommandConsumer(config.amqp_url, command_queue(config.account, config.prefix), journal,
-                                       dispatcher, prefetch=self._prefetch, timeout=self._timeout)
-            log.info("site bridge starting: %r", config)
-            server.start()
-            _start(drivers, sink)
-            self._resubmit(journal, dispatcher)
+        with Spool(self.config.spool_path, schema=[SCHEMA]) as spool:
+            parts = self._assemble(spool)
+            log.info("site bridge starting: %r", self.config)
+            parts.server.start()
+            _start(parts.drivers, parts.sink)
+            self._resubmit(parts.journal, parts.dispatcher)
             sending, consuming = threading.Event(), threading.Event()
-            threads = [threading.Thread(target=publisher.run, args=(sending, wake), name="bridge-publisher"),
-                       threading.Thread(target=consumer.run, args=(consuming,), name="bridge-commands")]
-            for thread in threads:
-                thread.start()
+            publishing = threading.Thread(target=parts.publisher.run, args=(sending, parts.wake),
+                                          name="bridge-publisher")
+            commands = threading.Thread(target=parts.consumer.run, args=(consuming,), name="bridge-commands")
+            publishing.start()
+            commands.start()
             try:
                 stop.wait()
             finally:
-                consuming.set()
-                threads[1].join(_JOIN)
-                _stop(drivers)
-                server.stop()
+                consuming.set()  # no new command is taken while the drivers stop
+                commands.join(_JOIN)
+                _stop(parts.drivers)
+                parts.server.stop()
                 sending.set()
-                wake.set()
-                threads[0].join(_JOIN)
-                publisher.publish_pending()
-                publisher.close()
+                parts.wake.set()
+                publishing.join(_JOIN)
+                parts.publisher.publish_pending()  # one last try for what the drivers said while stopping
+                parts.publisher.close()
                 log.info("site bridge stopped; %d messages stay spooled for the next start", spool.count())
+
+    def _assemble(self, spool: Spool) -> _Parts:
+        config = self.config
+        journal, wake = CommandJournal(spool), threading.Event()
+        sink = SpoolSink(spool, prefix=config.prefix, source=f"{SOURCE} {config.account}", wake=wake)
+        site = Site(config.public_url)
+        drivers = build_drivers(config.gates, site, self._builders)
+        dispatcher = Dispatcher(drivers, sink)
+        return _Parts(
+            journal=journal, wake=wake, sink=sink, drivers=drivers, dispatcher=dispatcher,
+            server=SiteServer(config.listen_host, config.listen_port, site.mounts),
+            publisher=ConfirmingPublisher(config.amqp_url, spool, source=SOURCE, confirm_timeout=self._timeout,
+                                          connection_name=f"site bridge {config.account}"),
+            consumer=CommandConsumer(config.amqp_url, command_queue(config.account, config.prefix), journal,
+                                     dispatcher, prefetch=self._prefetch, timeout=self._timeout))
 
     @staticmethod
     def _resubmit(journal: CommandJournal, dispatcher: Dispatcher) -> None:

@@ -41,12 +41,16 @@ def main(args: argparse.Namespace, stop: threading.Event, builders: dict[str, Bu
     except ConfigError as exc:
         print(f"realname-edge gates: {exc}", file=sys.stderr)
         return 2
-    if args.gates_command == "doctor":
-        results = run_gates_doctor(config, builders=builders)
-        print(render_json(results) if args.json else render_text(results))
-        return 0 if ready_to_run(results) else 1
     try:
+        if args.gates_command == "doctor":
+            results = run_gates_doctor(config, builders=builders)
+            print(render_json(results) if args.json else render_text(results))
+            return 0 if ready_to_run(results) else 1
         Bridge(config, builders=builders).run(stop)
+    except ImportError as exc:  # a kind's vendor module missing from this installation
+        print(f"realname-edge gates: a configured gate kind cannot be driven by this installation: {exc}",
+              file=sys.stderr)
+        return 1
     except (OSError, sqlite3.Error) as exc:  # the spool cannot be opened, the port is taken
         print(f"realname-edge gates: cannot start: {exc}", file=sys.stderr)
         return 1
