@@ -30,6 +30,17 @@ _BATCH = 100  # messages taken from the spool at a time; confirmed ones are dele
 
 log = logging.getLogger(__name__)
 
+
+class _NoReturnedBodies(logging.Filter):
+    """pika logs a message the broker returned with the start of its body: a sealed card or a punch's photo must
+    never reach a log, and ``publish_pending`` already says that a message was kept."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Published message was returned")
+
+
+logging.getLogger("pika.adapters.blocking_connection").addFilter(_NoReturnedBodies())
+
 Render = Callable[[SpooledMessage], bytes]  # the body as sent (the card reader wraps its read in an envelope)
 
 

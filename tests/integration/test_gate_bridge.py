@@ -4,6 +4,7 @@ spool, whatever happens to the connection (a fake driver stands in for the vendo
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections import Counter
@@ -121,7 +122,8 @@ def test_a_command_for_a_gate_the_bridge_does_not_drive_is_answered_unknown_devi
 
 
 def test_messages_no_queue_takes_yet_stay_spooled_and_arrive_once_the_platform_binds_a_queue(
-        platform: GatePlatform, tmp_path: Path) -> None:
+        platform: GatePlatform, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     platform.send(enrol(GATE, 1))
 
     with RunningBridge(bridge_file(tmp_path, platform.prefix, [GATE])) as running:
@@ -133,6 +135,8 @@ def test_messages_no_queue_takes_yet_stay_spooled_and_arrive_once_the_platform_b
         eventually(lambda: running.spooled() == 0, "the spool to empty")
 
     assert len(platform.acked_ids()) == 1 and len(platform.of_type("gate.reported")) == 1
+    assert "no queue takes it yet" in caplog.text
+    assert '"data":' not in caplog.text  # a returned message's body is never logged
 
 
 def test_connections_killed_mid_stream_lose_no_command_and_no_acknowledgement(
