@@ -10,6 +10,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import requests
@@ -27,6 +28,7 @@ from realname_edge.gates.bridge import Bridge
 from realname_edge.gates.config import load_bridge_config
 from realname_edge.spooling import Spool
 from tests.support.fake_gate import FakeGate, FakeGates
+from tests.support.faultproxy import FaultProxy
 from tests.support.gate_platform import (
     GatePlatform,
     bridge_file,
@@ -35,7 +37,7 @@ from tests.support.gate_platform import (
     eventually,
     platform_for,
 )
-from tests.support.infra import unique_prefix
+from tests.support.infra import amqp_url, unique_prefix
 
 GATE = "ZK-0001"
 
@@ -157,6 +159,31 @@ def test_connections_killed_mid_stream_lose_no_command_and_no_acknowledgement(
     print(f"\n{len(commands)} commands, {closed} connections closed, {len(acked) - len(set(acked))} acks repeated")
     assert closed >= 3
     assert set(acked) == {c.command_id for c in commands}
+
+
+def test_while_the_broker_is_away_the_gates_go_on_working_and_everything_arrives_when_it_is_back(
+        platform: GatePlatform, tmp_path: Path) -> None:
+    platform.bind_events_queue()
+    parts = urlsplit(amqp_url())
+    commands = [enrol(GATE, n) for n in range(3)]
+    with FaultProxy(parts.hostname or "127.0.0.1", parts.port or 5672) as proxy:
+        proxy.refuse(True)
+        url = urlunsplit((parts.scheme, f"{parts.netloc.rsplit(':', 1)[0]}:{proxy.port}", parts.path, "", ""))
+        with RunningBridge(bridge_file(tmp_path, platform.prefix, [GATE], url=url)) as running:
+            eventually(lambda: running.spooled() == 1, "the gate's first report spooled: the bridge is up")
+            answer = requests.get(f"{running.config.public_url}/iclock/punch", params={"SN": GATE, "PIN": "1007"},
+                                  timeout=5)
+            for command in commands:
+                platform.send(command)
+            eventually(lambda: running.spooled() == 2, "the report and the punch spooled")
+            assert platform.drain() == []
+            proxy.refuse(False)
+            eventually(lambda: len(platform.acked_ids()) == 3, "the commands taken and answered once it is back")
+            eventually(lambda: running.spooled() == 0, "the spool to empty")
+
+    assert (answer.status_code, answer.text) == (200, "OK:1")  # the device was answered while the broker was away
+    assert [p["worker_key"] for p in platform.of_type("gate.punched")] == ["1007"]
+    assert len(platform.of_type("gate.reported")) == 1
 
 
 def acks_reach(platform: GatePlatform, count: int) -> Callable[[], bool]:
