@@ -37,6 +37,7 @@ class _Parts:
     wake: threading.Event  # set by the sink: there is something to send
     sink: SpoolSink
     drivers: dict[str, GateDriver]
+    site: Site
     dispatcher: Dispatcher
     server: SiteServer
     publisher: ConfirmingPublisher
@@ -57,6 +58,7 @@ class Bridge:
             log.info("site bridge starting: %r", self.config)
             parts.server.start()
             _start(parts.drivers, parts.sink)
+            parts.site.report_unknown_devices(parts.sink)
             self._resubmit(parts.journal, parts.dispatcher)
             sending, consuming = threading.Event(), threading.Event()
             publishing = threading.Thread(target=parts.publisher.run, args=(sending, parts.wake),
@@ -71,6 +73,7 @@ class Bridge:
                 commands.join(_JOIN)
                 _stop(parts.drivers)
                 parts.server.stop()
+                parts.site.close()
                 sending.set()
                 parts.wake.set()
                 publishing.join(_JOIN)
@@ -86,7 +89,7 @@ class Bridge:
         drivers = build_drivers(config.gates, site, self._builders)
         dispatcher = Dispatcher(drivers, sink)
         return _Parts(
-            journal=journal, wake=wake, sink=sink, drivers=drivers, dispatcher=dispatcher,
+            journal=journal, wake=wake, sink=sink, drivers=drivers, site=site, dispatcher=dispatcher,
             server=SiteServer(config.listen_host, config.listen_port, site.mounts),
             publisher=ConfirmingPublisher(config.amqp_url, spool, source=SOURCE, confirm_timeout=self._timeout,
                                           connection_name=f"site bridge {config.account}"),

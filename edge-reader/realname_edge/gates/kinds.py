@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from realname_codes.gate_protocol import HIKVISION_ISAPI, ZKTECO_PUSH
-from realname_edge.gates.driver import GateConfig, GateDriver, WsgiApp
+from realname_edge.gates.driver import GateConfig, GateDriver, GateSink, WsgiApp
 
 ISAPI_PATH, ZKTECO_PATH = "/isapi/events", "/iclock"
 
@@ -30,12 +30,23 @@ class Site:
             self._apps[path] = self.mounts[path] = make()
         return self._apps[path]
 
+    def report_unknown_devices(self, sink: GateSink) -> None:
+        """Apps that devices call in to (ZKTeco) report a device not configured here through ``sink``."""
+        for app in self._apps.values():
+            if hasattr(app, "on_unknown"):
+                app.on_unknown(sink)
+
+    def close(self) -> None:
+        for app in self._apps.values():
+            if hasattr(app, "close"):
+                app.close()
+
 
 Builder = Callable[[GateConfig, Site], GateDriver]
 
 
 def isapi_driver(config: GateConfig, site: Site) -> GateDriver:
-    from realname_edge.gates.isapi import IsapiDriver, IsapiListener  # type: ignore[import-not-found, unused-ignore]
+    from realname_edge.gates.isapi import IsapiDriver, IsapiListener
 
     listener = site.app(ISAPI_PATH, IsapiListener)
     options = {**config.options, "listen_url": f"{site.public_url}{ISAPI_PATH}/{config.serial}"}
@@ -44,7 +55,7 @@ def isapi_driver(config: GateConfig, site: Site) -> GateDriver:
 
 
 def zkteco_driver(config: GateConfig, site: Site) -> GateDriver:
-    from realname_edge.gates.zkteco import ZkPushServer  # type: ignore[import-not-found, unused-ignore]
+    from realname_edge.gates.zkteco import ZkPushServer
 
     driver: GateDriver = site.app(ZKTECO_PATH, ZkPushServer).driver_for(config)
     return driver
