@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 # An upload over 10 MB is no phone photo: refused unread (the gates take 100 KB; we re-encode anyway).
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-# A picture's pixel count is read from its header before decoding: a tiny PNG can claim 40,000 × 40,000 pixels
+# A picture's pixel count is read from its header before decoding: a tiny PNG can claim 40,000 x 40,000 pixels
 # (a "decompression bomb") and take gigabytes to decode. 40 million pixels is above any phone camera's.
 MAX_PIXELS = 40_000_000
 FORMATS = ("JPEG", "PNG")  # what the gates and the national platform take (gates.md)
@@ -26,8 +26,8 @@ MAX_LUMINANCE = 200.0
 # photo measures 12-25, a slightly soft one 7-8, a shaken or out-of-focus one under 3 ("not sharp", ZKTeco D01E0003).
 MIN_SHARPNESS = 5.0
 SHARPNESS_SIDE = 96
-# What is sent to the gates: 3:4 portrait, within every vendor's pixel limits (Dahua 150×300-600×1200, the
-# others 300×400-600×800), the face half the width (vendors ask 1/3-2/3).
+# What is sent to the gates: 3:4 portrait, within every vendor's pixel limits (Dahua 150x300-600x1200, the
+# others 300x400-600x800), the face half the width (vendors ask 1/3-2/3).
 OUTPUT_WIDTH, OUTPUT_HEIGHT = 360, 480
 FACE_WIDTH_SHARE = 0.5
 FACE_CENTRE_HEIGHT = 0.42  # the face's centre a little above the middle, room for the shoulders
@@ -69,11 +69,14 @@ def refuse_upload(size: int) -> None:
 def refuse_picture(image_format: str | None, width: int, height: int) -> None:
     """Before decoding: the format and the pixel count claimed by the header."""
     if image_format not in FORMATS:
-        raise PhotoRefused("photo_not_jpeg_or_png", "The photo is not a JPEG or PNG: save it as JPEG and upload it.",
-                           "照片不是 JPEG 或 PNG 格式：请另存为 JPEG 后上传。")
+        raise not_jpeg_or_png()
     if width * height > MAX_PIXELS:
-        raise PhotoRefused("photo_too_many_pixels", "The photo has over 40 million pixels: take it again at a "
-                           "normal resolution.", "照片像素超过 4000 万：请用正常分辨率重新拍摄。")
+        raise too_many_pixels()
+
+
+def too_many_pixels() -> PhotoRefused:
+    return PhotoRefused("photo_too_many_pixels", "The photo has over 40 million pixels: take it again at a normal "
+                        "resolution.", "照片像素超过 4000 万：请用正常分辨率重新拍摄。")
 
 
 def the_face(width: int, height: int, faces: list[Box]) -> Box:
@@ -121,6 +124,11 @@ def jpeg_fits(size: int) -> bool:
 def refuse_unfit_jpeg() -> PhotoRefused:
     return PhotoRefused("photo_too_detailed", "The photo cannot be made small enough for the gates: take it "
                         "again against a plain background.", "照片无法压缩到闸机要求的大小：请在纯色背景前重新拍摄。")
+
+
+def not_jpeg_or_png() -> PhotoRefused:
+    return PhotoRefused("photo_not_jpeg_or_png", "The photo is not a JPEG or PNG: save it as JPEG and upload it.",
+                        "照片不是 JPEG 或 PNG 格式：请另存为 JPEG 后上传。")
 
 
 def unreadable() -> PhotoRefused:
