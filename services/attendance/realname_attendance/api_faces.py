@@ -82,7 +82,7 @@ class Face(MethodView):
         content = files["photo"].read()
         with service_context().db.transaction() as session:
             stored = store_face(session, request_keyring(), current_caller(), worker_id, content)
-            return FaceOut().dump(stored.face), 201 if stored.created else 200
+            return stored.face, 201 if stored.created else 200
 
     @allow(*HANDLERS)
     @faces.response(200, FaceOut)
