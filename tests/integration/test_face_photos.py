@@ -32,7 +32,7 @@ def consented_worker(site: Site, employer: str = LA) -> str:
 def photo_of(site: Site, worker: str, enterprise_id: str = LA) -> bytes:
     answer = site.as_party("GET", f"/workers/{worker}/face/photo", enterprise_id)
     assert answer.status_code == 200, answer.get_json()
-    return answer.data
+    return bytes(answer.data)
 
 
 def audits(site: Site, action: str) -> list[dict[str, object]]:
