@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from realname_attendance.models import Worker
 from realname_kit.bus.envelope import Envelope
+from realname_kit.bus.processing import PoisonMessage
 from realname_kit.timeutil import utcnow
 from tests.support.attendance_site import LA, LB, Site, build_site
 from tests.support.stack import Stack, eventually
@@ -124,3 +125,16 @@ def test_the_registrys_events_reach_attendance_through_its_own_queue(site: Site)
         producer.publish(envelope.to_json(), routing_key=envelope.type, content_type="application/json",
                          content_encoding="utf-8", message_id=envelope.id)
     eventually(lambda: site.count("SELECT count(*) FROM workers WHERE worker_id = :w", w=worker) == 1, timeout=20)
+
+
+@pytest.mark.parametrize(("event_type", "data"), [
+    ("worker.registered", {"worker_id": "w-1", "employment_id": "e-1", "name": "吴十"}),  # no employer, no time
+    ("worker.updated", {"worker_id": "w-1", "name": "吴十"}),  # no version
+    ("employment.ended", {"employment_id": "e-1"}),  # no worker
+    ("worker.died", {"worker_id": "w-1", "died_on": "yesterday"}),
+])
+def test_an_event_that_can_never_be_applied_is_dead_lettered_with_the_reason(site: Site, event_type: str,
+                                                                              data: dict[str, Any]) -> None:
+    with pytest.raises(PoisonMessage):
+        site.handle(event_type, data)
+    assert site.count("SELECT count(*) FROM workers") == 0

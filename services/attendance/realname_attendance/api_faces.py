@@ -30,7 +30,7 @@ _NOT_YOURS = "`worker_not_found`: no worker whose face you may handle has this i
 
 
 @faces.route("/workers/<worker_id>/face-consent")
-class FaceConsent(MethodView):
+class WorkerFaceConsent(MethodView):
     @allow(*HANDLERS)
     @faces.arguments(ConsentIn)
     @faces.response(200, ConsentOut)
@@ -60,7 +60,7 @@ class FaceConsent(MethodView):
 
 
 @faces.route("/workers/<worker_id>/face")
-class Face(MethodView):
+class WorkerFace(MethodView):
     @allow(*HANDLERS)
     @faces.arguments(FaceUpload, location="files")
     @faces.arguments(NoFields, location="form")
@@ -105,7 +105,7 @@ class Face(MethodView):
 
 
 @faces.route("/workers/<worker_id>/face/photo")
-class FacePhoto(MethodView):
+class WorkerFacePhoto(MethodView):
     @allow(*HANDLERS)
     @faces.response(200, description="The normalised JPEG the gates get.", content_type="image/jpeg")
     @faces.alt_response(404, description=f"{_NOT_YOURS} `face_photo_not_found`: none stored.")
