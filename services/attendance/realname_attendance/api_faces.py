@@ -15,7 +15,7 @@ from realname_attendance.faces.consent import consent_record, record_consent, wi
 from realname_attendance.faces.handled import handled_worker
 from realname_attendance.faces.removal import ON_REQUEST, remove_face
 from realname_attendance.faces.schemas import ConsentIn, ConsentOut, FaceOut, FaceUpload, NoFields
-from realname_attendance.faces.upload import face_of, face_photo, store_face
+from realname_attendance.faces.upload import checked_photo, face_of, face_photo, may_upload, store_face
 from realname_codes.roles import ENTERPRISE_ROLES, PROJECT_MANAGER, STAFF
 from realname_kit.auth import allow, current_caller
 from realname_kit.openapi import Blueprint
@@ -79,9 +79,12 @@ class WorkerFace(MethodView):
 
         It is checked (one face, big enough, lit, sharp), framed 3:4 around the face and re-encoded as a 360×480
         JPEG under 50 KB without metadata, then stored encrypted. The answer is its metadata, never the photo."""
-        content = files["photo"].read()
-        with service_context().db.transaction() as session:
-            stored = store_face(session, request_keyring(), current_caller(), worker_id, content)
+        db, caller = service_context().db, current_caller()
+        with db.transaction() as session:
+            may_upload(session, caller, worker_id)
+        photo = checked_photo(files["photo"].read())
+        with db.transaction() as session:
+            stored = store_face(session, request_keyring(), caller, worker_id, photo)
             return stored.face, 201 if stored.created else 200
 
     @allow(*HANDLERS)

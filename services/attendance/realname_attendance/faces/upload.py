@@ -1,5 +1,9 @@
 """A worker's face photo stored: checked and normalised for the gates, sealed, told to the whitelist engine.
 
+Three steps, so that no lock is held while the picture is decoded and measured, and nobody makes the service decode
+a picture for a worker they may not handle: ``may_upload`` (a short transaction), ``checked_photo`` (no database),
+``store_face`` (checks access and consent again, under the worker's row lock).
+
 The same photo sent again (a retry) changes nothing and records nothing: the normalised JPEG is the same bytes, so
 its sha256 is the one stored.
 """
@@ -13,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from realname_attendance.faces.consent import has_consent
 from realname_attendance.faces.handled import handled_worker
-from realname_attendance.faces.image import normalised_photo
+from realname_attendance.faces.image import NormalisedPhoto, normalised_photo
 from realname_attendance.models import FACE_PHOTO_CONTEXT, OUTBOX, Face
 from realname_attendance.rules.face_photo import PhotoRefused
 from realname_kit.audit import record_audit
@@ -32,8 +36,9 @@ class Stored:
     created: bool
 
 
-def store_face(session: Session, keyring: Keyring, caller: Caller, worker_id: str, content: bytes) -> Stored:
-    handled_worker(session, caller, worker_id, lock=True)
+def may_upload(session: Session, caller: Caller, worker_id: str, *, lock: bool = False) -> None:
+    """The caller may handle the worker's face, and the worker's consent is on record; else 404 or 409."""
+    handled_worker(session, caller, worker_id, lock=lock)
     if not has_consent(session, worker_id):
         raise Problem(409, "face_consent_missing", "The worker's consent to face processing is not on record",
                       "Have the worker sign the consent (PIPL art. 29), record it with PUT "
@@ -41,11 +46,20 @@ def store_face(session: Session, keyring: Keyring, caller: Caller, worker_id: st
                       worker_id=worker_id,
                       message_zh="尚未登记该工人对人脸信息处理的单独同意：请工人本人签署同意书，"
                                  "在“人脸同意”中登记后，再上传照片。")
+
+
+def checked_photo(content: bytes) -> NormalisedPhoto:
+    """The photo the gates get, or a 413/422 problem saying what to retake."""
     try:
-        photo = normalised_photo(content)
+        return normalised_photo(content)
     except PhotoRefused as refused:
         raise Problem(refused.status, refused.reason, refused.message, message_zh=refused.message_zh,
                       field="photo") from None  # the decoder's own error may quote the file: not passed on
+
+
+def store_face(session: Session, keyring: Keyring, caller: Caller, worker_id: str,
+               photo: NormalisedPhoto) -> Stored:
+    may_upload(session, caller, worker_id, lock=True)  # consent may have been withdrawn meanwhile
     sha256 = hashlib.sha256(photo.jpeg).hexdigest()
     face = session.get(Face, worker_id)
     if face is not None and face.sha256 == sha256:
