@@ -11,10 +11,11 @@ from PIL import Image
 from realname_attendance.adapters.face_detector import detect_faces
 from realname_attendance.faces.image import NormalisedPhoto, normalised_photo
 from realname_attendance.rules.face_photo import (
-    MAX_JPEG_BYTES,
     MAX_UPLOAD_BYTES,
+    NATIONAL_MAX_BYTES,
     Box,
     PhotoRefused,
+    chosen_quality,
     portrait_frame,
     refuse_exposure,
     the_face,
@@ -33,7 +34,7 @@ def test_a_frontal_portrait_is_taken_as_a_360_by_480_jpeg_under_50_kb() -> None:
     photo = normalised_photo(face_photos.astronaut())
     picture = Image.open(io.BytesIO(photo.jpeg))
     assert (picture.format, picture.size) == ("JPEG", (360, 480))
-    assert len(photo.jpeg) <= MAX_JPEG_BYTES
+    assert len(photo.jpeg) <= NATIONAL_MAX_BYTES
     assert photo.measures["face_share"] == pytest.approx(0.075, abs=0.01)
 
 
@@ -127,3 +128,12 @@ def test_the_frame_is_three_by_four_with_the_face_half_its_width_and_may_reach_p
     frame = portrait_frame(Box(10, 5, 100, 100))
     assert (frame.width, frame.height) == (200, 267)
     assert frame.x == -40 and frame.y < 0  # padded from the picture's edges
+
+
+def test_quality_steps_down_to_the_national_50_kb_while_it_stays_good_else_the_best_under_100_kb() -> None:
+    kb = 1024
+    assert chosen_quality(lambda q: 30 * kb) == 90
+    assert chosen_quality(lambda q: {90: 60 * kb, 85: 55 * kb}.get(q, 49 * kb)) == 80
+    assert chosen_quality(lambda q: (q + 20) * kb) == 80  # 100 KB at 80, the best under 100 KB; 50 KB only at 30
+    assert chosen_quality(lambda q: (q + 5) * kb) == 90  # 95 KB at 90; 50 KB would need quality 45
+    assert chosen_quality(lambda q: 150 * kb) is None

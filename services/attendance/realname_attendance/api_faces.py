@@ -78,7 +78,8 @@ class WorkerFace(MethodView):
         """Upload the worker's face photo as multipart/form-data, file part `photo` (JPEG or PNG, at most 10 MB).
 
         It is checked (one face, big enough, lit, sharp), framed 3:4 around the face and re-encoded as a 360×480
-        JPEG under 50 KB without metadata, then stored encrypted. The answer is its metadata, never the photo."""
+        JPEG under 50 KB (100 KB if 50 would cost quality) without metadata, then stored encrypted. The answer is
+        its metadata, never the photo."""
         db, caller = service_context().db, current_caller()
         with db.transaction() as session:
             may_upload(session, caller, worker_id)

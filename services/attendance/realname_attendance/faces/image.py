@@ -1,5 +1,5 @@
 """A face photo as uploaded, checked (``rules.face_photo``) and made into what the gates take: a 360×480 JPEG
-around the face, under 50 KB, without any metadata (no EXIF, no GPS, no camera)."""
+around the face, under 50 KB (or 100 KB, see ``rules.face_photo``), without any metadata (no EXIF, no GPS)."""
 
 from __future__ import annotations
 
@@ -15,13 +15,12 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from realname_attendance.adapters.face_detector import detect_faces
 from realname_attendance.rules.face_photo import (
-    JPEG_QUALITIES,
     OUTPUT_HEIGHT,
     OUTPUT_WIDTH,
     SHARPNESS_SIDE,
     Box,
     PhotoRefused,
-    jpeg_fits,
+    chosen_quality,
     not_jpeg_or_png,
     portrait_frame,
     refuse_exposure,
@@ -99,20 +98,25 @@ def _sharpness(region: npt.NDArray[np.uint8]) -> float:
 def _framed(rgb: RGB, frame: Box) -> Image.Image:
     """The frame cut out, its parts beyond the picture filled with the picture's edge, scaled to the output."""
     height, width = rgb.shape[:2]
-    pad = ((max(0, -frame.y), max(0, frame.y + frame.height - height)),
-           (max(0, -frame.x), max(0, frame.x + frame.width - width)), (0, 0))
-    padded = np.pad(rgb, pad, mode="edge")
-    top, left = frame.y + pad[0][0], frame.x + pad[1][0]
-    cut = np.ascontiguousarray(padded[top:top + frame.height, left:left + frame.width])
-    return Image.fromarray(cut).resize((OUTPUT_WIDTH, OUTPUT_HEIGHT), Image.Resampling.LANCZOS)
+    top, left = max(frame.y, 0), max(frame.x, 0)
+    bottom, right = min(frame.y + frame.height, height), min(frame.x + frame.width, width)
+    pad = ((top - frame.y, frame.y + frame.height - bottom), (left - frame.x, frame.x + frame.width - right), (0, 0))
+    cut = np.pad(rgb[top:bottom, left:right], pad, mode="edge")  # the cut only: a big picture is not copied
+    return Image.fromarray(np.ascontiguousarray(cut)).resize((OUTPUT_WIDTH, OUTPUT_HEIGHT),
+                                                             Image.Resampling.LANCZOS)
 
 
 def _jpeg(picture: Image.Image) -> tuple[bytes, int]:
-    """Quality stepped down until it fits; a fresh image carries no metadata, and none is passed to save."""
-    for quality in JPEG_QUALITIES:
+    """Encoded at the quality the rules choose; a fresh image carries no metadata, and none is passed to save."""
+    encoded: dict[int, bytes] = {}
+
+    def size_at(quality: int) -> int:
         out = io.BytesIO()
         picture.save(out, "JPEG", quality=quality, optimize=True)
-        if jpeg_fits(out.tell()):
-            return out.getvalue(), quality
-    raise refuse_unfit_jpeg()
+        encoded[quality] = out.getvalue()
+        return len(encoded[quality])
 
+    quality = chosen_quality(size_at)
+    if quality is None:
+        raise refuse_unfit_jpeg()
+    return encoded[quality], quality
