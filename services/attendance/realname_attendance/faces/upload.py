@@ -94,4 +94,9 @@ def face_photo(session: Session, keyring: Keyring, caller: Caller, worker_id: st
     face = face_of(session, caller, worker_id)
     record_audit(session, OUTBOX, action="face.viewed", actor=caller, subject=worker_id,
                  details={"sha256": face.sha256})
+    return face_jpeg(keyring, face)
+
+
+def face_jpeg(keyring: Keyring, face: Face) -> bytes:
+    """The normalised JPEG, opened: for the callers above, and for the whitelist engine building a gate's command."""
     return open_bytes(keyring, face.photo_enc, FACE_PHOTO_CONTEXT)
