@@ -27,8 +27,9 @@ RENAMED = "worker.renamed"
 
 
 def worker_registered(session: Session, event: Envelope) -> None:
-    worker = _worker(session, _text(event, "worker_id"))
     employment_id, registered_at = _text(event, "employment_id"), _time(event, "registered_at")
+    employer_id, contract_end = _text(event, "employer_id"), _date(event, "contract_end")
+    worker = _worker(session, _text(event, "worker_id"))
     if worker.employment_id == employment_id and worker.employer_id is None:
         _learn_name(session, worker, event, first_only=True)
         return  # this employment has ended already: its registration arrived after its end
@@ -37,8 +38,7 @@ def worker_registered(session: Session, event: Envelope) -> None:
         return  # this registration, or a newer employment, is known already
     newer_employment = worker.registered_at is not None
     worker.employment_id, worker.registered_at = employment_id, registered_at
-    worker.employer_id = None if worker.deceased_on else _text(event, "employer_id")
-    worker.contract_end = _date(event, "contract_end")
+    worker.employer_id, worker.contract_end = (None if worker.deceased_on else employer_id), contract_end
     _learn_name(session, worker, event, first_only=not newer_employment)
 
 
