@@ -124,7 +124,8 @@ def test_the_registrys_events_reach_attendance_through_its_own_queue(site: Site)
         producer = Producer(conn.default_channel, exchange=stack.topology.exchange("registry"))
         producer.publish(envelope.to_json(), routing_key=envelope.type, content_type="application/json",
                          content_encoding="utf-8", message_id=envelope.id)
-    eventually(lambda: site.count("SELECT count(*) FROM workers WHERE worker_id = :w", w=worker) == 1, timeout=20)
+    # A consumer process starts in seconds, longer on a loaded machine: the wait ends as soon as the row is there.
+    eventually(lambda: site.count("SELECT count(*) FROM workers WHERE worker_id = :w", w=worker) == 1, timeout=90)
 
 
 @pytest.mark.parametrize(("event_type", "data"), [
