@@ -69,7 +69,7 @@ def test_the_chore_beside_the_relay_applies_the_configured_retention(site: Site)
     chore = threading.Thread(target=retire_faces, args=(settings, site.stack.db("attendance"), stop), daemon=True)
     chore.start()
     try:
-        eventually(lambda: not has_face(site, worker), timeout=10)
+        eventually(lambda: not has_face(site, worker), timeout=30)
     finally:
         stop.set()
         chore.join(5)
