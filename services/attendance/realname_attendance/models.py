@@ -248,3 +248,5 @@ class Reconciliation(Base):
     missing: Mapped[int | None] = mapped_column(Integer)  # wanted on, not on the gate: enrolled again
     extra: Mapped[int | None] = mapped_column(Integer)  # on the gate, not wanted: revoked
     stale_faces: Mapped[int | None] = mapped_column(Integer)  # on the gate with another face: enrolled again
+    # Keys on the gate that name no worker of ours: revoked by the reconciliation chore, then emptied.
+    revoke_keys: Mapped[list[str] | None] = mapped_column(JSON)

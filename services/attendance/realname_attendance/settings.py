@@ -1,0 +1,21 @@
+"""The attendance service's own settings, documented (``./realname settings`` lists them)."""
+
+from __future__ import annotations
+
+from realname_kit.settings import Setting
+
+GATE_WINDOW = "REALNAME_ATTENDANCE_GATE_WINDOW"
+DISPATCH_IDLE = "REALNAME_ATTENDANCE_DISPATCH_IDLE_SECONDS"
+DISPATCH_BATCH = "REALNAME_ATTENDANCE_DISPATCH_BATCH"
+RECONCILE_MINUTES = "REALNAME_ATTENDANCE_RECONCILE_MINUTES"
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(GATE_WINDOW, "20",
+            "Enrol commands one gate may have unacknowledged at once (revokes are never held back: R26). A gate "
+            "that answers slowly is not flooded; one that does not answer blocks only itself."),
+    Setting(DISPATCH_IDLE, "0.5", "Seconds the gate dispatcher waits when nothing is pending."),
+    Setting(DISPATCH_BATCH, "200", "Pairs the gate dispatcher takes per round (one transaction, one confirmed batch)."),
+    Setting(RECONCILE_MINUTES, "60",
+            "Minutes between two reconciliations of an online gate (its own list compared with what the platform "
+            "wants on it, drift repaired); a gate that comes back online is reconciled at once."),
+)
