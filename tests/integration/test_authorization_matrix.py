@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from realname_assignment.models import Contract, Party, Project
 from realname_assignment.workers import worker_handlers
+from realname_attendance.models import Project as AttendanceProject
 from realname_codes.roles import ADMIN, REGULATOR
 from realname_codes.uscc import organisation_code_check_character, uscc_check_character
 from realname_gateway.app import create_app as create_gateway
@@ -144,6 +145,7 @@ def _populate(world: World) -> None:
                               unit_type={"labour": "006", "specialty": "001", "general_contractor": "009"}[kind],
                               registered_at=_registered_at(world, ent[name])))
     p1, p9 = _managed_projects(world, token["gc"], ent["sp"], next(codes))
+    _attendance_learns(world, p1, p9)
     for project, owner, manager in ((p1, "gc", "gc_pm"), (p9, "sp", "sp_pm")):
         _ok(client.put(f"/api/v1/auth/projects/{project}/manager", headers=bearer(token[owner]),
                        json={"account_id": acc[manager]}), 200)
@@ -366,6 +368,16 @@ def _managed_projects(world: World, gc_token: str, sp_id: str, gc2_uscc: str) ->
         session.add_all([Contract(project_id=p9.id, tier=0, kind="general", awarded_by=gc2, contractor_id=gc2),
                          Contract(project_id=p9.id, tier=1, kind="specialty", awarded_by=gc2, contractor_id=sp_id)])
         return p1, p9.id
+
+
+def _attendance_learns(world: World, *project_ids: str) -> None:
+    """The projects as attendance learns them from project.registered (no bus runs in this process)."""
+    with world.platform.stack.db("assignment").transaction() as session:
+        contractors = {p.id: p.general_contractor_id for p in session.scalars(
+            select(Project).where(Project.id.in_(project_ids)))}
+    with world.platform.stack.db("attendance").transaction() as session:
+        session.add_all([AttendanceProject(id=project_id, general_contractor_id=contractor, name="矩阵项目")
+                         for project_id, contractor in contractors.items()])
 
 
 def _registered_at(world: World, enterprise_id: str) -> Any:
