@@ -213,3 +213,10 @@ def test_an_answer_from_another_gates_account_is_dead_lettered_and_changes_nothi
     assert site.state(gate, worker) == ("on", "sent", None)
     site.responders[gate].resume()
     eventually(lambda: _synced(site, gate, worker), SETTLE_S)
+
+
+def test_a_gate_whose_clock_is_off_is_given_the_platforms_time(site: Site) -> None:
+    gate = site.gate("东门")
+    site.devices[gate].drift(600)
+    site.event("device.clock_off", {"gate_id": gate, "project_id": site.project_id, "clock_offset_s": 600.0})
+    eventually(lambda: abs(site.devices[gate].clock_drift_s) < 30, SETTLE_S)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from realname_attendance.clock import clock_off
 from realname_attendance.models import Gate, GatePerson
 from realname_attendance.pairs import admitted_workers, locked_pairs, state_of, wish, write
 from realname_attendance.rules.whitelist import ON, PENDING, SENT, SYNCED, due_again, want
@@ -92,5 +93,6 @@ WHITELIST_HANDLERS = {
     "face.recorded": worker_face_changed,
     "face.removed": worker_face_changed,
     "worker.renamed": worker_face_changed,
+    "device.clock_off": clock_off,
     SYNC_DUE: sync_due,
 }

@@ -1,6 +1,7 @@
 """The reconciliation chore: every so often (and as soon as a gate is back online) each online gate is sent a
 ``digest`` of what it should hold; the answer is compared in ``reconcile.digest_answered``. Keys found there that
-name no worker of ours are revoked from here (they have no pair to drive)."""
+name no worker of ours are revoked from here (they have no pair to drive). It also sends the time to gates whose
+clock is off (``clock``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from realname_attendance.clock import clock_commands
 from realname_attendance.command_sender import CommandSender
 from realname_attendance.models import Gate, Reconciliation
 from realname_attendance.reconcile import wanted_on
@@ -34,10 +36,11 @@ class Reconciler:
     every: timedelta
 
     def round(self, now: datetime | None = None) -> int:
-        """Digests to the gates that are due, revokes of strangers found; the number of commands published."""
+        """The time to gates whose clock is off, digests to the gates that are due, revokes of strangers found; the
+        number of commands published."""
         now = now or utcnow()
         with self.db.transaction() as session:
-            commands = self._digests(session, now) + self._strangers(session)
+            commands = clock_commands(session, now) + self._digests(session, now) + self._strangers(session)
             self.sender.send(commands)
         return len(commands)
 
