@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from kombu import Connection, Exchange, Queue
 
@@ -17,6 +18,10 @@ from realname_codes.gate_protocol import (
     encode,
 )
 from realname_kit.bus.confirming_publisher import ConfirmingPublisher, OutgoingMessage
+
+
+class SendsCommands(Protocol):
+    def send(self, commands: Sequence[tuple[str, Command]]) -> None: ...
 
 
 @dataclass

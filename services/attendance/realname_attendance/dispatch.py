@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from realname_attendance.command_sender import CommandSender
+from realname_attendance.command_sender import CommandSender, SendsCommands
 from realname_attendance.commands import build
 from realname_attendance.models import Face, Gate, GatePerson, Worker
 from realname_attendance.pairs import state_of, write
@@ -46,7 +46,7 @@ log = get_logger(__name__)
 @dataclass
 class Dispatcher:
     db: Database
-    sender: CommandSender
+    sender: SendsCommands
     keyring: Keyring
     window: int = 20
     batch: int = 200
@@ -54,7 +54,7 @@ class Dispatcher:
     def round(self) -> int:
         """One round; the number of commands published."""
         with self.db.transaction() as session:
-            rows = _pending(session, self.batch)
+            rows = _pending(session, self.batch, self.window)
             if not rows:
                 return 0
             chosen = choose([Candidate(r.gate_id, r.worker_id, r.wanted, r.updated_at) for r in rows],
@@ -89,9 +89,14 @@ class Dispatcher:
         return target, command
 
 
-def _pending(session: Session, limit: int) -> list[GatePerson]:
+def _pending(session: Session, limit: int, window: int) -> list[GatePerson]:
+    """Pending pairs of gates that can take them, revokes first; enrols only for gates with room in their window
+    (a gate that does not answer must not fill the batch and hold back every other gate)."""
+    full = (select(GatePerson.gate_id).where(GatePerson.state == SENT).group_by(GatePerson.gate_id)
+            .having(func.count() >= window))
     query = (select(GatePerson).join(Gate, Gate.id == GatePerson.gate_id)
-             .where(GatePerson.state == PENDING, Gate.enabled.is_(True), Gate.reported_online.is_not(False))
+             .where(GatePerson.state == PENDING, Gate.enabled.is_(True), Gate.reported_online.is_not(False),
+                    (GatePerson.wanted == OFF) | GatePerson.gate_id.not_in(full))
              .order_by((GatePerson.wanted == OFF).desc(), GatePerson.updated_at)
              .limit(limit).with_for_update(skip_locked=True, of=GatePerson))
     return list(session.scalars(query))

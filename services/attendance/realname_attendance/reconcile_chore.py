@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from realname_attendance.clock import clock_commands
-from realname_attendance.command_sender import CommandSender
+from realname_attendance.command_sender import CommandSender, SendsCommands
 from realname_attendance.models import Gate, Reconciliation
 from realname_attendance.reconcile import wanted_on
 from realname_attendance.settings import DISPATCH_IDLE, RECONCILE_MINUTES
@@ -32,7 +32,7 @@ log = get_logger(__name__)
 @dataclass
 class Reconciler:
     db: Database
-    sender: CommandSender
+    sender: SendsCommands
     every: timedelta
 
     def round(self, now: datetime | None = None) -> int:
