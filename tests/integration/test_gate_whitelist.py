@@ -220,3 +220,26 @@ def test_a_gate_whose_clock_is_off_is_given_the_platforms_time(site: Site) -> No
     site.devices[gate].drift(600)
     site.event("device.clock_off", {"gate_id": gate, "project_id": site.project_id, "clock_offset_s": 600.0})
     eventually(lambda: abs(site.devices[gate].clock_drift_s) < 30, SETTLE_S)
+
+
+def test_a_removed_face_takes_the_worker_off_the_gates_until_a_new_one_is_uploaded(site: Site) -> None:
+    gate = site.gate("东门")
+    worker = _worker(site, photo())
+    site.admit(worker)
+    eventually(lambda: _synced(site, gate, worker), SETTLE_S)
+    site.remove_face(worker)
+    eventually(lambda: site.state(gate, worker) == ("on", "failed", "face_missing"), SETTLE_S)
+    assert site.held(gate) == {}
+    sha = site.face(worker, photo("cat.jpg"))
+    eventually(lambda: _synced(site, gate, worker), SETTLE_S)
+    assert site.held(gate) == {site.key(worker): sha}
+
+
+def test_a_worker_admitted_before_any_face_waits_for_one(site: Site) -> None:
+    gate = site.gate("东门")
+    worker = _worker(site)
+    site.admit(worker)
+    eventually(lambda: site.state(gate, worker) == ("on", "failed", "face_missing"), SETTLE_S)
+    assert all(op != ENROL for _, op, _ in site.responders[gate].applied)  # nothing to enrol it with
+    site.face(worker, photo())
+    eventually(lambda: _synced(site, gate, worker), SETTLE_S)

@@ -101,6 +101,14 @@ class Site:
             OUTBOX.record(session, "face.recorded", {"worker_id": worker_id, "sha256": sha})
         return sha
 
+    def remove_face(self, worker_id: str) -> None:
+        """The face deleted (withdrawn consent, retention), as the faces part records it, with its event."""
+        with self.stack.db("attendance").transaction() as session:
+            face = session.get(Face, worker_id)
+            if face is not None:
+                session.delete(face)
+            OUTBOX.record(session, "face.removed", {"worker_id": worker_id, "cause": "consent_withdrawn"})
+
     def event(self, event_type: str, data: dict[str, Any]) -> None:
         """One of attendance's own events (the devices or faces part records them), relayed as usual."""
         with self.stack.db("attendance").transaction() as session:
