@@ -150,5 +150,5 @@ def test_every_reason_tells_a_person_what_to_do_in_both_languages() -> None:
 
 def test_drift_finds_missing_extra_and_stale_faces() -> None:
     found = drift({"1": "a", "2": "b", "3": "c"}, {"2": "b", "3": "old", "9": ""})
-    assert (found.missing, found.extra, found.stale_faces) == ({"1"}, {"9"}, {"3"})
-    assert found.enrol_again == {"1", "3"}
+    assert (found.missing, found.extra, found.stale_faces) == (frozenset("1"), frozenset("9"), frozenset("3"))
+    assert found.enrol_again == frozenset({"1", "3"})
