@@ -135,9 +135,9 @@ def test_distributed_mode_carries_an_enterprise_from_registry_to_assignment(
     assert distributed.interrupt() == 0, distributed.output()
     output = distributed.output(tail=0)
     assert "realname stopped." in output
-    # web and relay of 5 services and the gateway; consumers: 2 of assignment, 1 each of identity, registry and
-    # reporting; the identity authority's simulator
-    assert output.count("process_started") == 6 + 6 + 2 + 1 + 1 + 1 + 1
+    # web and relay of 5 services and the gateway; consumers: 2 of assignment, 1 each of identity, registry,
+    # attendance and reporting; the identity authority's simulator
+    assert output.count("process_started") == 6 + 6 + 2 + 1 + 1 + 1 + 1 + 1
 
 
 def the_bus_is_counted(launched: Launched, scrape: dict[str, str], prefix: str) -> None:
