@@ -27,7 +27,17 @@ from realname_attendance.rules.whitelist import (
     retry_in,
     want,
 )
-from realname_codes.gate_protocol import DEVICE_FULL, DONE, ENROL, PHOTO_REJECTED, REASONS, REVOKE, TIMEOUT
+from realname_codes.gate_protocol import (
+    DEVICE_FULL,
+    DONE,
+    ENROL,
+    PHOTO_REJECTED,
+    REASONS,
+    REVOKE,
+    TIMEOUT,
+    Command,
+    Punch,
+)
 
 
 def _now() -> datetime:
@@ -152,3 +162,9 @@ def test_drift_finds_missing_extra_and_stale_faces() -> None:
     found = drift({"1": "a", "2": "b", "3": "c"}, {"2": "b", "3": "old", "9": ""})
     assert (found.missing, found.extra, found.stale_faces) == (frozenset("1"), frozenset("9"), frozenset("3"))
     assert found.enrol_again == frozenset({"1", "3"})
+
+
+def test_a_command_or_punch_never_shows_its_photo_in_a_repr() -> None:
+    command = Command(command_id="c", op=ENROL, device="SN1", worker_key="1", face_jpeg="SECRETFACE")
+    punch = Punch(device="SN1", worker_key="1", at="2026-12-05T08:00:00+08:00", event_key="k", photo_jpeg="SECRETPIC")
+    assert "SECRETFACE" not in repr(command) and "SECRETPIC" not in repr(punch)

@@ -107,7 +107,7 @@ class Command:
     sequence: int = 0
     worker_key: str | None = None
     name: str | None = None
-    face_jpeg: str | None = None
+    face_jpeg: str | None = field(default=None, repr=False)  # biometric: never in a repr, so never in a log
     face_sha256: str | None = None
     valid_from: str | None = None
     valid_until: str | None = None
@@ -169,7 +169,7 @@ class Punch:
     event_key: str
     direction: str | None = None  # in / out; None: the gate's own
     verified_by: str = "face"
-    photo_jpeg: str | None = None  # base64
+    photo_jpeg: str | None = field(default=None, repr=False)  # base64; biometric: never in a repr
 
 
 _KINDS: dict[str, type[Command] | type[Ack] | type[Report] | type[Punch]] = {
