@@ -172,7 +172,7 @@ def test_processes_stop_when_the_distributed_launcher_is_killed(distributed: Lau
     distributed.wait_ready(timeout=120)
     pids = [json.loads(line)["pid"] for line in distributed.output(tail=0).splitlines()
             if line.startswith("{") and '"process_started"' in line]
-    assert len(pids) == 18  # the platform's processes and the identity authority's simulator
+    assert len(pids) == 19  # the platform's processes (attendance's consumer among them) and the authority's simulator
     distributed.proc.send_signal(signal.SIGKILL)
     distributed.proc.wait()
     eventually(lambda: not any(_alive(pid) for pid in pids), timeout=30)

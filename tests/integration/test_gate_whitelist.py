@@ -175,6 +175,8 @@ def test_reconciliation_repairs_drift_both_ways_and_counts_it(site: Site) -> Non
     assert face is not None
     eventually(lambda: site.held(gate) == {site.key(lost): face.face_sha256, site.key(stale): face.face_sha256},
                SETTLE_S)
+    left = "SELECT count(*) FROM reconciliations WHERE gate_id = :gate AND revoke_keys IS NOT NULL"
+    eventually(lambda: site.stack.count("attendance", left, gate=gate) == 0, SETTLE_S)  # nothing left to revoke
 
 
 def test_a_transient_failure_is_tried_again_after_its_back_off(site: Site) -> None:

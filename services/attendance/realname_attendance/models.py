@@ -249,7 +249,7 @@ class Reconciliation(Base):
     extra: Mapped[int | None] = mapped_column(Integer)  # on the gate, not wanted: revoked
     stale_faces: Mapped[int | None] = mapped_column(Integer)  # on the gate with another face: enrolled again
     # Keys on the gate that name no worker of ours: revoked by the reconciliation chore, then emptied.
-    revoke_keys: Mapped[list[str] | None] = mapped_column(JSON)
+    revoke_keys: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class GateClockRequest(Base):

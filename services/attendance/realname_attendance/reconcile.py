@@ -52,7 +52,7 @@ def digest_answered(session: Session, gate: Gate, ack: Ack) -> None:
         write(row, want(state_of(row), ON, again=True) or state_of(row))
     strangers = _revoke_extras(session, gate.id, found.extra, pairs)
     asked.missing, asked.extra, asked.stale_faces = len(found.missing), len(found.extra), len(found.stale_faces)
-    asked.revoke_keys = sorted(strangers)
+    asked.revoke_keys = sorted(strangers) or None  # SQL NULL: nothing left for the chore
     log.info("gate_reconciled", gate_id=gate.id, missing=asked.missing, extra=asked.extra,
              stale_faces=asked.stale_faces)
 
