@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from realname_attendance.dispatch import Dispatcher
-from realname_attendance.face_photos import seal_face
+from realname_attendance.face_photos import store_photo
 from realname_attendance.models import Face, Gate, GatePerson, Worker
 from realname_codes.gate_protocol import ENROL, NATIVE, REVOKE, Command
 from realname_kit.privacy.keyring import shared_keyring
@@ -50,8 +50,9 @@ def _pairs(stack: Stack, gate_id: str, states: Sequence[str], wanted: str = "on"
         for n, state in enumerate(states):
             worker_id = str(uuid.uuid4())
             session.add(Worker(worker_id=worker_id, name=f"工人{n}"))
-            session.add(Face(worker_id=worker_id, photo_sealed=seal_face(keyring, photo()), sha256="a" * 64,
-                             width=300, height=400, size_bytes=1, uploaded_by="test"))
+            face = Face(worker_id=worker_id, sha256="a" * 64, width=300, height=400, size_bytes=1, uploaded_by="test")
+            store_photo(keyring, face, photo())
+            session.add(face)
             session.add(GatePerson(gate_id=gate_id, worker_id=worker_id, wanted=wanted, state=state,
                                    sequence=1 if state == "sent" else 0, updated_at=start + timedelta(seconds=n)))
             workers.append(worker_id)

@@ -12,7 +12,7 @@ from typing import Any
 from kombu import Connection, Exchange, Queue
 from sqlalchemy import select
 
-from realname_attendance.face_photos import seal_face
+from realname_attendance.face_photos import store_photo
 from realname_attendance.models import OUTBOX, Face, Gate, GatePerson, Project, Worker
 from realname_codes.gate_protocol import NATIVE, command_queue, command_queue_arguments, commands_exchange
 from realname_edge.gate_sims.device import SimulatedDevice
@@ -96,7 +96,7 @@ class Site:
             if face is None:
                 face = Face(worker_id=worker_id, uploaded_by="test")
                 session.add(face)
-            face.photo_sealed = seal_face(shared_keyring(self.stack.settings), jpeg)
+            store_photo(shared_keyring(self.stack.settings), face, jpeg)
             face.sha256, face.width, face.height, face.size_bytes = sha, 300, 400, len(jpeg)
             OUTBOX.record(session, "face.recorded", {"worker_id": worker_id, "sha256": sha})
         return sha
