@@ -245,3 +245,19 @@ def test_a_worker_admitted_before_any_face_waits_for_one(site: Site) -> None:
     assert all(op != ENROL for _, op, _ in site.responders[gate].applied)  # nothing to enrol it with
     site.face(worker, photo())
     eventually(lambda: _synced(site, gate, worker), SETTLE_S)
+
+
+def test_a_gate_registered_after_the_admissions_gets_every_admitted_worker(site: Site) -> None:
+    first = site.gate("东门")
+    admitted, left = _worker(site, photo()), _worker(site, photo("cat.jpg"))
+    site.admit(admitted)
+    site.admit(left)
+    eventually(lambda: _synced(site, first, admitted) and _synced(site, first, left), SETTLE_S)
+    site.exit(left)
+    eventually(lambda: site.state(first, left) == ("off", "synced", None), SETTLE_S)
+
+    late = site.gate("北门")
+    site.event("device.registered", {"gate_id": late, "project_id": site.project_id})
+    eventually(lambda: _synced(site, late, admitted), SETTLE_S)
+    assert site.held(late) == {site.key(admitted): site.held(first)[site.key(admitted)]}
+    assert site.state(late, left) is None
