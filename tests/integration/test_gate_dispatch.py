@@ -12,6 +12,7 @@ import pytest
 from realname_attendance.dispatch import Dispatcher
 from realname_attendance.face_photos import store_photo
 from realname_attendance.models import Face, Gate, GatePerson, Worker
+from realname_attendance.reconcile_chore import Reconciler
 from realname_codes.gate_protocol import ENROL, NATIVE, REVOKE, Command
 from realname_kit.privacy.keyring import shared_keyring
 from realname_kit.timeutil import utcnow
@@ -82,3 +83,25 @@ def test_a_revoke_is_sent_first_even_to_a_gate_with_a_full_window(db_stack: Stac
     Dispatcher(db_stack.db("attendance"), sender, shared_keyring(db_stack.settings), window=2, batch=10).round()
     assert [c.op for _, c in sender.sent] == [REVOKE]
     assert sender.sent[0][1].face_jpeg is None
+
+
+def test_a_command_an_online_gate_never_answered_is_sent_again_and_the_late_answer_is_stale(db_stack: Stack) -> None:
+    gate = _gate(db_stack, "silent")
+    lost, recent = _pairs(db_stack, gate, ["sent", "sent"])
+    now = utcnow()
+    with db_stack.db("attendance").transaction() as session:
+        session.get(Gate, gate).reported_online = True  # type: ignore[union-attr]
+        for worker, sent_at in ((lost, now - timedelta(minutes=20)), (recent, now - timedelta(minutes=1))):
+            pair = session.get(GatePerson, (gate, worker))
+            assert pair is not None
+            pair.sent_at, pair.command_id = sent_at, str(uuid.uuid4())
+    sender = RecordingSender()
+    Reconciler(db_stack.db("attendance"), sender, every=timedelta(days=1),
+               unanswered_after=timedelta(minutes=15)).round(now)
+    Dispatcher(db_stack.db("attendance"), sender, shared_keyring(db_stack.settings), window=5).round()
+    resent = [c for _, c in sender.sent if c.op == ENROL]
+    assert len(resent) == 1 and resent[0].sequence == 2
+    with db_stack.db("attendance").transaction() as session:
+        again, waiting = session.get(GatePerson, (gate, lost)), session.get(GatePerson, (gate, recent))
+        assert again is not None and again.command_id == resent[0].command_id  # the old command's answer: stale
+        assert waiting is not None and waiting.state == "sent"

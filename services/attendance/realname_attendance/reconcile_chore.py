@@ -1,7 +1,7 @@
 """The reconciliation chore: every so often (and as soon as a gate is back online) each online gate is sent a
 ``digest`` of what it should hold; the answer is compared in ``reconcile.digest_answered``. Keys found there that
 name no worker of ours are revoked from here (they have no pair to drive). It also sends the time to gates whose
-clock is off (``clock``)."""
+clock is off (``clock``), and sends again what a reachable gate never answered (``unanswered``)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from realname_attendance.clock import clock_commands
 from realname_attendance.command_sender import CommandSender, SendsCommands
 from realname_attendance.models import Gate, Reconciliation
 from realname_attendance.reconcile import wanted_on
-from realname_attendance.settings import DISPATCH_IDLE, RECONCILE_MINUTES
+from realname_attendance.settings import DISPATCH_IDLE, RECONCILE_MINUTES, UNANSWERED_MINUTES
 from realname_attendance.targets import command_target
+from realname_attendance.unanswered import resend_unanswered
 from realname_codes.gate_protocol import DIGEST, REVOKE, Command, Digest
 from realname_kit.bus.confirming_publisher import ConfirmingPublisher
 from realname_kit.db import Database
@@ -34,12 +35,14 @@ class Reconciler:
     db: Database
     sender: SendsCommands
     every: timedelta
+    unanswered_after: timedelta = timedelta(minutes=15)
 
     def round(self, now: datetime | None = None) -> int:
         """The time to gates whose clock is off, digests to the gates that are due, revokes of strangers found; the
         number of commands published."""
         now = now or utcnow()
         with self.db.transaction() as session:
+            resend_unanswered(session, now, self.unanswered_after)
             commands = clock_commands(session, now) + self._digests(session, now) + self._strangers(session)
             self.sender.send(commands)
         return len(commands)
@@ -86,7 +89,8 @@ def reconcile_gates(settings: Settings, db: Database, stop: threading.Event) -> 
     every = timedelta(minutes=float(settings.value(RECONCILE_MINUTES)))
     idle = max(float(settings.value(DISPATCH_IDLE)), 1.0)
     with ConfirmingPublisher(settings.amqp_url, connection_name="attendance-gate-reconciler") as publisher:
-        reconciler = Reconciler(db, CommandSender(publisher, settings.amqp_url, settings.bus_prefix), every)
+        reconciler = Reconciler(db, CommandSender(publisher, settings.amqp_url, settings.bus_prefix), every,
+                                timedelta(minutes=float(settings.value(UNANSWERED_MINUTES))))
         while not stop.is_set():
             try:
                 reconciler.round()

@@ -8,6 +8,7 @@ GATE_WINDOW = "REALNAME_ATTENDANCE_GATE_WINDOW"
 DISPATCH_IDLE = "REALNAME_ATTENDANCE_DISPATCH_IDLE_SECONDS"
 DISPATCH_BATCH = "REALNAME_ATTENDANCE_DISPATCH_BATCH"
 RECONCILE_MINUTES = "REALNAME_ATTENDANCE_RECONCILE_MINUTES"
+UNANSWERED_MINUTES = "REALNAME_ATTENDANCE_UNANSWERED_MINUTES"
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(GATE_WINDOW, "20",
@@ -18,4 +19,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(RECONCILE_MINUTES, "60",
             "Minutes between two reconciliations of an online gate (its own list compared with what the platform "
             "wants on it, drift repaired); a gate that comes back online is reconciled at once."),
+    Setting(UNANSWERED_MINUTES, "15",
+            "Minutes an online gate may leave a command unanswered before it is sent again (a lost command never "
+            "leaves a worker waiting; a late answer to the old one is ignored)."),
 )
