@@ -10,10 +10,10 @@ from datetime import timedelta
 import pytest
 
 from realname_attendance.dispatch import Dispatcher
-from realname_attendance.face_photos import store_photo
-from realname_attendance.models import Face, Gate, GatePerson, Worker
+from realname_attendance.models import FACE_PHOTO_CONTEXT, Face, Gate, GatePerson, Worker
 from realname_attendance.reconcile_chore import Reconciler
 from realname_codes.gate_protocol import ENROL, NATIVE, REVOKE, Command
+from realname_kit.privacy.blobs import seal_bytes
 from realname_kit.privacy.keyring import shared_keyring
 from realname_kit.timeutil import utcnow
 from tests.support.gate_site import photo
@@ -52,7 +52,7 @@ def _pairs(stack: Stack, gate_id: str, states: Sequence[str], wanted: str = "on"
             worker_id = str(uuid.uuid4())
             session.add(Worker(worker_id=worker_id, name=f"工人{n}"))
             face = Face(worker_id=worker_id, sha256="a" * 64, width=300, height=400, size_bytes=1, uploaded_by="test")
-            store_photo(keyring, face, photo())
+            face.photo_enc = seal_bytes(keyring, photo(), FACE_PHOTO_CONTEXT)
             session.add(face)
             session.add(GatePerson(gate_id=gate_id, worker_id=worker_id, wanted=wanted, state=state,
                                    sequence=1 if state == "sent" else 0, updated_at=start + timedelta(seconds=n)))

@@ -12,11 +12,11 @@ from typing import Any
 from kombu import Connection, Exchange, Queue
 from sqlalchemy import select
 
-from realname_attendance.face_photos import store_photo
-from realname_attendance.models import OUTBOX, Face, Gate, GatePerson, Project, Worker
+from realname_attendance.models import FACE_PHOTO_CONTEXT, OUTBOX, Face, Gate, GatePerson, Project, Worker
 from realname_codes.gate_protocol import NATIVE, command_queue, command_queue_arguments, commands_exchange
 from realname_edge.gate_sims.device import SimulatedDevice
 from realname_kit.bus.envelope import Envelope
+from realname_kit.privacy.blobs import seal_bytes
 from realname_kit.privacy.keyring import shared_keyring
 from realname_kit.timeutil import utcnow
 from tests.support.gate_responder import GateResponder, gate_account
@@ -96,7 +96,7 @@ class Site:
             if face is None:
                 face = Face(worker_id=worker_id, uploaded_by="test")
                 session.add(face)
-            store_photo(shared_keyring(self.stack.settings), face, jpeg)
+            face.photo_enc = seal_bytes(shared_keyring(self.stack.settings), jpeg, FACE_PHOTO_CONTEXT)
             face.sha256, face.width, face.height, face.size_bytes = sha, 300, 400, len(jpeg)
             OUTBOX.record(session, "face.recorded", {"worker_id": worker_id, "sha256": sha})
         return sha

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from realname_attendance.face_photos import photo_of
+from realname_attendance.faces.upload import face_jpeg
 from realname_attendance.models import Admission, Face, Gate, Worker
 from realname_codes.gate_protocol import ENROL, Command
 from realname_kit.privacy.keyring import Keyring
@@ -40,6 +40,6 @@ def build(session: Session, keyring: Keyring, gate: Gate, worker: Worker, face: 
     assert face is not None  # rules.whitelist.operation enrols only with a face
     return Command(command_id=command_id, op=op, device=gate.serial, sequence=sequence, worker_key=key,
                    name=worker.name or key,  # the name arrives with registry events; the key stands in meanwhile
-                   face_jpeg=base64.b64encode(photo_of(keyring, face)).decode("ascii"),
+                   face_jpeg=base64.b64encode(face_jpeg(keyring, face)).decode("ascii"),
                    face_sha256=face.sha256, valid_from=valid_from(session, gate.project_id, worker.worker_id),
                    valid_until=valid_until(worker.contract_end))
