@@ -2,7 +2,14 @@
 
 from pathlib import Path
 
+from realname_attendance.api_bridges import bridges
+from realname_attendance.api_gates import gates
+from realname_attendance.health import health_handlers
 from realname_attendance.models import Base
+from realname_attendance.projects import project_handlers
+from realname_attendance.settings import SETTINGS
+from realname_kit.bus.topology import Binding, QueueSpec
+from realname_kit.denials import DENIAL_HANDLERS, denial_queue
 from realname_kit.service import ServiceSpec
 
 SPEC = ServiceSpec(
@@ -10,8 +17,20 @@ SPEC = ServiceSpec(
     title="realname attendance",
     description="Devices, gate whitelists, punches, the attendance ledger.",
     metadata=Base.metadata,
-    blueprints=[],
+    blueprints=[bridges, gates],
     migrations=Path(__file__).parent / "migrations",
-    queues=[],  # the queues it consumes, with their bindings and wait tiers, once it consumes any
-    settings=[],  # its own settings, documented, once it has any
+    handlers={**project_handlers, **health_handlers, **DENIAL_HANDLERS},
+    queues=[
+        # Projects and who takes part in them: whose gates they are (R21, R23); a completed one's gates stop (R24).
+        QueueSpec("attendance", "projects", (Binding("assignment", "project.registered"),
+                                             Binding("assignment", "contract.awarded"),
+                                             Binding("assignment", "contract.completed"),
+                                             Binding("assignment", "project.completed"))),
+        # Gates' and site bridges' health reports, each from its own broker account (R23).
+        QueueSpec("attendance", "gate-reports", (Binding("gates", "gate.reported"),)),
+        denial_queue("attendance"),  # tokens refused before they expire (R31, R32)
+    ],
+    # "gates": native gates and site bridges, each publishing gate.* with its own broker account.
+    publishers=["attendance", "gates"],
+    settings=SETTINGS,
 )
