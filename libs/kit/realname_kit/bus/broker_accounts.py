@@ -83,16 +83,10 @@ class RabbitManagement:
     def remove(self, username: str) -> None:
         self._delete(f"/users/{quote(username, safe='')}", username)
 
-    def close_connections(self, username: str) -> int:
-        """Close the open connections of ``username`` in this vhost; how many were closed."""
-        closed = 0
-        for connection in self._get(f"/vhosts/{self._vhost}/connections"):
-            if connection.get("user") == username:
-                name = quote(str(connection["name"]), safe="")
-                self._delete(f"/connections/{name}", str(connection["name"]),
-                             headers={"X-Reason": "credentials changed"})
-                closed += 1
-        return closed
+    def close_connections(self, username: str) -> None:
+        """Close every open connection of ``username`` (the broker's own tracking: at once, not a stats round)."""
+        self._delete(f"/connections/username/{quote(username, safe='')}", username,
+                     headers={"X-Reason": "credentials changed"})
 
     # --- topology (for resources an account may read but not declare) ---------------------------------------
 
