@@ -24,6 +24,8 @@ from sqlalchemy import select
 
 from realname_assignment.models import Contract, Party, Project
 from realname_assignment.workers import worker_handlers
+from realname_attendance.models import Bridge, Gate
+from realname_attendance.projects import project_handlers
 from realname_codes.roles import ADMIN, REGULATOR
 from realname_codes.uscc import organisation_code_check_character, uscc_check_character
 from realname_gateway.app import create_app as create_gateway
@@ -210,6 +212,11 @@ def _populate(world: World) -> None:
     assert set(layout) == set(ROLES), "the matrix's roles and the test's differ"
     world.roles = {name: Role(name, token.get(name), dict(spec["own"]), dict(spec["foreign"]), dict(spec["values"]))
                    for name, spec in layout.items()}
+    devices = _attendance_objects(world, p1, p9)  # gc's side manages P-1's; everyone else's are foreign
+    for role in world.roles.values():
+        on_p1 = role.name in ("gc", "staff_del", "staff", "pm")
+        role.own.update(devices[p1] if on_p1 else {})
+        role.foreign.update(devices[p9] if on_p1 else devices[p1])
 
     # Objects made anew for each call.
     usernames, new_codes = itertools.count(1), _credit_codes(20_000_000)
@@ -340,6 +347,26 @@ def _identity_objects(world: World, token: dict[str, str]) -> dict[str, dict[str
         read = _ok(world.client.post("/api/v1/identity/card-reads", headers=headers, json=card_of(person(n))), 201)
         account = _ok(world.client.post("/api/v1/identity/reader-accounts", headers=headers), 201)
         objects[name] = {"read_id": read["id"], "username": account["username"]}
+    return objects
+
+
+def _attendance_objects(world: World, p1: str, p9: str) -> dict[str, dict[str, str]]:
+    """P-1 and P-9 as attendance learns them from project.registered, each with a site bridge and a native gate
+    (written in attendance's tables: their accounts are issued by the calls of the matrix)."""
+    with world.platform.stack.db("assignment").transaction() as session:
+        contractors = {p: session.scalars(select(Project.general_contractor_id).where(Project.id == p)).one()
+                       for p in (p1, p9)}
+    objects = {}
+    with world.platform.stack.db("attendance").transaction() as session:
+        for project, contractor in contractors.items():
+            project_handlers["project.registered"](session, Envelope(type="project.registered", source="assignment",
+                data={"project_id": project, "general_contractor_id": contractor, "name": "矩阵项目"}))
+            bridge = Bridge(project_id=project, name="矩阵网关", created_by="matrix")
+            gate = Gate(project_id=project, kind="native", serial=f"MATRIX-{project}", direction="in",
+                        name="矩阵闸机", created_by="matrix")
+            session.add_all([bridge, gate])
+            session.flush()
+            objects[project] = {"bridge_id": bridge.id, "gate_id": gate.id}
     return objects
 
 
