@@ -73,11 +73,12 @@ def test_a_gate_publishes_its_reports_and_reads_its_own_commands(site: Site) -> 
 
 
 def _get_one(channel: BlockingChannel, queue: str) -> tuple[Any, Any, Any]:
+    """The first message of ``queue`` within five seconds, as basic_get answers it."""
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        got = channel.basic_get(queue, auto_ack=True)
-        if got[0] is not None:
-            return got
+        method, properties, body = channel.basic_get(queue, auto_ack=True)
+        if method is not None:
+            return method, properties, body
         time.sleep(0.05)
     return None, None, None
 
