@@ -19,6 +19,7 @@ from tests.support.devices import Site, build_site
 from tests.support.stack import Stack, eventually
 
 ACCESS_REFUSED, PRECONDITION_FAILED = 403, 406
+WAIT = 30.0  # seconds for the consumer's effects on a busy machine (2 cores shared by many test runs)
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,14 @@ def site(module_stack: Stack) -> Iterator[Site]:
     found = build_site(module_stack)
     module_stack.declare()
     module_stack.spawn("consumer", "attendance")
+    eventually(lambda: consumers(module_stack, module_stack.queue_name("attendance", "gate-reports")), timeout=60)
     yield found
+
+
+def consumers(stack: Stack, queue: str) -> int:
+    """How many consumers ``queue`` has (the attendance consumer process takes seconds to start on a busy machine)."""
+    with connect(stack.amqp) as connection:
+        return int(connection.channel().queue_declare(queue, passive=True).method.consumer_count)
 
 
 def connect(url: str) -> pika.BlockingConnection:
@@ -62,7 +70,7 @@ def test_a_gate_publishes_its_reports_and_reads_its_own_commands(site: Site) -> 
     publish(channel, credentials["exchange"], "gate.reported", report(gate["serial"], people=3, people_capacity=3000),
             user_id=gate["account"])
     health = eventually(lambda: (site.manager.get(f"/gates/{gate['id']}").json or {})["health"]["last_contact_at"]
-                        and site.manager.get(f"/gates/{gate['id']}").json)["health"]
+                        and site.manager.get(f"/gates/{gate['id']}").json, timeout=WAIT)["health"]
     assert health["online"] is True and health["people"] == 3 and health["firmware"] == "V3.2"
 
     with connect(site.stack.amqp) as platform:  # the platform sends it a command
@@ -105,7 +113,7 @@ def test_a_message_naming_another_gates_serial_is_dead_lettered_and_changes_noth
     before = site.stack.queue_depth(dead)
     publish(channel_of(a["credentials"]["amqp_url"]), a["credentials"]["exchange"], "gate.reported",
             report(b["serial"]), user_id=a["account"])
-    eventually(lambda: site.stack.queue_depth(dead) == before + 1)
+    eventually(lambda: site.stack.queue_depth(dead) == before + 1, timeout=WAIT)
     assert (site.manager.get(f"/gates/{b['id']}").json or {})["health"]["last_contact_at"] is None
 
 
@@ -119,7 +127,7 @@ def test_rotation_stops_the_old_password_and_closes_its_connections(site: Site) 
     assert new["account"] == gate["account"] and new["password"] != gate["credentials"]["password"]
     with pytest.raises(pika.exceptions.ProbableAuthenticationError):
         connect(old)
-    eventually(lambda: not open_channel.connection.is_open or _closed_by_broker(open_channel))
+    eventually(lambda: not open_channel.connection.is_open or _closed_by_broker(open_channel), timeout=WAIT)
     publish(channel_of(new["amqp_url"]), new["exchange"], "gate.reported", report(gate["serial"]),
             user_id=gate["account"])
     assert [a["subject"] for a in site.audits("gate.credentials_rotated")] == [gate["id"]]
@@ -147,7 +155,7 @@ def test_revocation_deletes_the_account_and_new_credentials_are_a_new_account(si
     assert {"gate_id": gate["id"], "project_id": site.project} in site.events("device.enabled")
     publish(channel_of(issued["credentials"]["amqp_url"]), exchange_in(site.stack.settings.bus_prefix),
             "gate.reported", report(gate["serial"], kind="zkteco-push"), user_id=issued["account"])
-    eventually(lambda: (site.manager.get(f"/gates/{gate['id']}").json or {})["health"]["online"])
+    eventually(lambda: (site.manager.get(f"/gates/{gate['id']}").json or {})["health"]["online"], timeout=WAIT)
 
 
 def test_a_bridge_reports_an_unknown_device_that_polled_it(site: Site) -> None:
@@ -160,6 +168,6 @@ def test_a_bridge_reports_an_unknown_device_that_polled_it(site: Site) -> None:
     def seen() -> Any:
         found = (site.manager.get(f"/bridges/{bridge['id']}").json or {})["unknown_devices"]
         return found and found[0]["times"] == 2 and found
-    assert [s["serial"] for s in eventually(seen)] == ["UNKNOWN-ZK-1"]
+    assert [s["serial"] for s in eventually(seen, timeout=WAIT)] == ["UNKNOWN-ZK-1"]
     assert [a["subject"] for a in site.audits("device.sighted")].count("UNKNOWN-ZK-1") == 1  # once a day
     assert (site.manager.get(f"/bridges/{bridge['id']}").json or {})["online"] is True
