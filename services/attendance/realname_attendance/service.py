@@ -3,24 +3,34 @@
 from pathlib import Path
 
 from realname_attendance.api_bridges import bridges
+from realname_attendance.api_faces import faces
 from realname_attendance.api_gates import gates
+from realname_attendance.faces.retention import retire_faces
 from realname_attendance.health import health_handlers
 from realname_attendance.models import Base
 from realname_attendance.projects import project_handlers
 from realname_attendance.settings import SETTINGS
+from realname_attendance.workers import worker_handlers
 from realname_kit.bus.topology import Binding, QueueSpec
 from realname_kit.denials import DENIAL_HANDLERS, denial_queue
-from realname_kit.service import ServiceSpec
+from realname_kit.service import ProtectedTable, ServiceSpec
 
 SPEC = ServiceSpec(
     name="attendance",
     title="realname attendance",
     description="Devices, gate whitelists, punches, the attendance ledger.",
     metadata=Base.metadata,
-    blueprints=[bridges, gates],
+    blueprints=[faces, bridges, gates],
     migrations=Path(__file__).parent / "migrations",
-    handlers={**project_handlers, **health_handlers, **DENIAL_HANDLERS},
+    handlers={**worker_handlers, **project_handlers, **health_handlers, **DENIAL_HANDLERS},
+    # Face photos are sealed like personal numbers: a key rotation re-seals them (models.FACE_PHOTO_CONTEXT).
+    protected=[ProtectedTable("faces", ("photo",), "attendance.faces")],
     queues=[
+        # The workers the gates know: name, employer, contract end, death (faces part).
+        QueueSpec("attendance", "workers", (Binding("registry", "worker.registered"),
+                                            Binding("registry", "worker.updated"),
+                                            Binding("registry", "employment.ended"),
+                                            Binding("registry", "worker.died"))),
         # Projects and who takes part in them: whose gates they are (R21, R23); a completed one's gates stop (R24).
         QueueSpec("attendance", "projects", (Binding("assignment", "project.registered"),
                                              Binding("assignment", "contract.awarded"),
@@ -32,5 +42,6 @@ SPEC = ServiceSpec(
     ],
     # "gates": native gates and site bridges, each publishing gate.* with its own broker account.
     publishers=["attendance", "gates"],
-    settings=SETTINGS,
+    settings=[*SETTINGS],
+    chores=[retire_faces],  # faces past their retention deleted (PIPL art. 19, 47)
 )

@@ -1,10 +1,16 @@
-"""The attendance service's settings, documented here and listed on its spec (``./realname settings``)."""
+"""The attendance service's own settings, documented (``./realname settings``); read with ``settings.value``."""
 
 from __future__ import annotations
 
 from realname_kit.settings import Setting
 
+FACE_RETENTION_DAYS = "REALNAME_ATTENDANCE_FACE_RETENTION_DAYS"
+
 SETTINGS: tuple[Setting, ...] = (
+    Setting(FACE_RETENTION_DAYS, "30",
+            "Days a worker's face photo is kept after their last exit from a project, while no project admits them "
+            "(PIPL art. 19, 47: no longer than needed). 30 days spare a worker who moves to the next site within a "
+            "month a new photo and consent round; longer would keep biometric data of people who have left."),
     Setting("REALNAME_ATTENDANCE_DEVICE_BROKER_URL", "",
             "The broker address given to native gates and site bridges with their accounts "
             "(`amqps://mq.example.org:5671/`, no credentials): where they reach RabbitMQ from the site. "

@@ -1,7 +1,7 @@
 """idempotency keys: a retried registration of a gate or bridge changes nothing twice (realname_kit.idempotency)
 
 Revision ID: 5e1f0c2a7d43
-Revises: 256cc402102b
+Revises: 5c1f0e9a7d22
 Create Date: 2026-12-05 14:20:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import realname_kit.types
 
 revision: str = '5e1f0c2a7d43'
-down_revision: str | None = '256cc402102b'
+down_revision: str | None = '5c1f0e9a7d22'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
