@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from realname_attendance.acks import gate_acknowledged
 from realname_attendance.admissions import assignment_accepted, assignment_exited
+from realname_attendance.punch_intake import gate_punched
 from realname_attendance.reactions import WHITELIST_HANDLERS
 from realname_attendance.rules.whitelist import BACKOFF_S
-from realname_codes.gate_protocol import ACKNOWLEDGED
+from realname_codes.gate_protocol import ACKNOWLEDGED, PUNCHED
 from realname_kit.bus.processing import Handler
 from realname_kit.bus.topology import Binding, QueueSpec
 
@@ -20,6 +21,7 @@ WHITELIST_QUEUES = (
     QueueSpec("attendance", "whitelist", tuple(Binding("attendance", t) for t in WHITELIST_HANDLERS),
               waits=BACKOFF_S),  # a transient failure is tried again after these delays
     QueueSpec("attendance", "gate-acks", (Binding(GATES, ACKNOWLEDGED),)),
+    QueueSpec("attendance", "punches", (Binding(GATES, PUNCHED),)),  # R27: kept once, as sent
 )
 
 HANDLERS: dict[str, Handler] = {
@@ -27,4 +29,5 @@ HANDLERS: dict[str, Handler] = {
     "assignment.exited": assignment_exited,
     **WHITELIST_HANDLERS,
     ACKNOWLEDGED: gate_acknowledged,
+    PUNCHED: gate_punched,
 }

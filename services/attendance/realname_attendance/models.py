@@ -270,3 +270,25 @@ class GateClockRequest(Base):
     gate_id: Mapped[str] = mapped_column(ForeignKey("gates.id"), primary_key=True)
     asked_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     offset_s: Mapped[float | None] = mapped_column(Float)
+
+
+# --- punches as the gates sent them ----------------------------------------------------------------------------
+
+
+class ReceivedPunch(Base):
+    """A punch as a gate sent it (R27), kept once per (gate, the gate's own event identity): a batch sent again,
+    or a message delivered twice, is one row. Not yet judged against admissions: the attendance ledger's work."""
+
+    __tablename__ = "received_punches"
+    __table_args__ = (UniqueConstraint("gate_id", "event_key", name="uq_received_punches_gate_event"),)
+
+    id: Mapped[int] = mapped_column(_BIGINT, primary_key=True, autoincrement=True)
+    gate_id: Mapped[str] = mapped_column(ForeignKey("gates.id"))
+    event_key: Mapped[str] = mapped_column(String(200))
+    worker_key: Mapped[str] = mapped_column(String(32), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    offset_minutes: Mapped[int] = mapped_column(Integer)  # the gate's UTC offset: the punch's own local day
+    direction: Mapped[str | None] = mapped_column(String(3))
+    verified_by: Mapped[str] = mapped_column(String(20))
+    sender: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
