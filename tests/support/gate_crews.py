@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -99,8 +99,10 @@ def _team_workers(labour: ApiClient, team_id: str) -> list[str]:
             return ids
 
 
-def accept(site: Site, crew: Crew, workers: Iterable[str]) -> None:
-    """Assign the workers through the crew's contract (once assignment learned them) and confirm their entry."""
+def accept(site: Site, crew: Crew, workers: Iterable[str],
+           deciding: Callable[[list[str]], None] | None = None) -> None:
+    """Assign the workers through the crew's contract (once assignment learned them) and confirm their entry
+    (``deciding`` is told whom, just before: a benchmark's clock starts there)."""
     pending = [w for w in workers if w not in crew.assignments]
     for first in range(0, len(pending), BATCH):
         batch, made = pending[first:first + BATCH], {}
@@ -113,6 +115,8 @@ def accept(site: Site, crew: Crew, workers: Iterable[str]) -> None:
                     made[item["worker_id"]] = item["assignment_id"]
             return len(made) == len(batch)
         eventually(assigned, timeout=60, interval=0.3)  # worker_unknown until the registry's events arrive
+        if deciding is not None:
+            deciding(list(made))
         decided = ok(site.pm.call("POST", f"{ASSIGNMENT}/decisions", json={"items": [
             {"assignment_id": a, "decision": "accept"} for a in made.values()]}))
         assert decided["counts"] == {"accepted": len(made)}, decided["counts"]

@@ -70,9 +70,10 @@ class BridgeProcess:
         return self.directory / "bridge.toml"
 
     def write_config(self) -> None:
-        lines = [f"amqp_url = {_toml(self.credentials['amqp_url'])}", f"prefix = {_toml(self.prefix)}",
-                 f"spool = {_toml(str(self.directory / 'spool.sqlite'))}", f"listen = {_toml(f'127.0.0.1:{self.port}')}",
-                 f"public_url = {_toml(self.public_url)}"]
+        settings = {"amqp_url": self.credentials["amqp_url"], "prefix": self.prefix,
+                    "spool": str(self.directory / "spool.sqlite"), "listen": f"127.0.0.1:{self.port}",
+                    "public_url": self.public_url}
+        lines = [f"{key} = {_toml(value)}" for key, value in settings.items()]
         for gate in self.gates:
             lines.append("\n[[gates]]")
             lines += [f"{key} = {_toml(value)}" for key, value in gate.items() if key != "options"]

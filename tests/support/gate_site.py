@@ -116,15 +116,16 @@ def open_site(stack: Stack, directory: Path, layout: Layout = Layout(), *, throu
         launched = Launched(["up", "--distributed"], platform_env(stack, amqp, **settings), directory / "launcher.log")
         cleanup.callback(_stop, launched)
         launched.wait_ready(timeout=180)
-        site = _project(stack, launched)
+        site = new_project(stack, launched)
         site.proxy = proxy
         cleanup.callback(_stop_devices, site)
-        _install(site, directory, layout)
+        install(site, directory, layout)
         yield site
 
 
-def _project(stack: Stack, launched: Launched) -> Site:
-    gc = login(launched, *GC, "general_contractor")
+def new_project(stack: Stack, launched: Launched, gc: ApiClient | None = None) -> Site:
+    """A project of the general contractor (logged in unless given) with its project account; no gates yet."""
+    gc = gc or login(launched, *GC, "general_contractor")
     project = eventually(lambda: _created(gc.call("POST", "/api/v1/assignment/projects", json={
         "name": "张江科学城人才公寓", "registration_number": f"GATES-{uuid.uuid4().hex[:10]}",
         "address": "上海市浦东新区张江路1号", "planned_start": "2026-01-01", "planned_completion": "2028-06-30"})),
@@ -137,16 +138,18 @@ def _project(stack: Stack, launched: Launched) -> Site:
     return Site(stack, launched, gc, ApiClient(launched.url, token), str(project["id"]))
 
 
-def _install(site: Site, directory: Path, layout: Layout) -> None:
-    """Register and start every gate: bridges last, once the gates behind them are in their files."""
+def install(site: Site, directory: Path, layout: Layout) -> list[SimGate]:
+    """Register and start the gates of ``layout`` (and their bridges: last, once the gates behind them are in
+    their files); the new gates."""
     from realname_edge.gate_sims.isapi import IsapiTerminal
     from realname_edge.gate_sims.native import NativeGate
     from realname_edge.gate_sims.zkteco import ZkTerminal
     prefix = site.stack.settings.bus_prefix
     bridges = [register_bridge(site.pm, site.project_id, directory / f"bridge{n}", prefix)
                for n in range(layout.bridges if layout.isapi + layout.zkteco else 0)]
-    site.bridges = bridges
-    for n in range(layout.native):
+    site.bridges += bridges
+    before = len(site.gates)
+    for _ in range(layout.native):
         made, device = register_gate(site.pm, site.project_id, NATIVE)
         credentials = made["credentials"]
         terminal = NativeGate(device, credentials["amqp_url"], credentials["account"], prefix=prefix,
@@ -167,10 +170,12 @@ def _install(site: Site, directory: Path, layout: Layout) -> None:
         site.gates.append(gate)
     for bridge in bridges:
         bridge.start()
-    for gate in site.gates:
+    new = site.gates[before:]
+    for gate in new:
         if gate.kind == ZKTECO_PUSH and gate.bridge is not None:
             gate.terminal = ZkTerminal(gate.device, gate.bridge.public_url, delay_s=layout.zk_delay_s)
             gate.terminal.start()
+    return new
 
 
 def _stop_devices(site: Site) -> None:
