@@ -83,13 +83,15 @@ class Site:
         return dict(next(g for g in self.gate_sync()["gates"] if g["gate_id"] == gate.id))
 
     def pairs(self, **filters: str) -> list[dict[str, Any]]:
-        """Every (gate, worker) row of ``gate-sync`` that ``filters`` select, page after page."""
+        """Every (gate, worker) pair of ``gate-sync`` that ``filters`` select (gate_id, worker_id, state,
+        reason), page after page, each with its worker's id and key."""
         rows: list[dict[str, Any]] = []
         cursor: str | None = None
         while True:
             page = ok(self.pm.call("GET", f"{ATTENDANCE}/projects/{self.project_id}/gate-sync", params={
                 **filters, "limit": 500, **({"cursor": cursor} if cursor else {})}))
-            rows += page["items"]
+            rows += [{**pair, "worker_id": worker["worker_id"], "key": worker["key"]} for worker in page["items"]
+                     for pair in worker["gates"] if pair["gate_id"] == filters.get("gate_id", pair["gate_id"])]
             cursor = page.get("next_cursor")
             if not cursor:
                 return rows
@@ -97,7 +99,7 @@ class Site:
     def resync(self, gate: SimGate) -> int:
         done = ok(self.pm.call("POST", f"{ATTENDANCE}/projects/{self.project_id}/gate-sync/resync",
                                json={"gate_id": gate.id}), 202)
-        return int(done["count"])
+        return int(done["pairs"])
 
 
 def platform_env(stack: Stack, amqp: str, **settings: str) -> dict[str, str]:
@@ -173,7 +175,7 @@ def install(site: Site, directory: Path, layout: Layout) -> list[SimGate]:
     new = site.gates[before:]
     for gate in new:
         if gate.kind == ZKTECO_PUSH and gate.bridge is not None:
-            gate.terminal = ZkTerminal(gate.device, gate.bridge.public_url, delay_s=layout.zk_delay_s)
+            gate.terminal = ZkTerminal(gate.device, f"{gate.bridge.public_url}/iclock", delay_s=layout.zk_delay_s)
             gate.terminal.start()
     return new
 
