@@ -2,6 +2,7 @@
 
     realname-edge run [--config FILE]
     realname-edge doctor [--config FILE] [--json] [--skip-read]
+    realname-edge gates run|doctor ...   the site bridge (see ``realname_edge.gates.cli``)
 
 Settings come from ``REALNAME_EDGE_*`` variables over the optional TOML file (see ``config``). A bad setting
 prints what is wrong and exits 2; ``doctor`` exits 0 when ``run`` can start, 1 when it cannot.
@@ -21,14 +22,23 @@ from realname_edge.config import ConfigError, EdgeConfig, load_config
 from realname_edge.daemon import EdgeDaemon
 from realname_edge.doctor import ready_to_run, render_json, render_text, run_doctor
 from realname_edge.drivers.base import drivers_by_name
+from realname_edge.gates import cli as gates_cli
+from realname_edge.gates.kinds import Builder
 from realname_edge.publisher import CardReadPublisher
 from realname_edge.spool import CardSpool
 
 log = logging.getLogger("realname_edge")
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, gate_builders: dict[str, Builder] | None = None) -> int:
+    """``gate_builders``: drivers by gate kind in place of the vendor ones (a test's fakes)."""
     args = _parser().parse_args(argv)
+    if args.command == "gates":
+        _configure_logging()
+        stop = threading.Event()
+        if args.gates_command == "run":
+            _stop_on_signals(stop)
+        return gates_cli.main(args, stop, gate_builders)
     try:
         config = load_config(config_file=args.config)
         if args.command == "run":
@@ -70,7 +80,7 @@ def doctor(config: EdgeConfig, *, as_json: bool, skip_read: bool) -> int:
 
 def _stop_on_signals(stop: threading.Event) -> None:
     def handle(signum: int, _frame: FrameType | None) -> None:
-        log.info("signal %d: stopping after the current read", signum)
+        log.info("signal %d: stopping", signum)
         stop.set()
 
     for name in ("SIGINT", "SIGTERM", "SIGBREAK"):  # SIGBREAK: Ctrl+Break in a Windows console
@@ -79,7 +89,8 @@ def _stop_on_signals(stop: threading.Event) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="realname-edge", description="The realname ID-card reader at the office.")
+    parser = argparse.ArgumentParser(
+        prog="realname-edge", description="The realname ID-card reader at the office, and the site gate bridge.")
     commands = parser.add_subparsers(dest="command", required=True)
     run_command = commands.add_parser("run", help="read ID cards and publish every read as card.read")
     doctor_command = commands.add_parser("doctor", help="say what is wrong with the reader, the card or the broker")
@@ -87,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--config", metavar="FILE", help="TOML file of settings (REALNAME_EDGE_* variables win)")
     doctor_command.add_argument("--json", action="store_true", help="print the findings as JSON")
     doctor_command.add_argument("--skip-read", action="store_true", help="do not try to read a card")
+    gates_cli.add_parser(commands)
     return parser
 
 

@@ -15,10 +15,13 @@ import logging
 import threading
 from typing import Protocol
 
+from realname_edge.backoff import Backoff
 from realname_edge.card import CardRecord
 from realname_edge.config import EdgeConfig
 from realname_edge.drivers.base import CardReaderDriver
 from realname_edge.errors import CardReaderError, CardUnreadable, FrameCorrupt, NoCard
+
+__all__ = ["Backoff", "CardReads", "EdgeDaemon"]  # Backoff: callers have always found it here
 
 log = logging.getLogger(__name__)
 
@@ -33,21 +36,6 @@ class CardReads(Protocol):
     def publish_pending(self) -> int: ...
 
     def close(self) -> None: ...
-
-
-class Backoff:
-    """The pause before the next attempt to open a reader: doubles from ``first`` up to ``longest``."""
-
-    def __init__(self, first: float = 1.0, longest: float = 30.0) -> None:
-        self._first, self._longest = first, longest
-        self._next = first
-
-    def next_delay(self) -> float:
-        delay, self._next = self._next, min(self._next * 2, self._longest)
-        return delay
-
-    def reset(self) -> None:
-        self._next = self._first
 
 
 class EdgeDaemon:

@@ -11,21 +11,24 @@ tried, so the doctor answers within about 15 s even when the broker is dead.
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import pika
 import pika.exceptions
 
+from realname_edge import report
 from realname_edge.card import CardRecord
 from realname_edge.config import EdgeConfig, masked_url
 from realname_edge.drivers.base import CardReaderDriver, drivers_by_name
 from realname_edge.errors import CardReaderError, UnsupportedModel
+from realname_edge.report import CheckResult, ready_to_run, render_json
+
+__all__ = ["CheckResult", "ready_to_run", "render_json", "render_text", "run_doctor"]
 
 PROBE_RESPONSE_TIMEOUT = 1.5  # seconds a serial port has to answer the "read SAM id" probe
 MAX_READ_WAIT = 8.0  # the doctor waits at most this long for a card, whatever the read timeout
@@ -33,20 +36,6 @@ BROKER_TIMEOUT = 5.0  # per step of the broker connection (TCP connect, AMQP han
 BROKER_DEADLINE = 12.0  # the whole broker check, counted from the doctor's start
 _PROBE_THREADS = 8
 _NOT_BLOCKING_RUN = frozenset({"no_card", "card_unreadable"})  # the reader works; the card is what is missing
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    check: str
-    ok: bool
-    reason: str
-    message: str
-    message_zh: str
-    detail: str = ""
-    required: bool = True  # run cannot work while this fails
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -123,10 +112,6 @@ class _BrokerCheck:
         if self._result is not None:
             return self._result
         return _broker_result("broker_unreachable", f"{self._where}: no answer within {deadline:g} s")
-
-
-def ready_to_run(results: Sequence[CheckResult]) -> bool:
-    return all(result.ok or not result.required for result in results)
 
 
 def check_config(config: EdgeConfig) -> CheckResult:
@@ -271,20 +256,4 @@ def _broker_result(reason: str, where: str, exc: BaseException | None = None) ->
 
 
 def render_text(results: Sequence[CheckResult]) -> str:
-    lines = ["realname-edge doctor (读卡环境诊断)"]
-    for result in results:
-        mark = "[ OK ]" if result.ok else "[FAIL]" if result.required else "[ -- ]"
-        lines.append(f"{mark} {result.check} ({result.reason}): {result.message}")
-        lines.append(f"       {result.message_zh}")
-        if result.detail:
-            lines.append(f"       {result.detail}")
-    if ready_to_run(results):
-        lines.append("Ready: `realname-edge run` can start. 检查通过，可以运行 realname-edge run。")
-    else:
-        lines.append("Not ready: fix what is marked FAIL. 尚未就绪：请处理标记为 FAIL 的项目。")
-    return "\n".join(lines)
-
-
-def render_json(results: Sequence[CheckResult]) -> str:
-    return json.dumps({"ready": ready_to_run(results), "checks": [result.as_dict() for result in results]},
-                      indent=2)
+    return report.render_text(results, title="realname-edge doctor (读卡环境诊断)", command="realname-edge run")

@@ -24,6 +24,9 @@ from sqlalchemy import select
 
 from realname_assignment.models import Contract, Party, Project
 from realname_assignment.workers import worker_handlers
+from realname_attendance.models import Admission
+from realname_attendance.models import Project as AttendanceProject
+from realname_attendance.workers import worker_handlers as attendance_workers
 from realname_codes.roles import ADMIN, REGULATOR
 from realname_codes.uscc import organisation_code_check_character, uscc_check_character
 from realname_gateway.app import create_app as create_gateway
@@ -39,6 +42,7 @@ from realname_kit.web import create_service_app
 from realname_launcher.platform import ensure_development_secrets
 from realname_registry.models import Enterprise
 from realname_registry.projects import learn_project
+from tests.support import face_photos
 from tests.support.cards import card_of, person
 from tests.support.documents import pdf
 from tests.support.platform import Platform, bearer
@@ -244,6 +248,7 @@ def _populate(world: World) -> None:
         return make
 
     world.delegation_on = {p1: delegation(p1, acc["gc_victim"]), p9: delegation(p9, acc["sp_victim"])}
+    _attendance_objects(world, ent, p1, registry)
     world.fresh.update(_assignment_objects(world, token, ent, gc_project, registry["lab_a"]["worker_id"]))
 
 
@@ -293,6 +298,22 @@ def _assignment_objects(world: World, token: dict[str, str], ent: dict[str, str]
             "la_assignment": lambda: la_assignment, "new_la_assignment": new_assignment,
             "new_labour_uscc": new_labour_uscc, "new_contract": lambda: award(new_labour_uscc(), "labour"),
             "new_project": new_project}
+
+
+def _attendance_objects(world: World, ent: dict[str, str], p1: str, registry: dict[str, dict[str, str]]) -> None:
+    """What attendance would learn from events: P-1 (gc's), lab_a's and lab_b's workers, lab_a's admitted to P-1;
+    and the face photo the uploads send."""
+    with world.platform.stack.db("attendance").transaction() as session:
+        session.add(AttendanceProject(id=p1, general_contractor_id=ent["gc"], name="矩阵项目一"))
+        for name in ("lab_a", "lab_b"):
+            learned = Envelope(type="worker.registered", source="registry", data={
+                "worker_id": registry[name]["worker_id"], "employment_id": str(uuid.uuid4()),
+                "employer_id": ent[name], "name": "矩阵工人", "contract_end": "2030-12-31",
+                "registered_at": "2026-11-01T08:00:00+00:00"})
+            attendance_workers["worker.registered"](session, learned)
+        session.add(Admission(assignment_id=str(uuid.uuid4()), project_id=p1, worker_id=registry["lab_a"]["worker_id"],
+                              employer_id=ent["lab_a"], status="accepted", entry_at=utcnow()))
+    world.files["face_jpeg"] = face_photos.astronaut()
 
 
 def _uscc_of(world: World, enterprise_id: str) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import sqlite3
 import stat
 import sys
 from datetime import UTC, datetime
@@ -100,3 +102,23 @@ def test_the_spool_file_is_readable_and_writable_by_its_owner_only(tmp_path: Pat
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     for folder in (spool.path.parent, spool.path.parent.parent):  # the folders it made: not even listable
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
+def test_the_reads_an_older_reader_left_in_its_card_reads_table_are_kept_in_order_in_the_shared_spool(
+        tmp_path: Path) -> None:
+    path = tmp_path / "spool.sqlite3"
+    with sqlite3.connect(path) as old:  # the table as the reader before the shared spool made it
+        old.execute("CREATE TABLE card_reads (seq INTEGER PRIMARY KEY AUTOINCREMENT, read_id TEXT NOT NULL UNIQUE, "
+                    "read_at TEXT NOT NULL, payload TEXT NOT NULL)")
+        old.executemany("INSERT INTO card_reads (read_id, read_at, payload) VALUES (?, ?, ?)",
+                        [(f"old-{n}", f"2026-01-15T08:0{n}:00+00:00", json.dumps(PAYLOAD | {"n": n})) for n in (2, 1)])
+    old.close()
+
+    with CardSpool(path) as spool:
+        spool.add("new-1", PAYLOAD)
+        pending = spool.pending(10)
+
+    assert [read.read_id for read in pending] == ["old-2", "old-1", "new-1"]
+    assert pending[0].payload == PAYLOAD | {"n": 2} and pending[0].read_at == "2026-01-15T08:02:00+00:00"
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT name FROM sqlite_master WHERE name = 'card_reads'").fetchall() == []

@@ -108,9 +108,11 @@ def holds_personal_data(name: str) -> bool:
     return role_of(name) in ("web", "consumer") and bool(load_spec(service_of(name)).protected)
 
 
-def test_the_processes_handling_personal_data_are_the_gateway_and_the_identity_and_registry_web_and_consumer() -> None:
+def test_the_processes_handling_personal_data_are_the_gateway_and_the_identity_registry_and_attendance_web_and_consumer(
+) -> None:
     keyed = {name for name in expected_processes() | expected_migrations() if holds_personal_data(name)}
-    assert keyed == {"gateway", "registry-web", "registry-consumer", "identity-web", "identity-consumer"}
+    assert keyed == {"gateway", "registry-web", "registry-consumer", "identity-web", "identity-consumer",
+                     "attendance-web", "attendance-consumer"}  # attendance: face photos
 
 
 def test_the_expected_processes_are_the_launchers() -> None:

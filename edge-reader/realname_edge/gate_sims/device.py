@@ -45,9 +45,12 @@ def refuse_hashes(hashes: set[str], code: str = PHOTO_MODELLING) -> PhotoRule:
 def smaller_than(min_width: int, min_height: int) -> PhotoRule:
     """Refuse a photo whose pixels are fewer than the model needs (read from the JPEG itself)."""
     def rule(photo: bytes) -> str | None:
-        from PIL import Image  # only the simulator needs Pillow, and only for this rule
-        with Image.open(io.BytesIO(photo)) as image:
-            width, height = image.size
+        from PIL import Image, UnidentifiedImageError  # only the simulator needs Pillow, and only for this rule
+        try:
+            with Image.open(io.BytesIO(photo)) as image:
+                width, height = image.size
+        except UnidentifiedImageError:
+            return PHOTO_MODELLING  # not a picture its model can read: refused, not a crash of the device
         return PHOTO_NOT_SHARP if width < min_width or height < min_height else None
     return rule
 
@@ -58,7 +61,7 @@ class Person:
     name: str
     valid_from: str | None = None
     valid_until: str | None = None
-    face: bytes | None = None
+    face: bytes | None = field(default=None, repr=False)  # biometric: never in a repr, a log or an error
 
     @property
     def face_sha256(self) -> str:
@@ -106,7 +109,8 @@ class SimulatedDevice:
         self.photo_rules.append(rule)
 
     def drift(self, seconds: float) -> None:
-        self.clock_drift_s += seconds
+        with self._lock:  # += is a read and a write: two threads drifting at once must both count
+            self.clock_drift_s += seconds
 
     def wipe(self) -> None:
         """A factory reset: nobody left on it."""
@@ -168,6 +172,11 @@ class SimulatedDevice:
         """Worker key → face hash ("" without a face): what it holds."""
         with self._lock:
             return {key: person.face_sha256 for key, person in self.people.items()}
+
+    def events_after(self, count: int) -> list[Recognition]:
+        """The events recorded after the first ``count``, oldest first (what a gate has not yet delivered)."""
+        with self._lock:
+            return self.events[count:]
 
     def recognise(self, key: str, verified_by: str = "face") -> Recognition:
         """Someone stood in front of it: an event is recorded (whether or not the platform hears of it now)."""

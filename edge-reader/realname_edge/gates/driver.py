@@ -33,7 +33,7 @@ class GateConfig:
     direction: str = "both"
     address: str = ""
     username: str = ""
-    password: str = ""
+    password: str = field(default="", repr=False)  # never in a log line
     options: dict[str, Any] = field(default_factory=dict)
 
 

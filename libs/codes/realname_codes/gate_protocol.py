@@ -107,11 +107,11 @@ class Command:
     sequence: int = 0
     worker_key: str | None = None
     name: str | None = None
-    face_jpeg: str | None = None
+    face_jpeg: str | None = field(default=None, repr=False)  # biometric: never in a log line
     face_sha256: str | None = None
     valid_from: str | None = None
     valid_until: str | None = None
-    people: Sequence[Sequence[str]] = ()
+    people: Sequence[Sequence[str]] = field(default_factory=list)  # as decoded: a message equals its copy
     time: str | None = None
 
     @property
@@ -132,7 +132,7 @@ class Ack:
     reason: str | None = None
     photo_problem: str | None = None
     detail: str = ""
-    people: Sequence[Sequence[str]] = ()
+    people: Sequence[Sequence[str]] = field(default_factory=list)  # as decoded: a message equals its copy
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +169,7 @@ class Punch:
     event_key: str
     direction: str | None = None  # in / out; None: the gate's own
     verified_by: str = "face"
-    photo_jpeg: str | None = None  # base64
+    photo_jpeg: str | None = field(default=None, repr=False)  # base64; biometric: never in a log line
 
 
 _KINDS: dict[str, type[Command] | type[Ack] | type[Report] | type[Punch]] = {
@@ -215,6 +215,7 @@ def message_of(kind: str, data: Mapping[str, Any]) -> Command | Ack | Report | P
 def _check(message: Command | Ack | Report | Punch) -> None:
     if not isinstance(message.device, str) or not message.device:
         raise InvalidGateMessage("no device")
+    _check_types(message)
     if isinstance(message, Command | Ack) and message.op not in OPERATIONS:
         raise InvalidGateMessage(f"unknown op {message.op!r}")
     if isinstance(message, Ack):
@@ -224,6 +225,29 @@ def _check(message: Command | Ack | Report | Punch) -> None:
             raise InvalidGateMessage(f"a failure with an unknown reason {message.reason!r}")
     if isinstance(message, Punch) and not (message.worker_key and message.at and message.event_key):
         raise InvalidGateMessage("a punch needs worker_key, at and event_key")
+
+
+# The fields' declared types (as strings: annotations are postponed) and what a JSON value of each may be.
+_NONE = type(None)
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,), "str | None": (str, _NONE), "int": (int,), "bool": (bool,), "int | None": (int, _NONE),
+    "float | None": (int, float, _NONE)}
+
+
+def _check_types(message: Command | Ack | Report | Punch) -> None:
+    """A field of the wrong JSON type (a number as a key, a string as a sequence) is refused here, not met later."""
+    for name, spec in message.__dataclass_fields__.items():
+        value, allowed = getattr(message, name), _JSON_TYPES.get(str(spec.type))
+        if allowed is None:
+            continue
+        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):  # True is an int
+            raise InvalidGateMessage(f"{name} is not a {spec.type}")
+    if not isinstance(message, Command | Ack):  # a report's ``people`` is a count, checked above
+        return
+    people = message.people
+    if not isinstance(people, list | tuple) or not all(
+            isinstance(pair, list | tuple) and all(isinstance(part, str) for part in pair) for pair in people):
+        raise InvalidGateMessage("people is not a list of [worker_key, face_sha256]")
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -87,6 +86,9 @@ class Worker(Base):
     contract_end: Mapped[date | None] = mapped_column(Date())
     version: Mapped[int] = mapped_column(Integer, default=0)  # the registry's worker version last applied
     deceased_on: Mapped[date | None] = mapped_column(Date())
+    # The employment last heard of, and when it began: an event about an older one changes nothing (faces part).
+    employment_id: Mapped[str | None] = mapped_column(String(36))
+    registered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_exit_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # for the face's retention
 
 
@@ -193,13 +195,19 @@ class FaceConsent(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
+FACE_PHOTO_CONTEXT = "attendance.faces.photo"  # a ProtectedTable("faces", ("photo",), "attendance.faces"): rekeyed
+
+
 class Face(Base):
-    """A worker's face photo: normalised JPEG, sealed (``realname_kit.privacy.blobs``), stored apart."""
+    """A worker's face photo: normalised JPEG, sealed (``realname_kit.privacy.blobs``), stored apart.
+
+    ``photo_enc``: a protected value like the personal numbers', so a key rotation re-seals it (``rekey_service``).
+    """
 
     __tablename__ = "faces"
 
     worker_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    photo_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    photo_enc: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,85 @@
+"""Takes the bridge's commands from its own queue (``gate_protocol.command_queue``) and hands them on.
+
+Each command is journalled (``CommandJournal.record``), then acked to the broker, then handed to the dispatcher:
+a crash between the ack and the device doing it loses nothing (the journal hands it on again at start). A
+redelivered command already journalled is acked and not done twice. A message that is not a command can never be
+done: it is rejected without requeue (the platform's dead-letter queue keeps it). The prefetch window lets the
+broker hand over the most urgent commands first (the queue's message priorities, R26) without one round trip per
+command. The broker away → connect again after a growing pause; the drivers go on meanwhile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from typing import Any
+
+import pika
+import pika.exceptions
+from pika.adapters.utils.connection_workflow import AMQPConnectorException
+
+from realname_codes.gate_protocol import Command, InvalidGateMessage, decode
+from realname_edge.backoff import Backoff
+from realname_edge.config import masked_url
+from realname_edge.confirming import connection_parameters
+from realname_edge.gates.dispatch import Dispatcher
+from realname_edge.gates.journal import CommandJournal
+
+PREFETCH = 20
+_POLL = 0.5  # seconds between looks at the stop event while waiting for commands
+
+log = logging.getLogger(__name__)
+
+
+class CommandConsumer:
+    def __init__(self, amqp_url: str, queue: str, journal: CommandJournal, dispatcher: Dispatcher, *,
+                 prefetch: int = PREFETCH, timeout: float = 10, backoff: Backoff | None = None) -> None:
+        self.queue = queue
+        self.journal = journal
+        self.dispatcher = dispatcher
+        self.prefetch = prefetch
+        self._where = f"{masked_url(amqp_url)}, queue {queue!r}"
+        self._params = connection_parameters(amqp_url, f"site bridge commands {queue}", timeout)
+        self._backoff = backoff or Backoff()
+
+    def run(self, stop: threading.Event) -> None:
+        """Consume until ``stop``; every broker failure is logged and followed by a growing pause."""
+        while not stop.is_set():
+            try:
+                self._consume(stop)
+            except (pika.exceptions.AMQPError, AMQPConnectorException, OSError, ValueError) as exc:
+                delay = self._backoff.next_delay()
+                log.warning("commands cannot be taken from %s (%r); trying again in %g s", self._where, exc, delay)
+                stop.wait(delay)
+
+    def _consume(self, stop: threading.Event) -> None:
+        connection = pika.BlockingConnection(self._params)
+        try:
+            channel = connection.channel()
+            channel.basic_qos(prefetch_count=self.prefetch)
+            channel.basic_consume(self.queue, self._on_message)
+            self._backoff.reset()
+            log.info("taking commands from %s", self._where)
+            while not stop.is_set():
+                connection.process_data_events(time_limit=_POLL)
+        finally:
+            if connection.is_open:
+                with contextlib.suppress(pika.exceptions.AMQPError, OSError):
+                    connection.close()
+
+    def _on_message(self, channel: Any, method: Any, _properties: Any, body: bytes) -> None:
+        try:
+            _, command = decode(body)
+            if not isinstance(command, Command):
+                raise InvalidGateMessage(f"a {type(command).__name__} is not a command")
+        except InvalidGateMessage as exc:
+            log.warning("a message on %s that is not a command is dead-lettered: %s", self.queue, exc)
+            channel.basic_reject(method.delivery_tag, requeue=False)
+            return
+        fresh = self.journal.record(command, body)
+        channel.basic_ack(method.delivery_tag)
+        if fresh:
+            self.dispatcher.submit(command)
+        else:
+            log.info("command %s was taken before; not done twice", command.command_id)

@@ -1,0 +1,1 @@
+"""The outside systems attendance talks to."""
