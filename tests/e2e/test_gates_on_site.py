@@ -19,7 +19,7 @@ from realname_edge.gate_sims.device import PHOTO_MODELLING, refuse_hashes
 from tests.support.face_photos import face_photo
 from tests.support.gate_crews import accept, complete_contract, give_faces, hire, resign, upload_face
 from tests.support.gate_devices import SimGate
-from tests.support.gate_site import Site, open_site
+from tests.support.site_with_gates import Site, open_site
 from tests.support.stack import Stack, eventually
 
 pytestmark = pytest.mark.e2e

@@ -28,12 +28,12 @@ from tests.support.stack import eventually
 from tests.support.workers import worker_body
 
 if TYPE_CHECKING:
-    from tests.support.gate_site import Site
+    from tests.support.site_with_gates import Site
 
 ASSIGNMENT, REGISTRY, ATTENDANCE = "/api/v1/assignment", "/api/v1/registry", "/api/v1/attendance"
 BATCH = 1_000  # the most workers (or decisions) one call takes (R18, R19)
 UPLOADERS = 4  # face uploads at once: the attendance web's workers are busy with the detector, not the network
-BULK_SCALE = 0.5  # crews' photos at half size (150×200, the face ~7 % of it): the detector's cost is in the pixels
+BULK_SCALE = 0.5  # crews' photos at half size (the face ~7 % of it still): the detector costs less
 _PHOTO_SEEDS = iter(range(1, 10**9))
 
 
