@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import resource
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ def waves(site: Site, count: int, batch: int, every: float) -> tuple[dict[str, A
             sent.update({keys[w]: time.monotonic() for w in group})
         _paced(groups, every, lambda group: accept(site, crew, group, deciding=deciding))
         _drain(lambda: all(watch.synced_at(k) is not None for k in sent))
-        accepted = _summary(sent, {k: watch.synced_at(k) for k in sent})
+        accepted = _summary(sent, watch.synced_at, site)
         note(f"gates: acceptance to synced {accepted}")
         gone: dict[str, float] = {}
 
@@ -41,7 +42,7 @@ def waves(site: Site, count: int, batch: int, every: float) -> tuple[dict[str, A
             resign(crew, group)
         _paced(groups, every, resigning)
         _drain(lambda: all(watch.revoked_at(k) is not None for k in gone))
-        exited = _summary(gone, {k: watch.revoked_at(k) for k in gone})
+        exited = _summary(gone, watch.revoked_at, site)
         note(f"gates: exit to revoked {exited}")
     return accepted, exited
 
@@ -60,9 +61,15 @@ def _drain(done: Any) -> None:
         time.sleep(0.2)
 
 
-def _summary(started: dict[str, float], reached: dict[str, float | None]) -> dict[str, Any]:
-    values, missing = latencies_ms(started, reached)
-    return {**spread(values), "workers": len(started), "missing": missing}
+def _summary(started: dict[str, float], reached: Callable[[str, str | None], float | None],
+             site: Site) -> dict[str, Any]:
+    """p50/p95/p99 to the last gate of all, and to the last gate of each kind (where the time goes)."""
+    values, missing = latencies_ms(started, {k: reached(k, None) for k in started})
+    by_kind = {}
+    for kind in sorted({g.kind for g in site.gates}):
+        of_kind, _ = latencies_ms(started, {k: reached(k, kind) for k in started})
+        by_kind[kind] = {k: v for k, v in spread(of_kind).items() if k in ("p50_ms", "p95_ms")}
+    return {**spread(values), "workers": len(started), "missing": missing, "by_kind": by_kind}
 
 
 def full_sync(site: Site, directory: Path, count: int, latency: float) -> dict[str, Any]:

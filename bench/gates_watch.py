@@ -47,17 +47,19 @@ class Watch:
                 seen.update(held)
             self._stop.wait(POLL_S)
 
-    def synced_at(self, key: str) -> float | None:
-        """When the worker was on the last of the gates (None: not on all yet)."""
-        times = [self.on.get((g.id, key)) for g in self.gates]
-        return max(t for t in times if t is not None) if all(t is not None for t in times) else None
+    def synced_at(self, key: str, kind: str | None = None) -> float | None:
+        """When the worker was on the last of the gates (of ``kind``; None: not on all yet)."""
+        return _last([self.on.get((g.id, key)) for g in self.gates if kind in (None, g.kind)])
 
-    def revoked_at(self, key: str) -> float | None:
-        times = [self.off.get((g.id, key)) for g in self.gates]
-        return max(t for t in times if t is not None) if all(t is not None for t in times) else None
+    def revoked_at(self, key: str, kind: str | None = None) -> float | None:
+        return _last([self.off.get((g.id, key)) for g in self.gates if kind in (None, g.kind)])
 
     def count_on(self, gate: SimGate, keys: set[str]) -> int:
         return len(keys & _with_faces(gate))
+
+
+def _last(times: list[float | None]) -> float | None:
+    return None if any(t is None for t in times) else max(t for t in times if t is not None)
 
 
 def _with_faces(gate: SimGate) -> set[str]:
