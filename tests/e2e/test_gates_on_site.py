@@ -10,6 +10,7 @@ ends, so that every gate holds exactly ``site.expected()`` between tests.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import pytest
@@ -31,7 +32,8 @@ SETTINGS = {"REALNAME_ATTENDANCE_GATE_WINDOW": "100", "REALNAME_ATTENDANCE_DISPA
 
 @pytest.fixture(scope="module")
 def site(module_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    with open_site(module_stack, tmp_path_factory.mktemp("site"), through_proxy=True, **SETTINGS) as opened:
+    with open_site(module_stack, tmp_path_factory.mktemp("site"), through_proxy=True,
+                   settings=SETTINGS) as opened:
         yield opened
 
 
@@ -83,11 +85,12 @@ def test_five_hundred_workers_are_synced_onto_three_gates_and_counted_alike_on_b
     assert expected >= 500
     for gate in site.gates:
         assert len(gate.listing()) == expected and gate.device.face_count() == expected
-        eventually(lambda g=gate: _settled(site.gate_summary(g), expected), timeout=SYNC_S)
+        eventually(partial(_settled, site, gate, expected), timeout=SYNC_S)
 
 
-def _settled(summary: dict[str, Any], expected: int) -> dict[str, Any] | None:
+def _settled(site: Site, gate: SimGate, expected: int) -> dict[str, Any] | None:
     """The platform's count for the gate: ``expected`` wanted on it, and every pair (leavers' too) synced."""
+    summary = site.gate_summary(gate)
     counts, wanted = summary["counts"], summary["wanted"]
     return summary if wanted.get("on") == expected and counts.get("synced") == sum(counts.values()) else None
 
@@ -153,6 +156,10 @@ def _failed(row: dict[str, object]) -> dict[str, object] | None:
     return row if row["state"] == "failed" else None
 
 
+def _failed_pair(site: Site, gate: SimGate, worker_id: str) -> dict[str, object] | None:
+    return _failed(pair(site, gate, worker_id))
+
+
 def test_a_full_gate_says_device_full_and_the_other_gates_carry_on(site: Site) -> None:
     full = site.gate(ZKTECO_PUSH)
     crew = hire(site, 3)
@@ -164,7 +171,7 @@ def test_a_full_gate_says_device_full_and_the_other_gates_carry_on(site: Site) -
         people = {keys[w]: crew.faces[w] for w in crew.workers}
         eventually(lambda: all(holds(g, people) for g in site.gates if g is not full), timeout=SYNC_S)
         for worker in crew.workers:
-            row = eventually(lambda w=worker: _failed(pair(site, full, w)), timeout=SYNC_S)
+            row = eventually(partial(_failed_pair, site, full, worker), timeout=SYNC_S)
             assert row["reason"] == DEVICE_FULL, row
         assert holds_none(full, set(people))
         summary = site.gate_summary(full)
@@ -196,4 +203,4 @@ def test_a_bridge_killed_mid_sync_and_cut_connections_lose_nothing_and_apply_not
     eventually(lambda: every_gate_exact(site), timeout=150, interval=0.5)
     expected = len(site.expected())
     for gate in site.gates:
-        eventually(lambda g=gate: _settled(site.gate_summary(g), expected), timeout=SYNC_S)
+        eventually(partial(_settled, site, gate, expected), timeout=SYNC_S)

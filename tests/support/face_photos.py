@@ -104,7 +104,8 @@ NOISE = 3  # levels of 255: invisible to the detector, and enough that no two va
 def _portrait_pixels(scale: float) -> np.ndarray:
     picture = astronaut_picture()
     if scale != 1:
-        picture = picture.resize((round(picture.width * scale), round(picture.height * scale)), Image.LANCZOS)
+        size = (round(picture.width * scale), round(picture.height * scale))
+        picture = picture.resize(size, Image.Resampling.LANCZOS)
     return np.asarray(picture, dtype=np.int16)
 
 

@@ -106,7 +106,7 @@ def accept(site: Site, crew: Crew, workers: Iterable[str],
     (``deciding`` is told whom, just before: a benchmark's clock starts there)."""
     pending = [w for w in workers if w not in crew.assignments]
     for first in range(0, len(pending), BATCH):
-        batch, made = pending[first:first + BATCH], {}
+        batch, made = pending[first:first + BATCH], dict[str, str]()
 
         def assigned(batch: list[str] = batch, made: dict[str, str] = made) -> bool:
             body = {"contract_id": crew.contract_id, "worker_ids": [w for w in batch if w not in made]}

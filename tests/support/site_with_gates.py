@@ -110,12 +110,14 @@ def platform_env(stack: Stack, amqp: str, **settings: str) -> dict[str, str]:
 
 @contextmanager
 def open_site(stack: Stack, directory: Path, layout: Layout = Layout(), *, through_proxy: bool = False,
-              **settings: str) -> Iterator[Site]:
-    """The platform, the project and its gates, all running; everything stopped afterwards."""
+              settings: dict[str, str] | None = None) -> Iterator[Site]:
+    """The platform (with ``settings``: REALNAME_* values of the caller's own), the project and its gates, all
+    running; everything stopped afterwards."""
     with ExitStack() as cleanup:
         proxy = cleanup.enter_context(_proxy(stack.amqp)) if through_proxy else None
         amqp = _through(stack.amqp, proxy.port) if proxy else stack.amqp
-        launched = Launched(["up", "--distributed"], platform_env(stack, amqp, **settings), directory / "launcher.log")
+        env = platform_env(stack, amqp, **(settings or {}))
+        launched = Launched(["up", "--distributed"], env, directory / "launcher.log")
         cleanup.callback(_stop, launched)
         launched.wait_ready(timeout=180)
         site = new_project(stack, launched)
