@@ -32,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.assignment_chain import note
 from bench.gates_runs import full_sync, memory, waves
-from tests.support.site_with_gates import Layout, open_site
+from tests.support.gate_install import Layout
+from tests.support.site_with_gates import open_site
 from tests.support.stack import Stack
 
 TARGET_P95_MS = 10_000

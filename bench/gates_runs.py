@@ -13,7 +13,8 @@ from bench.assignment_chain import note, spread
 from bench.gates_watch import Watch, latencies_ms
 from bench.registry_platform import process_memory
 from tests.support.gate_crews import accept, give_faces, hire, resign
-from tests.support.site_with_gates import Layout, Site, install, new_project
+from tests.support.gate_install import Layout, install
+from tests.support.site_with_gates import Site, new_project
 from tests.support.stack import eventually
 
 CALLS_PER_ENROLMENT = 2  # ISAPI: UserInfo/SetUp, then FDLib/FDSetUp (the face needs its person first)

@@ -21,30 +21,16 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from sqlalchemy import text
 
-from realname_codes.gate_protocol import HIKVISION_ISAPI, NATIVE, ZKTECO_PUSH
 from tests.support.faultproxy import FaultProxy
 from tests.support.gate_crews import ATTENDANCE, Crew, login, ok
-from tests.support.gate_devices import BridgeProcess, SimGate, register_bridge, register_gate
+from tests.support.gate_devices import BridgeProcess, SimGate
+from tests.support.gate_install import Layout, install, stop_devices
 from tests.support.infra import free_port
 from tests.support.launched import ApiClient, Launched, service_ports
 from tests.support.stack import Stack, eventually
 
 GC = ("9131000013221158XC", "上海建工集团")
 PASSWORD = "correct horse 42"
-ISAPI_PASSWORD = "Hik12345+"
-
-
-@dataclass(frozen=True)
-class Layout:
-    """How many gates of each kind, behind how many bridges (vendor gates are dealt to the bridges in turn)."""
-
-    native: int = 1
-    isapi: int = 1
-    zkteco: int = 1
-    bridges: int = 1
-    isapi_latency_s: float = 0.0
-    zk_delay_s: float = 0.3  # a real terminal polls every 2-60 s; tests cap it
-    report_every_s: float = 5.0
 
 
 @dataclass
@@ -109,7 +95,7 @@ def platform_env(stack: Stack, amqp: str, **settings: str) -> dict[str, str]:
 
 
 @contextmanager
-def open_site(stack: Stack, directory: Path, layout: Layout = Layout(), *, through_proxy: bool = False,
+def open_site(stack: Stack, directory: Path, layout: Layout | None = None, *, through_proxy: bool = False,
               settings: dict[str, str] | None = None) -> Iterator[Site]:
     """The platform (with ``settings``: REALNAME_* values of the caller's own), the project and its gates, all
     running; everything stopped afterwards."""
@@ -122,8 +108,8 @@ def open_site(stack: Stack, directory: Path, layout: Layout = Layout(), *, throu
         launched.wait_ready(timeout=180)
         site = new_project(stack, launched)
         site.proxy = proxy
-        cleanup.callback(_stop_devices, site)
-        install(site, directory, layout)
+        cleanup.callback(stop_devices, site)
+        install(site, directory, layout or Layout())
         yield site
 
 
@@ -140,53 +126,6 @@ def new_project(stack: Stack, launched: Launched, gc: ApiClient | None = None) -
     token = ok(requests.post(f"{launched.url}/api/v1/auth/login/password", timeout=20, json={
         "username": manager["account"]["login"], "password": PASSWORD}))["access_token"]
     return Site(stack, launched, gc, ApiClient(launched.url, token), str(project["id"]))
-
-
-def install(site: Site, directory: Path, layout: Layout) -> list[SimGate]:
-    """Register and start the gates of ``layout`` (and their bridges: last, once the gates behind them are in
-    their files); the new gates."""
-    from realname_edge.gate_sims.isapi import IsapiTerminal
-    from realname_edge.gate_sims.native import NativeGate
-    from realname_edge.gate_sims.zkteco import ZkTerminal
-    prefix = site.stack.settings.bus_prefix
-    bridges = [register_bridge(site.pm, site.project_id, directory / f"bridge{n}", prefix)
-               for n in range(layout.bridges if layout.isapi + layout.zkteco else 0)]
-    site.bridges += bridges
-    before = len(site.gates)
-    for _ in range(layout.native):
-        made, device = register_gate(site.pm, site.project_id, NATIVE)
-        credentials = made["credentials"]
-        terminal = NativeGate(device, credentials["amqp_url"], credentials["account"], prefix=prefix,
-                              report_every_s=layout.report_every_s)
-        terminal.start()
-        site.gates.append(SimGate(str(made["id"]), NATIVE, device.serial, device, terminal))
-    vendor = [HIKVISION_ISAPI] * layout.isapi + [ZKTECO_PUSH] * layout.zkteco
-    for n, kind in enumerate(vendor):
-        bridge = bridges[n % len(bridges)]
-        made, device = register_gate(site.pm, site.project_id, kind, bridge)
-        gate = SimGate(str(made["id"]), kind, device.serial, device, bridge=bridge)
-        entry: dict[str, Any] = {"serial": device.serial, "kind": kind, "direction": "both"}
-        if kind == HIKVISION_ISAPI:
-            gate.terminal = IsapiTerminal(device, password=ISAPI_PASSWORD, latency_s=layout.isapi_latency_s)
-            gate.terminal.start()
-            entry.update(address=gate.terminal.url, username="admin", password=ISAPI_PASSWORD)
-        bridge.gates.append(entry)
-        site.gates.append(gate)
-    for bridge in bridges:
-        bridge.start()
-    new = site.gates[before:]
-    for gate in new:
-        if gate.kind == ZKTECO_PUSH and gate.bridge is not None:
-            gate.terminal = ZkTerminal(gate.device, f"{gate.bridge.public_url}/iclock", delay_s=layout.zk_delay_s)
-            gate.terminal.start()
-    return new
-
-
-def _stop_devices(site: Site) -> None:
-    for gate in site.gates:
-        gate.stop()
-    for bridge in site.bridges:
-        bridge.stop()
 
 
 def _stop(launched: Launched) -> None:
