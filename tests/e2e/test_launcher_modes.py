@@ -135,9 +135,9 @@ def test_distributed_mode_carries_an_enterprise_from_registry_to_assignment(
     assert distributed.interrupt() == 0, distributed.output()
     output = distributed.output(tail=0)
     assert "realname stopped." in output
-    # web and relay of 5 services and the gateway; consumers: 2 of assignment, 1 each of identity, registry and
-    # reporting; the identity authority's simulator
-    assert output.count("process_started") == 6 + 6 + 2 + 1 + 1 + 1 + 1
+    # web and relay of 5 services and the gateway; consumers: 2 of assignment, 1 each of identity, registry,
+    # attendance and reporting; the identity authority's simulator
+    assert output.count("process_started") == 6 + 6 + 2 + 1 + 1 + 1 + 1 + 1
 
 
 def the_bus_is_counted(launched: Launched, scrape: dict[str, str], prefix: str) -> None:
@@ -172,7 +172,7 @@ def test_processes_stop_when_the_distributed_launcher_is_killed(distributed: Lau
     distributed.wait_ready(timeout=120)
     pids = [json.loads(line)["pid"] for line in distributed.output(tail=0).splitlines()
             if line.startswith("{") and '"process_started"' in line]
-    assert len(pids) == 18  # the platform's processes and the identity authority's simulator
+    assert len(pids) == 19  # the platform's processes (attendance's consumer among them) and the authority's simulator
     distributed.proc.send_signal(signal.SIGKILL)
     distributed.proc.wait()
     eventually(lambda: not any(_alive(pid) for pid in pids), timeout=30)

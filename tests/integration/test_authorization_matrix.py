@@ -148,6 +148,7 @@ def _populate(world: World) -> None:
                               unit_type={"labour": "006", "specialty": "001", "general_contractor": "009"}[kind],
                               registered_at=_registered_at(world, ent[name])))
     p1, p9 = _managed_projects(world, token["gc"], ent["sp"], next(codes))
+    _attendance_learns(world, p1, p9)
     for project, owner, manager in ((p1, "gc", "gc_pm"), (p9, "sp", "sp_pm")):
         _ok(client.put(f"/api/v1/auth/projects/{project}/manager", headers=bearer(token[owner]),
                        json={"account_id": acc[manager]}), 200)
@@ -304,7 +305,7 @@ def _attendance_objects(world: World, ent: dict[str, str], p1: str, registry: di
     """What attendance would learn from events: P-1 (gc's), lab_a's and lab_b's workers, lab_a's admitted to P-1;
     and the face photo the uploads send."""
     with world.platform.stack.db("attendance").transaction() as session:
-        session.add(AttendanceProject(id=p1, general_contractor_id=ent["gc"], name="矩阵项目一"))
+        session.merge(AttendanceProject(id=p1, general_contractor_id=ent["gc"], name="矩阵项目一"))
         for name in ("lab_a", "lab_b"):
             learned = Envelope(type="worker.registered", source="registry", data={
                 "worker_id": registry[name]["worker_id"], "employment_id": str(uuid.uuid4()),
@@ -387,6 +388,16 @@ def _managed_projects(world: World, gc_token: str, sp_id: str, gc2_uscc: str) ->
         session.add_all([Contract(project_id=p9.id, tier=0, kind="general", awarded_by=gc2, contractor_id=gc2),
                          Contract(project_id=p9.id, tier=1, kind="specialty", awarded_by=gc2, contractor_id=sp_id)])
         return p1, p9.id
+
+
+def _attendance_learns(world: World, *project_ids: str) -> None:
+    """The projects as attendance learns them from project.registered (no bus runs in this process)."""
+    with world.platform.stack.db("assignment").transaction() as session:
+        contractors = {p.id: p.general_contractor_id for p in session.scalars(
+            select(Project).where(Project.id.in_(project_ids)))}
+    with world.platform.stack.db("attendance").transaction() as session:
+        for project_id, contractor in contractors.items():  # merged: the face rows may have learned P-1 already
+            session.merge(AttendanceProject(id=project_id, general_contractor_id=contractor, name="矩阵项目"))
 
 
 def _registered_at(world: World, enterprise_id: str) -> Any:

@@ -113,7 +113,7 @@ def test_a_step_the_consumer_stopped_on_every_time_fails_its_job_on_its_last_del
 
 
 @pytest.mark.parametrize(("command", "code", "said"), [
-    (("list", "attendance"), 0, "no dead letters"),  # attendance consumes its workers queue (faces part)
+    (("list", "attendance"), 0, "no dead letters"),  # it consumes queues since the gates (issue 14)
     (("replay", "registry", "nosuch", "--all"), 2, "registry has no queue 'nosuch'; its queues: "),
     (("list", "registry"), 0, "no dead letters"),
 ])

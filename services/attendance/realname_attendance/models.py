@@ -256,3 +256,15 @@ class Reconciliation(Base):
     missing: Mapped[int | None] = mapped_column(Integer)  # wanted on, not on the gate: enrolled again
     extra: Mapped[int | None] = mapped_column(Integer)  # on the gate, not wanted: revoked
     stale_faces: Mapped[int | None] = mapped_column(Integer)  # on the gate with another face: enrolled again
+    # Keys on the gate that name no worker of ours: revoked by the reconciliation chore, then emptied.
+    revoke_keys: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+
+
+class GateClockRequest(Base):
+    """A gate whose clock is off (``device.clock_off``), waiting for the reconciliation chore to send it the time."""
+
+    __tablename__ = "gate_clock_requests"
+
+    gate_id: Mapped[str] = mapped_column(ForeignKey("gates.id"), primary_key=True)
+    asked_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    offset_s: Mapped[float | None] = mapped_column(Float)

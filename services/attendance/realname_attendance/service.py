@@ -2,9 +2,13 @@
 
 from pathlib import Path
 
+from realname_attendance.api.gate_sync import gate_sync
 from realname_attendance.api_faces import faces
+from realname_attendance.dispatch import dispatch_commands
 from realname_attendance.faces.retention import retire_faces
+from realname_attendance.handlers import GATES, HANDLERS, WHITELIST_QUEUES
 from realname_attendance.models import Base
+from realname_attendance.reconcile_chore import reconcile_gates
 from realname_attendance.settings import SETTINGS
 from realname_attendance.workers import worker_handlers
 from realname_kit.bus.topology import Binding, QueueSpec
@@ -15,9 +19,9 @@ SPEC = ServiceSpec(
     title="realname attendance",
     description="Devices, gate whitelists, punches, the attendance ledger.",
     metadata=Base.metadata,
-    blueprints=[faces],
+    blueprints=[faces, gate_sync],
     migrations=Path(__file__).parent / "migrations",
-    handlers={**worker_handlers},
+    handlers={**worker_handlers, **HANDLERS},
     # Face photos are sealed like personal numbers: a key rotation re-seals them (models.FACE_PHOTO_CONTEXT).
     protected=[ProtectedTable("faces", ("photo",), "attendance.faces")],
     queues=[
@@ -26,7 +30,12 @@ SPEC = ServiceSpec(
                                             Binding("registry", "worker.updated"),
                                             Binding("registry", "employment.ended"),
                                             Binding("registry", "worker.died"))),
+        *WHITELIST_QUEUES,
     ],
+    # "gates": native gates and site bridges, each publishing with its own broker account.
+    publishers=["attendance", GATES],
     settings=[*SETTINGS],
-    chores=[retire_faces],  # faces past their retention deleted (PIPL art. 19, 47)
+    # Faces past their retention deleted (PIPL art. 19, 47); the gates' whitelist driven beside the relay
+    # (distributed mode; all-in-one has no broker to reach the gates).
+    chores=[retire_faces, dispatch_commands, reconcile_gates],
 )

@@ -5,10 +5,26 @@ from __future__ import annotations
 from realname_kit.settings import Setting
 
 FACE_RETENTION_DAYS = "REALNAME_ATTENDANCE_FACE_RETENTION_DAYS"
+GATE_WINDOW = "REALNAME_ATTENDANCE_GATE_WINDOW"
+DISPATCH_IDLE = "REALNAME_ATTENDANCE_DISPATCH_IDLE_SECONDS"
+DISPATCH_BATCH = "REALNAME_ATTENDANCE_DISPATCH_BATCH"
+RECONCILE_MINUTES = "REALNAME_ATTENDANCE_RECONCILE_MINUTES"
+UNANSWERED_MINUTES = "REALNAME_ATTENDANCE_UNANSWERED_MINUTES"
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(FACE_RETENTION_DAYS, "30",
             "Days a worker's face photo is kept after their last exit from a project, while no project admits them "
             "(PIPL art. 19, 47: no longer than needed). 30 days spare a worker who moves to the next site within a "
             "month a new photo and consent round; longer would keep biometric data of people who have left."),
+    Setting(GATE_WINDOW, "20",
+            "Enrol commands one gate may have unacknowledged at once (revokes are never held back: R26). A gate "
+            "that answers slowly is not flooded; one that does not answer blocks only itself."),
+    Setting(DISPATCH_IDLE, "0.5", "Seconds the gate dispatcher waits when nothing is pending."),
+    Setting(DISPATCH_BATCH, "200", "Pairs the gate dispatcher takes per round (one transaction, one confirmed batch)."),
+    Setting(RECONCILE_MINUTES, "60",
+            "Minutes between two reconciliations of an online gate (its own list compared with what the platform "
+            "wants on it, drift repaired); a gate that comes back online is reconciled at once."),
+    Setting(UNANSWERED_MINUTES, "15",
+            "Minutes an online gate may leave a command unanswered before it is sent again (a lost command never "
+            "leaves a worker waiting; a late answer to the old one is ignored)."),
 )

@@ -31,6 +31,7 @@ class OutgoingMessage:
     headers: Mapping[str, Any] | None = None
     content_type: str = "application/json"
     timestamp: int | None = None
+    priority: int | None = None  # for a queue with x-max-priority (a gate's commands: a revoke overtakes enrols)
 
 
 class PublishFailed(Exception):
@@ -247,4 +248,5 @@ def _properties(msg: OutgoingMessage) -> Any:
         headers=dict(msg.headers) if msg.headers is not None else None,
         content_type=msg.content_type,
         timestamp=msg.timestamp,
+        priority=msg.priority,
     )
