@@ -30,7 +30,7 @@ PASSWORD = "correct horse 42"
 WITHIN = 5.0  # seconds (the bound)
 SERVICES_ASKED = {"assignment": ("POST", "/api/v1/assignment/decisions"),
                   "registry": ("GET", "/api/v1/registry/workers")}
-SQLITE_SERVICES = ("identity", "registry", "assignment", "reporting")  # those with endpoints: attendance has none
+SQLITE_SERVICES = ("identity", "registry", "assignment", "attendance", "reporting")  # those with endpoints
 
 
 def ok(response: requests.Response, status: int = 200) -> Any:

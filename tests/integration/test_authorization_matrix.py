@@ -24,8 +24,8 @@ from sqlalchemy import select
 
 from realname_assignment.models import Contract, Party, Project
 from realname_assignment.workers import worker_handlers
-from realname_attendance.models import Admission
-from realname_attendance.models import Project as AttendanceProject
+from realname_attendance.models import Admission, Bridge, Gate
+from realname_attendance.projects import project_handlers
 from realname_attendance.workers import worker_handlers as attendance_workers
 from realname_codes.roles import ADMIN, REGULATOR
 from realname_codes.uscc import organisation_code_check_character, uscc_check_character
@@ -148,7 +148,6 @@ def _populate(world: World) -> None:
                               unit_type={"labour": "006", "specialty": "001", "general_contractor": "009"}[kind],
                               registered_at=_registered_at(world, ent[name])))
     p1, p9 = _managed_projects(world, token["gc"], ent["sp"], next(codes))
-    _attendance_learns(world, p1, p9)
     for project, owner, manager in ((p1, "gc", "gc_pm"), (p9, "sp", "sp_pm")):
         _ok(client.put(f"/api/v1/auth/projects/{project}/manager", headers=bearer(token[owner]),
                        json={"account_id": acc[manager]}), 200)
@@ -215,6 +214,11 @@ def _populate(world: World) -> None:
     assert set(layout) == set(ROLES), "the matrix's roles and the test's differ"
     world.roles = {name: Role(name, token.get(name), dict(spec["own"]), dict(spec["foreign"]), dict(spec["values"]))
                    for name, spec in layout.items()}
+    devices = _gate_objects(world, p1, p9)  # gc's side manages P-1's; everyone else's are foreign
+    for role in world.roles.values():
+        on_p1 = role.name in ("gc", "staff_del", "staff", "pm")
+        role.own.update(devices[p1] if on_p1 else {})
+        role.foreign.update(devices[p9] if on_p1 else devices[p1])
 
     # Objects made anew for each call.
     usernames, new_codes = itertools.count(1), _credit_codes(20_000_000)
@@ -305,7 +309,8 @@ def _attendance_objects(world: World, ent: dict[str, str], p1: str, registry: di
     """What attendance would learn from events: P-1 (gc's), lab_a's and lab_b's workers, lab_a's admitted to P-1;
     and the face photo the uploads send."""
     with world.platform.stack.db("attendance").transaction() as session:
-        session.merge(AttendanceProject(id=p1, general_contractor_id=ent["gc"], name="矩阵项目一"))
+        project_handlers["project.registered"](session, Envelope(type="project.registered", source="assignment", data={
+            "project_id": p1, "general_contractor_id": ent["gc"], "name": "矩阵项目一"}))  # learned once, either way
         for name in ("lab_a", "lab_b"):
             learned = Envelope(type="worker.registered", source="registry", data={
                 "worker_id": registry[name]["worker_id"], "employment_id": str(uuid.uuid4()),
@@ -365,6 +370,26 @@ def _identity_objects(world: World, token: dict[str, str]) -> dict[str, dict[str
     return objects
 
 
+def _gate_objects(world: World, p1: str, p9: str) -> dict[str, dict[str, str]]:
+    """P-1 and P-9 as attendance learns them from project.registered, each with a site bridge and a native gate
+    (written in attendance's tables: their accounts are issued by the calls of the matrix)."""
+    with world.platform.stack.db("assignment").transaction() as session:
+        contractors = {p: session.scalars(select(Project.general_contractor_id).where(Project.id == p)).one()
+                       for p in (p1, p9)}
+    objects = {}
+    with world.platform.stack.db("attendance").transaction() as session:
+        for project, contractor in contractors.items():
+            project_handlers["project.registered"](session, Envelope(type="project.registered", source="assignment",
+                data={"project_id": project, "general_contractor_id": contractor, "name": "矩阵项目"}))
+            bridge = Bridge(project_id=project, name="矩阵网关", created_by="matrix")
+            gate = Gate(project_id=project, kind="native", serial=f"MATRIX-{project}", direction="in",
+                        name="矩阵闸机", created_by="matrix")
+            session.add_all([bridge, gate])
+            session.flush()
+            objects[project] = {"bridge_id": bridge.id, "gate_id": gate.id}
+    return objects
+
+
 def _with_own(side: dict[str, dict[str, str]], **own: str) -> dict[str, dict[str, str]]:
     return {**side, "own": {**side["own"], **own}}
 
@@ -388,16 +413,6 @@ def _managed_projects(world: World, gc_token: str, sp_id: str, gc2_uscc: str) ->
         session.add_all([Contract(project_id=p9.id, tier=0, kind="general", awarded_by=gc2, contractor_id=gc2),
                          Contract(project_id=p9.id, tier=1, kind="specialty", awarded_by=gc2, contractor_id=sp_id)])
         return p1, p9.id
-
-
-def _attendance_learns(world: World, *project_ids: str) -> None:
-    """The projects as attendance learns them from project.registered (no bus runs in this process)."""
-    with world.platform.stack.db("assignment").transaction() as session:
-        contractors = {p.id: p.general_contractor_id for p in session.scalars(
-            select(Project).where(Project.id.in_(project_ids)))}
-    with world.platform.stack.db("attendance").transaction() as session:
-        for project_id, contractor in contractors.items():  # merged: the face rows may have learned P-1 already
-            session.merge(AttendanceProject(id=project_id, general_contractor_id=contractor, name="矩阵项目"))
 
 
 def _registered_at(world: World, enterprise_id: str) -> Any:

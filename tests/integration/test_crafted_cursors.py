@@ -19,6 +19,8 @@ import pytest
 
 from realname_assignment.models import Party
 from realname_assignment.parties import UNIT_TYPES
+from realname_attendance.projects import project_handlers
+from realname_kit.bus.envelope import Envelope
 from realname_kit.timeutil import utcnow
 from realname_registry.models import ImportJob, Worker
 from tests.support.fuzz import TOKEN_SECONDS, FuzzPlatform, api_document, build_fuzz_platform
@@ -72,7 +74,7 @@ PAGED_LISTS = _paged_lists()
 
 def test_the_paged_lists_of_every_service_are_found() -> None:
     services = {path.split("/")[3] for path in PAGED_LISTS}
-    assert services == {"identity", "registry", "assignment", "reporting"}
+    assert services == {"identity", "registry", "assignment", "attendance", "reporting"}
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +93,9 @@ def path_values(fuzz: FuzzPlatform) -> dict[str, str]:
         "name": "滨江住宅", "registration_number": f"BJ-{uuid.uuid4().hex[:10]}",
         "address": "上海市徐汇区龙腾大道1号", "planned_start": "2026-01-01", "planned_completion": "2028-06-30"})
     assert made.status_code == 201, made.get_json()
+    with stack.db("attendance").transaction() as session:  # as project.registered tells attendance
+        project_handlers["project.registered"](session, Envelope(type="project.registered", source="assignment", data={
+            "project_id": made.get_json()["id"], "general_contractor_id": "e-gc", "name": "滨江住宅"}))
     with stack.db("registry").transaction() as session:
         worker = Worker(name="张三", sex="male", ethnicity="01", birth_date=date(1990, 1, 1), address="上海市徐汇区",
                         issuing_authority="上海市公安局", card_valid_from=date(2020, 1, 1), card_valid_to=None,

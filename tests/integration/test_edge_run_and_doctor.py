@@ -32,7 +32,8 @@ from realname_edge.drivers.simulator import SimulatorDriver
 from realname_edge.errors import NoCard
 from realname_edge.publisher import CardReadPublisher
 from realname_edge.spool import CardSpool
-from realname_identity.broker_accounts import RabbitManagement
+from realname_identity.reader_accounts import reader_permissions
+from realname_kit.bus.broker_accounts import RabbitManagement
 from realname_kit.bus.envelope import Envelope
 from tests.support.faultproxy import FaultProxy
 from tests.support.infra import amqp_url, free_port, unique_prefix
@@ -107,7 +108,7 @@ def reader_account(broker: Broker) -> Iterator[tuple[str, str]]:
     """An employer's reader account made as the identity service makes them: it may only publish card.read."""
     management = RabbitManagement.for_amqp(amqp_url())
     username, password = f"{broker.exchange}.reader", secrets.token_urlsafe(16)
-    management.create(username, password, broker.exchange)
+    management.create(username, password, reader_permissions(broker.exchange))
     try:
         yield username, url_with(user=username, password=password)
     finally:

@@ -14,7 +14,7 @@ from typing import Any
 from kombu import Connection
 from sqlalchemy import text
 
-from realname_identity.broker_accounts import RabbitManagement
+from realname_kit.bus.broker_accounts import RabbitManagement
 from realname_kit.bus.topology import Topology, declared_queues
 from realname_kit.db import Database, drop_database
 from realname_kit.migrate import upgrade
@@ -102,13 +102,16 @@ class Stack:
 
 
 def remove_broker_users(amqp: str, prefix: str) -> None:
-    """The broker accounts a test run made (edge-readers' accounts carry the bus prefix)."""
+    """The broker accounts a test run made, and their queues (their names carry the bus prefix)."""
     if not prefix:
         raise ValueError("without a prefix this would remove every broker account")
     management = RabbitManagement.for_amqp(amqp)
     for name in management.usernames():
         if name.startswith(prefix):
             management.remove(name)
+    for queue in management.queue_names():  # the gates' command queues, made with their accounts
+        if queue.startswith(prefix):
+            management.delete_queue(queue)
 
 
 def eventually(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:

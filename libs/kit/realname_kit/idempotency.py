@@ -47,8 +47,12 @@ def idempotency_table(metadata: MetaData) -> Table:
     )
 
 
-def run_once(db: Database, table: Table, operation: Operation, headers: dict[str, str] | None = None) -> Response:
+def run_once(db: Database, table: Table, operation: Operation, headers: dict[str, str] | None = None,
+             kept: Callable[[Any], Any] | None = None) -> Response:
     """Run ``operation`` in one transaction and answer its result; with a key, at most once per key.
+
+    ``kept``: what of the answer is stored for a retry, when the answer holds something shown once (a password,
+    never stored in clear): the retry gets that instead.
 
     A unique index the operation runs into (a concurrent request made the same row first) rolls everything
     back and runs it again, when the operation sees what the other request made and answers accordingly.
@@ -68,7 +72,8 @@ def run_once(db: Database, table: Table, operation: Operation, headers: dict[str
                 status, body = operation(session)
                 if key is not None:
                     session.execute(update(table).where(table.c.subject == subject, table.c.key == key)
-                                    .values(status=status, body=json.dumps(body, ensure_ascii=False, default=str)))
+                                    .values(status=status, body=json.dumps(kept(body) if kept else body,
+                                                                           ensure_ascii=False, default=str)))
             return _answer(status, body, headers)
         except IntegrityError:
             stored = _stored(db, table, subject, key) if key is not None else None

@@ -27,6 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from realname_kit.bus.outbox import Outbox
 from realname_kit.bus.tables import messaging_tables
+from realname_kit.idempotency import idempotency_table
 from realname_kit.timeutil import utcnow
 from realname_kit.types import UtcDateTime
 
@@ -43,6 +44,7 @@ class Base(DeclarativeBase):
 
 outbox, inbox = messaging_tables(Base.metadata)
 OUTBOX = Outbox(outbox, "attendance")
+IDEMPOTENCY = idempotency_table(Base.metadata)  # Idempotency-Key of writes (R33)
 
 
 # --- learned from events -------------------------------------------------------------------------------------

@@ -3,15 +3,20 @@
 from pathlib import Path
 
 from realname_attendance.api.gate_sync import gate_sync
+from realname_attendance.api_bridges import bridges
 from realname_attendance.api_faces import faces
+from realname_attendance.api_gates import gates
 from realname_attendance.dispatch import dispatch_commands
 from realname_attendance.faces.retention import retire_faces
 from realname_attendance.handlers import GATES, HANDLERS, WHITELIST_QUEUES
+from realname_attendance.health import health_handlers
 from realname_attendance.models import Base
+from realname_attendance.projects import project_handlers
 from realname_attendance.reconcile_chore import reconcile_gates
 from realname_attendance.settings import SETTINGS
 from realname_attendance.workers import worker_handlers
 from realname_kit.bus.topology import Binding, QueueSpec
+from realname_kit.denials import DENIAL_HANDLERS, denial_queue
 from realname_kit.service import ProtectedTable, ServiceSpec
 
 SPEC = ServiceSpec(
@@ -19,9 +24,9 @@ SPEC = ServiceSpec(
     title="realname attendance",
     description="Devices, gate whitelists, punches, the attendance ledger.",
     metadata=Base.metadata,
-    blueprints=[faces, gate_sync],
+    blueprints=[faces, bridges, gates, gate_sync],
     migrations=Path(__file__).parent / "migrations",
-    handlers={**worker_handlers, **HANDLERS},
+    handlers={**worker_handlers, **project_handlers, **health_handlers, **HANDLERS, **DENIAL_HANDLERS},
     # Face photos are sealed like personal numbers: a key rotation re-seals them (models.FACE_PHOTO_CONTEXT).
     protected=[ProtectedTable("faces", ("photo",), "attendance.faces")],
     queues=[
@@ -30,9 +35,18 @@ SPEC = ServiceSpec(
                                             Binding("registry", "worker.updated"),
                                             Binding("registry", "employment.ended"),
                                             Binding("registry", "worker.died"))),
+        # Projects and who takes part in them: whose gates they are (R21, R23); a completed one's gates stop (R24).
+        QueueSpec("attendance", "projects", (Binding("assignment", "project.registered"),
+                                             Binding("assignment", "contract.awarded"),
+                                             Binding("assignment", "contract.completed"),
+                                             Binding("assignment", "project.completed"))),
+        # Gates' and site bridges' health reports, each from its own broker account (R23).
+        QueueSpec("attendance", "gate-reports", (Binding(GATES, "gate.reported"),)),
+        # The whitelist: admissions, device and face changes, and the gates' acknowledgements (R23, R26).
         *WHITELIST_QUEUES,
+        denial_queue("attendance"),  # tokens refused before they expire (R31, R32)
     ],
-    # "gates": native gates and site bridges, each publishing with its own broker account.
+    # "gates": native gates and site bridges, each publishing gate.* with its own broker account.
     publishers=["attendance", GATES],
     settings=[*SETTINGS],
     # Faces past their retention deleted (PIPL art. 19, 47); the gates' whitelist driven beside the relay

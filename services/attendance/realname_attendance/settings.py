@@ -27,4 +27,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(UNANSWERED_MINUTES, "15",
             "Minutes an online gate may leave a command unanswered before it is sent again (a lost command never "
             "leaves a worker waiting; a late answer to the old one is ignored)."),
+    Setting("REALNAME_ATTENDANCE_DEVICE_BROKER_URL", "",
+            "The broker address given to native gates and site bridges with their accounts "
+            "(`amqps://mq.example.org:5671/`, no credentials): where they reach RabbitMQ from the site. "
+            "Empty: REALNAME_AMQP_URL's host and port."),
 )

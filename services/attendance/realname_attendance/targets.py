@@ -1,6 +1,7 @@
-"""Where a gate's commands go: the broker account whose command queue it reads.
+"""Where a gate's commands go: the broker account that reads them (R23, R26).
 
-The devices part owns this module; this copy has exactly its signature so the whitelist is written against it.
+A native gate reads its own command queue; a vendor gate's commands go to its site bridge's. None while that
+target has no live credentials (never issued, or revoked) or its bridge is disabled: commands wait.
 """
 
 from __future__ import annotations
@@ -8,15 +9,12 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from realname_attendance.models import Bridge, Gate
-from realname_codes.gate_protocol import NATIVE
 
 
 def command_target(session: Session, gate: Gate) -> str | None:
-    """The broker account a gate's commands go to: a native gate's own, or its enabled bridge's; None while it has
-    no live credentials (nothing can reach it)."""
-    if gate.kind == NATIVE:
-        return gate.account
     if gate.bridge_id is None:
-        return None
+        return gate.account
     bridge = session.get(Bridge, gate.bridge_id)
-    return bridge.account if bridge is not None and bridge.enabled else None
+    if bridge is None or not bridge.enabled:
+        return None
+    return bridge.account

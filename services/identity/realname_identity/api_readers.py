@@ -8,10 +8,10 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 
 from realname_codes.roles import EMPLOYERS
-from realname_identity.broker_accounts import RabbitManagement
 from realname_identity.models import ReaderAccount
 from realname_identity.reader_accounts import accounts_of, close_account, open_account
 from realname_kit.auth import allow, current_caller
+from realname_kit.bus.broker_accounts import RabbitManagement
 from realname_kit.bus.topology import Topology
 from realname_kit.formats import Instant
 from realname_kit.openapi import Blueprint

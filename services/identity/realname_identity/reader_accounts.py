@@ -6,6 +6,7 @@ The key is kept under the data keyring; a new key is a new account, and revoking
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from realname_codes.card_seal import new_seal_key
-from realname_identity.broker_accounts import BrokerAccounts, BrokerAdminUnavailable
 from realname_identity.models import OUTBOX, SEAL_KEY_CONTEXT, ReaderAccount
 from realname_kit.audit import record_audit
 from realname_kit.auth import Caller
+from realname_kit.bus.broker_accounts import BrokerAccounts, BrokerAdminUnavailable, Permissions, TopicPermission
 from realname_kit.privacy import Keyring
 from realname_kit.problems import Problem
 from realname_kit.timeutil import utcnow
@@ -46,10 +47,17 @@ def open_account(session: Session, broker: BrokerAccounts, keyring: Keyring, cal
                             seal_key_enc=keyring.encrypt(seal_key, context=SEAL_KEY_CONTEXT))
     session.add(account)
     session.flush()
-    _broker(lambda: broker.create(username, password, exchange))  # last: a failure rolls the row back
+    # last: a failure rolls the row back
+    _broker(lambda: broker.create(username, password, reader_permissions(exchange)))
     record_audit(session, OUTBOX, action="account.created", actor=caller, subject=username,
                  details={"kind": "edge_reader"})
     return NewAccount(account, password, seal_key, _reader_url(amqp_url, username, password))
+
+
+def reader_permissions(exchange: str) -> Permissions:
+    """A reader may publish card reads to the edge exchange, with the routing key ``card.read`` only, and may
+    neither declare nor read anything."""
+    return Permissions(write=f"^{re.escape(exchange)}$", topics=(TopicPermission(exchange, write=r"^card\.read$"),))
 
 
 def close_account(session: Session, broker: BrokerAccounts, caller: Caller, username: str) -> None:
