@@ -34,6 +34,7 @@ ASSIGNMENT, REGISTRY, ATTENDANCE = "/api/v1/assignment", "/api/v1/registry", "/a
 BATCH = 1_000  # the most workers (or decisions) one call takes (R18, R19)
 UPLOADERS = 4  # face uploads at once: the attendance web's workers are busy with the detector, not the network
 BULK_SCALE = 0.5  # crews' photos at half size (the face ~7 % of it still): the detector costs less
+RETRIES = 5
 _PHOTO_SEEDS = iter(range(1, 10**9))
 
 
@@ -41,6 +42,18 @@ def ok(response: requests.Response, *statuses: int) -> Any:
     assert response.status_code in (statuses or (200,)), (response.request.method, response.url,
                                                            response.status_code, response.text[:1000])
     return response.json() if response.content else None
+
+
+def retried(client: ApiClient, method: str, path: str, *statuses: int, **kwargs: Any) -> Any:
+    """A call a busy machine may answer 502/503/504 (a worker timed out): sent again with the same Idempotency-Key
+    (R33), so that it takes effect once; its JSON once answered 200."""
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    for _ in range(RETRIES):
+        response = client.call(method, path, headers=headers, **kwargs)
+        if response.status_code not in (502, 503, 504):
+            break
+        time.sleep(1)
+    return ok(response, *statuses)
 
 
 def answered(response: requests.Response, *statuses: int) -> Any:
@@ -118,8 +131,8 @@ def accept(site: Site, crew: Crew, workers: Iterable[str],
         eventually(assigned, timeout=60, interval=0.3)  # worker_unknown until the registry's events arrive
         if deciding is not None:
             deciding(list(made))
-        decided = ok(site.pm.call("POST", f"{ASSIGNMENT}/decisions", json={"items": [
-            {"assignment_id": a, "decision": "accept"} for a in made.values()]}))
+        decided = retried(site.pm, "POST", f"{ASSIGNMENT}/decisions", json={"items": [
+            {"assignment_id": a, "decision": "accept"} for a in made.values()]})
         assert decided["counts"] == {"accepted": len(made)}, decided["counts"]
         crew.assignments.update(made)
 
@@ -146,7 +159,7 @@ def upload_face(crew: Crew, worker_id: str, photo: bytes | None = None) -> str:
 def resign(crew: Crew, workers: Iterable[str]) -> None:
     """The employer records their resignations today (R24): the registry ends their employment, they exit."""
     items = [{"worker_id": w, "date": str(today_in_china())} for w in workers]
-    done = ok(crew.labour.call("POST", f"{REGISTRY}/resignations", json={"items": items}))
+    done = retried(crew.labour, "POST", f"{REGISTRY}/resignations", json={"items": items})  # same date: same answer
     assert done["resigned"] == len(items), done
     for item in items:
         crew.assignments.pop(item["worker_id"], None)
@@ -154,5 +167,5 @@ def resign(crew: Crew, workers: Iterable[str]) -> None:
 
 def complete_contract(site: Site, crew: Crew) -> None:
     """The general contractor completes the crew's labour subcontract: everyone under it exits (R24)."""
-    ok(site.gc.call("POST", f"{ASSIGNMENT}/contracts/{crew.contract_id}/completion"), 200, 201)
+    retried(site.gc, "POST", f"{ASSIGNMENT}/contracts/{crew.contract_id}/completion", 200, 201)
     crew.assignments.clear()
