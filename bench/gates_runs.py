@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import resource
 import time
 from collections.abc import Callable
@@ -11,13 +12,14 @@ from typing import Any
 
 from bench.assignment_chain import note, spread
 from bench.gates_watch import Watch, latencies_ms
-from bench.registry_platform import process_memory
+from bench.registry_platform import cpu_seconds, process_memory
 from tests.support.gate_crews import accept, give_faces, hire, resign
 from tests.support.gate_install import Layout, install
 from tests.support.site_with_gates import Site, new_project
 from tests.support.stack import eventually
 
 CALLS_PER_ENROLMENT = 2  # ISAPI: UserInfo/SetUp, then FDLib/FDSetUp (the face needs its person first)
+BENCHMARK = "benchmark (simulated terminals)"
 DRAIN_S = 180.0  # after the last wave, how long the stragglers are waited for before they count as missing
 
 
@@ -32,18 +34,20 @@ def waves(site: Site, count: int, batch: int, every: float) -> tuple[dict[str, A
 
         def deciding(group: list[str]) -> None:
             sent.update({keys[w]: time.monotonic() for w in group})
+        before = _cpu(site)
         _paced(groups, every, lambda group: accept(site, crew, group, deciding=deciding))
         _drain(lambda: all(watch.synced_at(k) is not None for k in sent))
-        accepted = _summary(sent, watch.synced_at, site)
+        accepted = {**_summary(sent, watch.synced_at, site), "cpu_cores": _busy(before, _cpu(site))}
         note(f"gates: acceptance to synced {accepted}")
         gone: dict[str, float] = {}
 
         def resigning(group: list[str]) -> None:
             gone.update({keys[w]: time.monotonic() for w in group})
             resign(crew, group)
+        before = _cpu(site)
         _paced(groups, every, resigning)
         _drain(lambda: all(watch.revoked_at(k) is not None for k in gone))
-        exited = _summary(gone, watch.revoked_at, site)
+        exited = {**_summary(gone, watch.revoked_at, site), "cpu_cores": _busy(before, _cpu(site))}
         note(f"gates: exit to revoked {exited}")
     return accepted, exited
 
@@ -104,14 +108,32 @@ def full_sync(site: Site, directory: Path, count: int, latency: float) -> dict[s
 
 def memory(site: Site) -> dict[str, float]:
     """Peak RSS (VmHWM, MB) of each platform process kind, each bridge process, and this one (the terminals)."""
+    peaks = {name: process_memory(pid) for name, pid in _processes(site).items() if name != BENCHMARK}
+    peaks[BENCHMARK] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return peaks
+
+
+def _processes(site: Site) -> dict[str, int]:
+    """The platform's process kinds (the first of each, as the launcher logged them), the bridges, and this one."""
     pids: dict[str, int] = {}
     for line in site.launched.output(tail=0).splitlines():
         if line.startswith("{") and '"process_started"' in line:
             entry = json.loads(line)
             pids.setdefault(entry["process"].rsplit(".", 1)[0], entry["pid"])
-    peaks = {name: process_memory(pid) for name, pid in sorted(pids.items())}
     for n, bridge in enumerate(site.bridges):
         if bridge.process is not None:
-            peaks[f"bridge-{n}"] = process_memory(bridge.process.pid)
-    peaks["benchmark (simulated terminals)"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    return peaks
+            pids[f"bridge-{n}"] = bridge.process.pid
+    return {**dict(sorted(pids.items())), BENCHMARK: os.getpid()}
+
+
+def _cpu(site: Site) -> tuple[float, dict[str, float]]:
+    """CPU seconds used so far by each (this process without its children: the platform and bridges are those)."""
+    return time.monotonic(), {name: cpu_seconds(pid, children=name != BENCHMARK)
+                              for name, pid in _processes(site).items()}
+
+
+def _busy(before: tuple[float, dict[str, float]], after: tuple[float, dict[str, float]]) -> dict[str, float]:
+    """Cores each process kind kept busy on average between two readings, busiest first (over 0.02)."""
+    seconds = after[0] - before[0]
+    used = {name: (value - before[1].get(name, 0.0)) / seconds for name, value in after[1].items()}
+    return {name: round(cores, 2) for name, cores in sorted(used.items(), key=lambda kv: -kv[1]) if cores > 0.02}
