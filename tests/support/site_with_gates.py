@@ -89,7 +89,10 @@ class Site:
 
 
 def platform_env(stack: Stack, amqp: str, **settings: str) -> dict[str, str]:
+    """The launcher's settings: its own ports, limits a single client does not trip, and access tokens that outlive
+    a long run (the parties log in once, at the start; 300 s tokens would expire under a benchmark)."""
     return stack.env(**{"REALNAME_GATEWAY_PORT": str(free_port()), "REALNAME_AMQP_URL": amqp,
+                        "REALNAME_ACCESS_TOKEN_SECONDS": "7200",
                         "REALNAME_RATE_LIMIT_WRITE": "1000000/minute", "REALNAME_RATE_LIMIT_LOGIN": "100000/minute",
                         **service_ports(), **settings})
 
