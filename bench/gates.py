@@ -64,18 +64,21 @@ def main() -> None:
     for f in fields(Sizes):
         parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(getattr(FULL, f.name)),
                             help=f"(full: {getattr(FULL, f.name)})")
+    parser.add_argument("--setting", action="append", default=[], metavar="REALNAME_…=VALUE",
+                        help="a setting of the platform's processes for a what-if run (repeatable)")
     args = parser.parse_args()
     sizes = replace(QUICK if args.quick else FULL, **{
         f.name: getattr(args, f.name) for f in fields(Sizes) if getattr(args, f.name) is not None})
-    print(json.dumps(run(sizes), ensure_ascii=False, indent=2))
+    settings = dict(item.split("=", 1) for item in args.setting)
+    print(json.dumps(run(sizes, settings), ensure_ascii=False, indent=2))
 
 
-def run(sizes: Sizes) -> dict[str, object]:
+def run(sizes: Sizes, settings: dict[str, str] | None = None) -> dict[str, object]:
     layout = Layout(native=sizes.native, isapi=sizes.isapi, zkteco=sizes.zkteco, bridges=sizes.bridges)
     with tempfile.TemporaryDirectory(prefix="bench-gates-") as tmp:
         stack = Stack(Path(tmp))
         try:
-            with open_site(stack, Path(tmp), layout) as site:
+            with open_site(stack, Path(tmp), layout, settings=settings) as site:
                 note(f"gates: {len(site.gates)} gates up; {sizes.acceptances} workers to accept")
                 accepted, exited = waves(site, sizes.acceptances, sizes.batch, sizes.every)
                 note(f"gates: full sync of {sizes.full_sync} workers onto a new ISAPI gate")
@@ -83,8 +86,9 @@ def run(sizes: Sizes) -> dict[str, object]:
                 peaks = memory(site)
         finally:
             stack.teardown()
-    return {"sizes": asdict(sizes), "gates": {"native": sizes.native, "hikvision-isapi": sizes.isapi,
-                                              "zkteco-push": sizes.zkteco, "bridges": sizes.bridges},
+    gates = {"native": sizes.native, "hikvision-isapi": sizes.isapi, "zkteco-push": sizes.zkteco,
+             "bridges": sizes.bridges}
+    return {"sizes": asdict(sizes), "settings": settings or {}, "gates": gates,
             "acceptance_to_synced_ms": accepted, "exit_to_revoked_ms": exited, **synced, "peak_rss_mb": peaks,
             "target_p95_ms": TARGET_P95_MS,
             "met": all(part["p95_ms"] < TARGET_P95_MS and part["missing"] == 0 for part in (accepted, exited))
