@@ -137,7 +137,8 @@ def test_distributed_mode_carries_an_enterprise_from_registry_to_assignment(
     assert "realname stopped." in output
     # web and relay of 5 services and the gateway; consumers: 2 of assignment, 1 each of identity, registry,
     # attendance and reporting; the identity authority's simulator
-    assert output.count("process_started") == 6 + 6 + 2 + 1 + 1 + 1 + 1 + 1, [l for l in output.splitlines() if "process_exited" in l or "process_killed" in l]
+    exited = [line for line in output.splitlines() if "process_exited" in line or "process_killed" in line]
+    assert output.count("process_started") == 6 + 6 + 2 + 1 + 1 + 1 + 1 + 1, exited
 
 
 def the_bus_is_counted(launched: Launched, scrape: dict[str, str], prefix: str) -> None:
