@@ -45,11 +45,18 @@ def ok(response: requests.Response, *statuses: int) -> Any:
 
 
 def retried(client: ApiClient, method: str, path: str, *statuses: int, **kwargs: Any) -> Any:
-    """A call a busy machine may answer 502/503/504 (a worker timed out): sent again with the same Idempotency-Key
-    (R33), so that it takes effect once; its JSON once answered 200."""
+    """A call a busy machine may answer 502/503/504 (a worker timed out), or drop unanswered (a kept-alive connection
+    the server closed as it was reused): sent again with the same Idempotency-Key (R33), so that it takes effect
+    once; its JSON once answered 200."""
     headers = {"Idempotency-Key": str(uuid.uuid4())}
-    for _ in range(RETRIES):
-        response = client.call(method, path, headers=headers, **kwargs)
+    for attempt in range(RETRIES):
+        try:
+            response = client.call(method, path, headers=headers, **kwargs)
+        except requests.ConnectionError:
+            if attempt == RETRIES - 1:
+                raise
+            time.sleep(1)
+            continue
         if response.status_code not in (502, 503, 504):
             break
         time.sleep(1)
