@@ -323,6 +323,23 @@ def test_a_revoke_queued_behind_200_enrols_is_done_before_them(
     assert "leaver" not in device.listing() and len(device.listing()) == 200
 
 
+def test_leavers_queued_together_leave_in_one_delete_call_each_acknowledged(
+        start_driver: Start, terminal: IsapiTerminal, device: SimulatedDevice) -> None:
+    for n in range(60):
+        device.put_person(f"5{n:03d}", f"离场者{n}")
+    terminal.latency_s = 0.02
+    driver, sink = start_driver()
+    busy = enrol("6000", photo=None)  # the driver's worker is busy with it while the leavers queue up
+    leavers = [revoke(f"5{n:03d}") for n in range(60)]
+    for command in (busy, *leavers):
+        driver.submit(command)
+
+    assert eventually(lambda: len(sink.acks) == 61, timeout=60)
+    assert all(a.outcome == gp.DONE for a in sink.acks)
+    assert set(device.listing()) == {"6000"}
+    assert terminal.calls["PUT", "/ISAPI/AccessControl/UserInfoDetail/Delete"] <= 3  # 60 leavers, ≤ 50 a call
+
+
 def test_an_enrol_without_a_worker_key_is_bad_parameters_and_changes_nothing(
         start_driver: Start, device: SimulatedDevice) -> None:
     driver, sink = start_driver()

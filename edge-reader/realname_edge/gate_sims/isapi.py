@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -80,6 +81,7 @@ class IsapiTerminal:
         self._watch: threading.Thread | None = None
         self._switch = threading.Lock()
         self._picture = capture_picture()
+        self.calls: Counter[tuple[str, str]] = Counter()  # (method, path) of every authenticated call, for tests
 
     @property
     def url(self) -> str:
@@ -127,6 +129,7 @@ class IsapiTerminal:
         return response(environ, start_response)
 
     def _dispatch(self, request: Request) -> Response:
+        self.calls[request.method, request.path] += 1
         if request.path in self.state.unsupported:
             return refusal("not_support", request.path)
         try:

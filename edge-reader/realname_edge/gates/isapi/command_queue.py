@@ -10,7 +10,7 @@ import heapq
 import itertools
 import threading
 
-from realname_codes.gate_protocol import Command
+from realname_codes.gate_protocol import REVOKE, Command
 
 
 class CommandQueue:
@@ -32,6 +32,14 @@ class CommandQueue:
             if self._closed or not self._heap:
                 return None
             return heapq.heappop(self._heap)[2]
+
+    def take_revokes(self, limit: int) -> list[Command]:
+        """The revokes waiting at the head of the queue, up to ``limit``: one delete call can carry them all."""
+        taken: list[Command] = []
+        with self._ready:
+            while self._heap and len(taken) < limit and self._heap[0][2].op == REVOKE:
+                taken.append(heapq.heappop(self._heap)[2])
+        return taken
 
     def close(self) -> None:
         with self._ready:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -49,12 +50,35 @@ class Settings:
 
 
 def carry_out(client: IsapiClient, command: gp.Command, faces: FaceHashes, settings: Settings) -> gp.Ack:
+    verdict, listed = _answered(lambda: _run(client, command, faces, settings))
+    return _ack(command, verdict, listed)
+
+
+def carry_out_revokes(client: IsapiClient, commands: list[gp.Command], faces: FaceHashes,
+                      settings: Settings) -> list[gp.Ack]:
+    """Several revokes in one delete call (R26: leavers leave together), each acknowledged with its outcome."""
+    keyed = [c for c in commands if c.worker_key]
+    acks = [carry_out(client, c, faces, settings) for c in commands if not c.worker_key]  # refused, one by one
+    if keyed:
+        keys = list(dict.fromkeys(str(c.worker_key) for c in keyed))
+        verdict, _ = _answered(lambda: (people.revoke(client, keys, wait_s=settings.delete_wait_s), []))
+        if not verdict.failed:
+            for key in keys:
+                faces.forget(key)
+        acks += [_ack(c, verdict, []) for c in keyed]
+    return acks
+
+
+def _answered(run: Callable[[], tuple[Verdict, list[list[str]]]]) -> tuple[Verdict, list[list[str]]]:
     try:
-        verdict, listed = _run(client, command, faces, settings)
+        return run()
     except Unreachable as exc:
-        verdict, listed = Verdict(FAILED, gp.DEVICE_OFFLINE, detail=f"no answer from the device: {exc}"), []
+        return Verdict(FAILED, gp.DEVICE_OFFLINE, detail=f"no answer from the device: {exc}"), []
     except CredentialsRefused:
-        verdict, listed = judge(401, None), []
+        return judge(401, None), []
+
+
+def _ack(command: gp.Command, verdict: Verdict, listed: list[list[str]]) -> gp.Ack:
     if verdict.kind != FAILED:
         return gp.Ack(command.command_id, command.device, command.op, gp.DONE, command.sequence,
                       command.worker_key, detail=verdict.detail, people=listed)
@@ -73,7 +97,7 @@ def _run(client: IsapiClient, command: gp.Command, faces: FaceHashes,
             faces.put(key, command.face_sha256 or "")
         return verdict, []
     if command.op == gp.REVOKE:
-        verdict = people.revoke(client, key, wait_s=settings.delete_wait_s)
+        verdict = people.revoke(client, [key], wait_s=settings.delete_wait_s)
         if not verdict.failed:
             faces.forget(key)
         return verdict, []

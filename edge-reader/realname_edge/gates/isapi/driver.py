@@ -19,8 +19,9 @@ from realname_edge.gates.driver import Finding, GateConfig, GateSink
 from realname_edge.gates.isapi import backfill, health, listening
 from realname_edge.gates.isapi.client import CredentialsRefused, IsapiClient, Unreachable
 from realname_edge.gates.isapi.command_queue import CommandQueue
-from realname_edge.gates.isapi.commands import FaceHashes, Settings, carry_out
+from realname_edge.gates.isapi.commands import FaceHashes, Settings, carry_out, carry_out_revokes
 from realname_edge.gates.isapi.events import IsapiListener, punch_of
+from realname_edge.gates.isapi.people import MAX_DELETE_KEYS
 
 log = logging.getLogger(__name__)
 CLOCK_CHANGE_S = 5.0  # a clock offset that moved less than this is not news
@@ -81,13 +82,18 @@ class IsapiDriver:
 
     def _work(self) -> None:
         while (command := self._queue.take()) is not None:
+            batch = [command]
+            if command.op == gp.REVOKE:  # the leavers queued together go in one delete call (R26)
+                batch += self._queue.take_revokes(MAX_DELETE_KEYS - 1)
             try:
-                ack = carry_out(self._client, command, self._faces, self._settings)
+                acks = (carry_out_revokes(self._client, batch, self._faces, self._settings) if len(batch) > 1
+                        else [carry_out(self._client, command, self._faces, self._settings)])
             except Exception as exc:  # an answer we cannot read: say so, and keep serving the others
                 log.exception("isapi %s: %s failed", self.config.serial, command.op)
-                ack = gp.Ack(command.command_id, command.device, command.op, gp.FAILED, command.sequence,
-                             command.worker_key, reason=gp.DEVICE_ERROR, detail=type(exc).__name__)
-            self._acknowledge(ack)
+                acks = [gp.Ack(c.command_id, c.device, c.op, gp.FAILED, c.sequence, c.worker_key,
+                               reason=gp.DEVICE_ERROR, detail=type(exc).__name__) for c in batch]
+            for ack in acks:
+                self._acknowledge(ack)
 
     def _acknowledge(self, ack: gp.Ack) -> None:
         if self._sink is not None:

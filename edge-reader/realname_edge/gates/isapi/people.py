@@ -60,9 +60,13 @@ def enrol(client: IsapiClient, command: gp.Command, *, door_no: int, fdid: str) 
     return put_face(client, str(command.worker_key), photo, fdid)
 
 
-def revoke(client: IsapiClient, key: str, *, wait_s: float, poll_s: float = 0.1) -> Verdict:
-    """Delete the person (and their face) and wait, bounded, until the device says the delete is over."""
-    verdict = _judged(client, "PUT", f"{AC}/UserInfoDetail/Delete", json=bodies.delete_people([key]))
+MAX_DELETE_KEYS = 50  # what one UserInfoDetail/Delete may name
+
+
+def revoke(client: IsapiClient, keys: list[str], *, wait_s: float, poll_s: float = 0.1) -> Verdict:
+    """Delete the people (and their faces; at most ``MAX_DELETE_KEYS`` a call) and wait, bounded, until the device
+    says the delete is over."""
+    verdict = _judged(client, "PUT", f"{AC}/UserInfoDetail/Delete", json=bodies.delete_people(keys))
     if verdict.failed or verdict.kind == ABSENT:
         return Verdict(OK, detail=verdict.detail) if verdict.kind == ABSENT else verdict
     deadline = time.monotonic() + wait_s
