@@ -21,6 +21,7 @@ from realname_assignment.assignment_rules import (
 from realname_assignment.contract_rules import CONTRACT_COMPLETED, PROJECT_COMPLETED
 from realname_assignment.models import OUTBOX, Assignment, Contract
 from realname_kit.bus.envelope import Envelope
+from realname_kit.bus.fields import required_text
 from realname_kit.bus.processing import Handler, PoisonMessage
 from realname_kit.timeutil import utcnow
 
@@ -55,7 +56,7 @@ def exit_assignments(session: Session, which: ColumnElement[bool], cause: str) -
 
 def contract_completed(session: Session, event: Envelope) -> None:
     """``contract.completed``: everyone under the contract exits, and under the labour subcontracts beneath it."""
-    contract_id = _text(event, "contract_id")
+    contract_id = required_text(event, "contract_id")
     cause = event.data.get("cause") or CONTRACT_COMPLETED
     if cause not in (CONTRACT_COMPLETED, PROJECT_COMPLETED):
         raise PoisonMessage(f"contract.completed with an unknown cause {cause!r}")
@@ -65,14 +66,7 @@ def contract_completed(session: Session, event: Envelope) -> None:
 
 def project_completed(session: Session, event: Envelope) -> None:
     """``project.completed``: everyone on the project exits."""
-    exit_assignments(session, Assignment.project_id == _text(event, "project_id"), PROJECT_COMPLETED)
-
-
-def _text(event: Envelope, key: str) -> str:
-    value = event.data.get(key)
-    if not isinstance(value, str) or not value:
-        raise PoisonMessage(f"{event.type} without a valid {key}")
-    return value
+    exit_assignments(session, Assignment.project_id == required_text(event, "project_id"), PROJECT_COMPLETED)
 
 
 exit_handlers: dict[str, Handler] = {"contract.completed": contract_completed, "project.completed": project_completed}

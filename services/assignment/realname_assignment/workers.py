@@ -18,7 +18,8 @@ from realname_assignment.assignment_rules import DECEASED, EMPLOYMENT_ENDED
 from realname_assignment.exits import exit_assignments
 from realname_assignment.models import Assignment, KnownTeam, KnownWorker
 from realname_kit.bus.envelope import Envelope
-from realname_kit.bus.processing import Handler, PoisonMessage
+from realname_kit.bus.fields import required_instant, required_text
+from realname_kit.bus.processing import Handler
 
 ACTIVE, ENDED = "active", "ended"
 
@@ -26,8 +27,8 @@ ACTIVE, ENDED = "active", "ended"
 def worker_registered(session: Session, event: Envelope) -> None:
     """``worker.registered``: the worker, employed by ``employer_id`` under ``employment_id``, may be assigned."""
     data = event.data
-    worker_id, employment_id = _text(event, "worker_id"), _text(event, "employment_id")
-    registered_at = _time(event, "registered_at")
+    worker_id, employment_id = required_text(event, "worker_id"), required_text(event, "employment_id")
+    registered_at = required_instant(event, "registered_at")
     worker = session.get(KnownWorker, worker_id, with_for_update=True)
     if worker is None:
         worker = KnownWorker(worker_id=worker_id, version=0, deceased=False)
@@ -36,7 +37,7 @@ def worker_registered(session: Session, event: Envelope) -> None:
         return  # this employment has ended already: its registration arrived after its end
     elif _older(registered_at, worker.registered_at):
         return  # a newer employment is known
-    worker.employer_id, worker.employment_id = _text(event, "employer_id"), employment_id
+    worker.employer_id, worker.employment_id = required_text(event, "employer_id"), employment_id
     worker.employment_status, worker.registered_at = ACTIVE, registered_at
     worker.name, worker.category = str(data.get("name") or ""), str(data.get("category") or "construction")
     worker.identity_status = str(data.get("identity_status") or "unverified")
@@ -47,7 +48,7 @@ def worker_registered(session: Session, event: Envelope) -> None:
 def worker_updated(session: Session, event: Envelope) -> None:
     """``worker.updated``: newer facts (name, masked numbers, identity status, team, trade) of a known worker."""
     data = event.data
-    worker = session.get(KnownWorker, _text(event, "worker_id"), with_for_update=True)
+    worker = session.get(KnownWorker, required_text(event, "worker_id"), with_for_update=True)
     version = data.get("version")
     if worker is None or not isinstance(version, int) or version <= worker.version:
         return  # unknown: its registration brings the facts; older: newer facts are here already
@@ -61,8 +62,8 @@ def worker_updated(session: Session, event: Envelope) -> None:
 
 def employment_ended(session: Session, event: Envelope) -> None:
     """``employment.ended``: the worker exits every project their employer put them on (R24)."""
-    worker_id, employment_id = _text(event, "worker_id"), _text(event, "employment_id")
-    employer_id = _text(event, "employer_id")
+    worker_id, employment_id = required_text(event, "worker_id"), required_text(event, "employment_id")
+    employer_id = required_text(event, "employer_id")
     worker = session.get(KnownWorker, worker_id, with_for_update=True)
     if worker is None:  # its end arrived before its registration: remember it, so that it stays ended
         worker = KnownWorker(worker_id=worker_id, employer_id=None, employment_id=employment_id, name="",
@@ -77,7 +78,7 @@ def employment_ended(session: Session, event: Envelope) -> None:
 
 def worker_died(session: Session, event: Envelope) -> None:
     """``worker.died``: the worker exits every project (R24), and can no longer be assigned."""
-    worker_id = _text(event, "worker_id")
+    worker_id = required_text(event, "worker_id")
     worker = session.get(KnownWorker, worker_id, with_for_update=True)
     if worker is None:
         worker = KnownWorker(worker_id=worker_id, name="", category="construction", identity_status="unverified",
@@ -89,10 +90,10 @@ def worker_died(session: Session, event: Envelope) -> None:
 
 def team_formed(session: Session, event: Envelope) -> None:
     """``team.formed``: a team of one employer on one project (R16), which assignments may name."""
-    team_id = _text(event, "team_id")
+    team_id = required_text(event, "team_id")
     if session.get(KnownTeam, team_id) is None:
-        session.add(KnownTeam(team_id=team_id, employer_id=_text(event, "employer_id"),
-                              project_id=_text(event, "project_id"), name=str(event.data.get("name") or "")))
+        session.add(KnownTeam(team_id=team_id, employer_id=required_text(event, "employer_id"),
+                              project_id=required_text(event, "project_id"), name=str(event.data.get("name") or "")))
 
 
 def _learn_masked_numbers(worker: KnownWorker, data: dict[str, Any]) -> None:
@@ -110,23 +111,6 @@ def _is_masked(value: str) -> bool:
 
 def _older(when: datetime, than: datetime | None) -> bool:
     return than is not None and when < than
-
-
-def _text(event: Envelope, key: str) -> str:
-    value: Any = event.data.get(key)
-    if not isinstance(value, str) or not value:
-        raise PoisonMessage(f"{event.type} without a valid {key}")
-    return value
-
-
-def _time(event: Envelope, key: str) -> datetime:
-    try:
-        when = datetime.fromisoformat(_text(event, key))
-    except ValueError as exc:
-        raise PoisonMessage(f"{event.type} with an invalid {key}") from exc
-    if when.tzinfo is None:
-        raise PoisonMessage(f"{event.type} with a {key} without its time zone")
-    return when
 
 
 worker_handlers: dict[str, Handler] = {

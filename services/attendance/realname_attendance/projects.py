@@ -14,22 +14,23 @@ from realname_attendance import device_events
 from realname_attendance.models import Gate, Project, ProjectContract
 from realname_codes.participation import ACTIVE, COMPLETED
 from realname_kit.bus.envelope import Envelope
+from realname_kit.bus.fields import required_text
 from realname_kit.bus.processing import Handler, PoisonMessage
 from realname_kit.timeutil import utcnow
 
 
 def project_registered(session: Session, event: Envelope) -> None:
     """One row per project, however often the event arrives."""
-    project_id = _text(event, "project_id")
+    project_id = required_text(event, "project_id")
     if session.get(Project, project_id) is None:
-        session.add(Project(id=project_id, general_contractor_id=_text(event, "general_contractor_id"),
-                            name=_text(event, "name")[:200]))
+        session.add(Project(id=project_id, general_contractor_id=required_text(event, "general_contractor_id"),
+                            name=required_text(event, "name")[:200]))
 
 
 def contract_awarded(session: Session, event: Envelope) -> None:
     """The contractor takes part in the project (R21)."""
-    contract_id, project_id = _text(event, "contract_id"), _text(event, "project_id")
-    contractor_id = _text(event, "contractor_id")
+    contract_id, project_id = required_text(event, "contract_id"), required_text(event, "project_id")
+    contractor_id = required_text(event, "contractor_id")
     known = session.get(ProjectContract, contract_id, with_for_update=True)
     if known is None:
         session.add(ProjectContract(contract_id=contract_id, project_id=project_id, contractor_id=contractor_id,
@@ -39,7 +40,7 @@ def contract_awarded(session: Session, event: Envelope) -> None:
 
 
 def contract_completed(session: Session, event: Envelope) -> None:
-    contract_id, project_id = _text(event, "contract_id"), _text(event, "project_id")
+    contract_id, project_id = required_text(event, "contract_id"), required_text(event, "project_id")
     known = session.get(ProjectContract, contract_id, with_for_update=True)
     if known is None:
         session.add(ProjectContract(contract_id=contract_id, project_id=project_id, contractor_id=None,
@@ -50,7 +51,7 @@ def contract_completed(session: Session, event: Envelope) -> None:
 
 def project_completed(session: Session, event: Envelope) -> None:
     """The project and every contract of it are completed (R24); its enabled gates are disabled."""
-    project_id = _text(event, "project_id")
+    project_id = required_text(event, "project_id")
     project = session.get(Project, project_id, with_for_update=True)
     if project is None:  # assignment records project.registered before: a redelivery brings it in order
         raise PoisonMessage(f"project.completed of {project_id}, a project never registered here")
@@ -64,13 +65,6 @@ def project_completed(session: Session, event: Envelope) -> None:
         gate.enabled = False
         gate.version += 1
         device_events.disabled(session, gate, device_events.PROJECT_COMPLETED)
-
-
-def _text(event: Envelope, key: str) -> str:
-    value = event.data.get(key)
-    if not isinstance(value, str) or not value:
-        raise PoisonMessage(f"{event.type} without a valid {key}")
-    return value
 
 
 project_handlers: dict[str, Handler] = {

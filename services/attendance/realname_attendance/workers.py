@@ -13,23 +13,23 @@ No personal number is kept here.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from realname_attendance.models import OUTBOX, Worker
 from realname_kit.bus.envelope import Envelope
+from realname_kit.bus.fields import required_instant, required_text
 from realname_kit.bus.processing import Handler, PoisonMessage
 
 RENAMED = "worker.renamed"
 
 
 def worker_registered(session: Session, event: Envelope) -> None:
-    employment_id, registered_at = _text(event, "employment_id"), _time(event, "registered_at")
-    employer_id, contract_end = _text(event, "employer_id"), _date(event, "contract_end")
-    worker = _worker(session, _text(event, "worker_id"))
+    employment_id, registered_at = required_text(event, "employment_id"), required_instant(event, "registered_at")
+    employer_id, contract_end = required_text(event, "employer_id"), _date(event, "contract_end")
+    worker = _worker(session, required_text(event, "worker_id"))
     if worker.employment_id == employment_id and worker.employer_id is None:
         _learn_name(session, worker, event, first_only=True)
         return  # this employment has ended already: its registration arrived after its end
@@ -43,7 +43,7 @@ def worker_registered(session: Session, event: Envelope) -> None:
 
 
 def worker_updated(session: Session, event: Envelope) -> None:
-    worker = _worker(session, _text(event, "worker_id"))
+    worker = _worker(session, required_text(event, "worker_id"))
     version = event.data.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise PoisonMessage("worker.updated without an integer version")
@@ -57,14 +57,14 @@ def worker_updated(session: Session, event: Envelope) -> None:
 
 
 def employment_ended(session: Session, event: Envelope) -> None:
-    worker = _worker(session, _text(event, "worker_id"))
-    employment_id = _text(event, "employment_id")
+    worker = _worker(session, required_text(event, "worker_id"))
+    employment_id = required_text(event, "employment_id")
     if worker.employment_id in (None, employment_id):
         worker.employment_id, worker.employer_id = employment_id, None  # an older employment's end: nothing
 
 
 def worker_died(session: Session, event: Envelope) -> None:
-    worker = _worker(session, _text(event, "worker_id"))
+    worker = _worker(session, required_text(event, "worker_id"))
     worker.deceased_on = _date(event, "died_on")
     worker.employer_id = None
     if event.data.get("employment_id"):
@@ -90,23 +90,6 @@ def _learn_name(session: Session, worker: Worker, event: Envelope, *, first_only
     previous, worker.name = worker.name, name.strip()[:100]
     if previous is not None and previous != worker.name:
         OUTBOX.record(session, RENAMED, {"worker_id": worker.worker_id})
-
-
-def _text(event: Envelope, key: str) -> str:
-    value: Any = event.data.get(key)
-    if not isinstance(value, str) or not value:
-        raise PoisonMessage(f"{event.type} without a valid {key}")
-    return value
-
-
-def _time(event: Envelope, key: str) -> datetime:
-    try:
-        when = datetime.fromisoformat(_text(event, key))
-    except ValueError as exc:
-        raise PoisonMessage(f"{event.type} with an invalid {key}") from exc
-    if when.tzinfo is None:
-        raise PoisonMessage(f"{event.type} with a {key} without its time zone")
-    return when
 
 
 def _date(event: Envelope, key: str) -> date | None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from realname_codes.participation import ACTIVE, COMPLETED
 from realname_kit.auth import Caller
 from realname_kit.bus.envelope import Envelope
+from realname_kit.bus.fields import required_text
 from realname_kit.bus.processing import Handler, PoisonMessage
 from realname_kit.timeutil import utcnow
 from realname_registry.models import Project, ProjectContract
@@ -22,8 +23,8 @@ from realname_registry.workers.access import employer_of
 
 def contract_awarded(session: Session, event: Envelope) -> None:
     """``contract.awarded``: the contractor takes part in the project."""
-    contract_id, project_id = _text(event, "contract_id"), _text(event, "project_id")
-    contractor_id = _text(event, "contractor_id")
+    contract_id, project_id = required_text(event, "contract_id"), required_text(event, "project_id")
+    contractor_id = required_text(event, "contractor_id")
     known = session.get(ProjectContract, contract_id, with_for_update=True)
     if known is None:
         session.add(ProjectContract(contract_id=contract_id, project_id=project_id, contractor_id=contractor_id,
@@ -34,7 +35,7 @@ def contract_awarded(session: Session, event: Envelope) -> None:
 
 def contract_completed(session: Session, event: Envelope) -> None:
     """``contract.completed``: its contractor no longer brings people onto the project through it (R24)."""
-    contract_id, project_id = _text(event, "contract_id"), _text(event, "project_id")
+    contract_id, project_id = required_text(event, "contract_id"), required_text(event, "project_id")
     known = session.get(ProjectContract, contract_id, with_for_update=True)
     if known is None:
         session.add(ProjectContract(contract_id=contract_id, project_id=project_id, contractor_id=None,
@@ -45,7 +46,7 @@ def contract_completed(session: Session, event: Envelope) -> None:
 
 def project_completed(session: Session, event: Envelope) -> None:
     """``project.completed``: the project and every contract of it are completed (R24)."""
-    project_id = _text(event, "project_id")
+    project_id = required_text(event, "project_id")
     project = session.get(Project, project_id, with_for_update=True)
     if project is None:
         raise PoisonMessage(f"project.completed of {project_id}, a project never registered here")
@@ -66,13 +67,6 @@ def project_taken_part_in(session: Session, caller: Caller, project_id: str) -> 
     if problem is not None:
         raise problem
     return project
-
-
-def _text(event: Envelope, key: str) -> str:
-    value = event.data.get(key)
-    if not isinstance(value, str) or not value:
-        raise PoisonMessage(f"{event.type} without a valid {key}")
-    return value
 
 
 participation_handlers: dict[str, Handler] = {
