@@ -42,6 +42,10 @@ class Base(DeclarativeBase):
     pass
 
 
+# The monthly partitions of ``punches`` (punch_partitions) are made by the migration and a chore, not the models.
+Base.metadata.info["unmanaged_table_prefixes"] = ("punches_",)
+
+
 outbox, inbox = messaging_tables(Base.metadata)
 OUTBOX = Outbox(outbox, "attendance")
 IDEMPOTENCY = idempotency_table(Base.metadata)  # Idempotency-Key of writes (R33)
@@ -291,4 +295,39 @@ class ReceivedPunch(Base):
     direction: Mapped[str | None] = mapped_column(String(3))
     verified_by: Mapped[str] = mapped_column(String(20))
     sender: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+# --- punches and the attendance ledger (R27, R28) ---------------------------------------------------------------
+
+
+class Punch(Base):
+    """Every punch a gate sent, kept once and judged (R27): ``valid``, or rejected with its ``reason``. Its identity
+    is the device's own: the serial, the device's event key (ISAPI serialNo, ZKTeco SN:PIN:time) and the time, so a
+    punch sent twice, or a ZKTeco batch sent 220 times, is one row. On PostgreSQL the table is partitioned by month
+    on ``at`` (``punch_partitions``), which is why ``at`` is part of the key."""
+
+    __tablename__ = "punches"
+    __table_args__ = (
+        Index("ix_punches_project_day", "project_id", "day"),
+        Index("ix_punches_worker_day", "worker_id", "day"),
+        {"postgresql_partition_by": "RANGE (at)"},
+    )
+
+    device: Mapped[str] = mapped_column(String(64), primary_key=True)  # the serial as sent, known or not
+    event_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), primary_key=True)
+    day: Mapped[date] = mapped_column(Date)  # the local day at the gate's own UTC offset
+    offset_minutes: Mapped[int] = mapped_column(Integer)
+    gate_id: Mapped[str | None] = mapped_column(String(36))  # None: unknown_device
+    project_id: Mapped[str | None] = mapped_column(String(36))
+    worker_key: Mapped[str] = mapped_column(String(32))
+    worker_id: Mapped[str | None] = mapped_column(String(36))  # None: unknown_worker
+    direction: Mapped[str | None] = mapped_column(String(3))  # in | out (the punch's, else the gate's); None: both
+    verified_by: Mapped[str] = mapped_column(String(20))
+    valid: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(String(30))  # why not valid (R27): not_admitted, exited, ...
+    late: Mapped[bool] = mapped_column(Boolean, default=False)  # arrived after its day's ledger was closed
+    has_photo: Mapped[bool] = mapped_column(Boolean, default=False)
+    sender: Mapped[str] = mapped_column(String(100))  # the broker account (or HTTPS credential) it came from
     received_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
