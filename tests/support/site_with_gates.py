@@ -99,14 +99,15 @@ def platform_env(stack: Stack, amqp: str, **settings: str) -> dict[str, str]:
 
 @contextmanager
 def open_site(stack: Stack, directory: Path, layout: Layout | None = None, *, through_proxy: bool = False,
-              settings: dict[str, str] | None = None) -> Iterator[Site]:
-    """The platform (with ``settings``: REALNAME_* values of the caller's own), the project and its gates, all
-    running; everything stopped afterwards."""
+              settings: dict[str, str] | None = None, scale: dict[str, int] | None = None) -> Iterator[Site]:
+    """The platform (with ``settings``: REALNAME_* values of the caller's own; ``scale``: copies of process kinds,
+    as ``--scale``), the project and its gates, all running; everything stopped afterwards."""
     with ExitStack() as cleanup:
         proxy = cleanup.enter_context(_proxy(stack.amqp)) if through_proxy else None
         amqp = _through(stack.amqp, proxy.port) if proxy else stack.amqp
         env = platform_env(stack, amqp, **(settings or {}))
-        launched = Launched(["up", "--distributed"], env, directory / "launcher.log")
+        scaled = [f"--scale={kind}={n}" for kind, n in (scale or {}).items()]
+        launched = Launched(["up", "--distributed", *scaled], env, directory / "launcher.log")
         cleanup.callback(_stop, launched)
         launched.wait_ready(timeout=180)
         site = new_project(stack, launched)

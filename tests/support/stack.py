@@ -87,6 +87,10 @@ class Stack:
         with self.db(service).engine.connect() as conn:
             return int(conn.execute(text(sql), params).scalar_one())
 
+    def rows(self, service: str, sql: str, **params: Any) -> list[dict[str, Any]]:
+        with self.db(service).engine.connect() as conn:
+            return [dict(row) for row in conn.execute(text(sql), params).mappings()]
+
     def teardown(self) -> None:
         for proc in self.processes:
             if proc.poll() is None:
