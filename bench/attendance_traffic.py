@@ -53,7 +53,7 @@ def punch_body(fleet: Fleet, n: int, tag: str, rng: random.Random) -> tuple[int,
     """Punch ``n`` of a run: its gate's bridge index, and the message as the bridge would send it."""
     gate = n % len(fleet.serials)
     serial = fleet.serials[gate]
-    key = f"X{rng.randrange(10**9):09d}" if rng.random() < UNKNOWN_SHARE else rng.choice(fleet.keys)
+    key = f"9{rng.randrange(10**9):09d}" if rng.random() < UNKNOWN_SHARE else rng.choice(fleet.keys)
     punch = Punch(device=serial, worker_key=key, at=datetime.now(CHINA).isoformat(timespec="seconds"),
                   event_key=f"{tag}:{serial}:{n}", direction=None)
     return gate % len(fleet.bridges), encode(punch, source="bench")
