@@ -23,6 +23,7 @@ from realname_kit.service import ServiceSpec
 from realname_kit.settings import Settings
 from realname_kit.web import create_service_app, gauged
 from realname_launcher.dead_letters import dead_letter_file
+from realname_launcher.demo_site.site import start_demo_site
 from realname_launcher.gate_side import gate_consumer, split, with_gate_broker
 from realname_launcher.platform import log, prepare, topology
 
@@ -66,12 +67,14 @@ def run_all_in_one(settings: Settings) -> None:
     metrics_port = settings.value("REALNAME_GATEWAY_METRICS_PORT")
     if metrics_port:
         print(f"metrics: http://{settings.gateway_host}:{metrics_port}/metrics", flush=True)
+    stop_demo = start_demo_site(settings, url)
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
         log.info("platform_stopping")
+        stop_demo()  # its gates and bridge first, while the platform still answers them
         server.close()
         if simulator is not None:
             simulator.close()
