@@ -106,7 +106,7 @@ def logged_in(launched: Launched) -> requests.Session:
 
 
 def stopped_without_orphans(launched: Launched) -> None:
-    bridge_config = str(launched.data_dir / "demo-site" / "bridge" / "bridge.toml")
+    bridge_config = str(launched.data_dir / "demo-site" / "bridges")
     assert bridges_running(bridge_config), launched.output()
     assert launched.interrupt() == 0, launched.output()
     assert "realname stopped." in launched.output()

@@ -50,7 +50,7 @@ def _registered(labour: Api, team_id: str) -> list[str]:
     known = labour.call("GET", f"{REGISTRY}/workers", params={"limit": 500})["items"]
     if len(known) < len(NAMES):
         for n, name in enumerate(NAMES):  # 409: registered last time
-            labour.call("POST", f"{REGISTRY}/workers", 201, 409, json=_worker(n, name, team_id))
+            labour.call("POST", f"{REGISTRY}/workers", 201, 409, json=registration(n, name, team_id))
         known = labour.call("GET", f"{REGISTRY}/workers", params={"limit": 500})["items"]
     return [str(w["id"]) for w in known]
 
@@ -84,7 +84,8 @@ def _face(labour: Api, worker_id: str) -> None:
                 files={"photo": ("face.jpg", photo, "image/jpeg")})
 
 
-def _worker(n: int, name: str, team_id: str) -> dict[str, Any]:
+def registration(n: int, name: str, team_id: str) -> dict[str, Any]:
+    """The ``n``th demo worker's registration: the same person at every start (a second one is refused, 409)."""
     birth = date(1980 + n, 3, 1 + n)
     today = today_in_china()
     return {"identity": {"name": name, "sex": "male" if n % 2 == 0 else "female", "ethnicity": "01",

@@ -41,7 +41,6 @@ class Devices:
 
 def install(pm: Api, project_id: str, directory: Path, prefix: str) -> Devices:
     """Register (or find, and re-credential) the bridge and the gates, then start the terminals and the bridge."""
-    directory.mkdir(parents=True, exist_ok=True)
     bridge, reused = _bridge(pm, project_id, directory, prefix)
     gates = {kind: _gate(pm, project_id, kind, bridge.id) for kind in GATES}
     devices = Devices(bridge, {kind: str(g["id"]) for kind, g in gates.items()}, reused=reused)
@@ -67,7 +66,11 @@ def _bridge(pm: Api, project_id: str, directory: Path, prefix: str) -> tuple[Bri
     else:
         made = eventually(lambda: pm.answer("POST", f"{ATTENDANCE}/projects/{project_id}/bridges", 201, json={
             "name": BRIDGE_NAME, "place": "门卫室"}), "the site bridge (once the attendance service knows the project)")
-    return BridgeProcess(str(made["id"]), dict(made["credentials"]), directory, prefix), bool(found)
+    # Its spool and journal under its own id: another platform on the same data dir (the other mode) has another
+    # bridge, with another account, that must never publish what this one spooled.
+    bridge_id = str(made["id"])
+    (directory / bridge_id).mkdir(parents=True, exist_ok=True)
+    return BridgeProcess(bridge_id, dict(made["credentials"]), directory / bridge_id, prefix), bool(found)
 
 
 def _gate(pm: Api, project_id: str, kind: str, bridge_id: str) -> dict[str, Any]:

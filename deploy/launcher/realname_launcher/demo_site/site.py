@@ -70,7 +70,7 @@ class DemoSite:
                 workers = staff(parties)
                 if self._stopping.is_set():
                     return
-                self.devices = install(parties.pm, parties.project_id, self.directory / "bridge",
+                self.devices = install(parties.pm, parties.project_id, self.directory / "bridges",
                                        self.settings.bus_prefix)
                 if self.devices.reused:
                     self._resync(parties)
