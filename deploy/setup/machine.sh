@@ -7,7 +7,7 @@
 # makes the edge-readers' broker accounts). A server elsewhere is left alone: whoever runs it starts it.
 # --pcscd: pcscd and vpcd's virtual readers, on which the PC/SC tests put an emulated ID card.
 # ./realname runs it: `./realname test` with every server and pcscd, `./realname up --distributed` with the
-# servers. It prints one line per thing it sets up and nothing when all is ready.
+# servers, `./realname up` with RabbitMQ (the broker its gates reach it through). It prints one line per thing it sets up and nothing when all is ready.
 set -euo pipefail
 
 PATH="$PATH:/usr/sbin:/sbin"  # pcscd and RabbitMQ's commands live there

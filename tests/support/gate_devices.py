@@ -2,29 +2,25 @@
 
 A native gate runs ``NativeGate`` with the credentials its registration showed once. Vendor gates sit behind a site
 bridge: the bridge's registration gives its credentials, which go into its TOML file with each gate's address; the
-bridge runs as its own process (``realname-edge gates run --config FILE``), exactly as on a site PC; an ISAPI gate is
+bridge runs as its own process (``realname-edge gates run --config FILE``, ``realname_launcher.demo_site.bridge``: the
+demo site's too), exactly as on a site PC; an ISAPI gate is
 an ``IsapiTerminal`` the bridge calls, a ZKTeco gate a ``ZkTerminal`` that polls the bridge.
 """
 
 from __future__ import annotations
 
-import json
-import signal
-import subprocess
-import sys
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from realname_codes.gate_protocol import HIKVISION_ISAPI, NATIVE, ZKTECO_PUSH
 from realname_edge.gate_sims.device import SimulatedDevice
-from tests.support.infra import free_port
+from realname_launcher.demo_site.bridge import BridgeProcess
 from tests.support.launched import ApiClient
 from tests.support.stack import eventually
 
 ATTENDANCE = "/api/v1/attendance"
-EDGE = Path(sys.executable).with_name("realname-edge")
 MODELS = {NATIVE: "RN-ANDROID-FACE", HIKVISION_ISAPI: "DS-K1T671MF", ZKTECO_PUSH: "SpeedFace-V5L"}
 
 
@@ -46,70 +42,6 @@ class SimGate:
     def stop(self) -> None:
         if self.terminal is not None:
             self.terminal.stop()
-
-
-@dataclass
-class BridgeProcess:
-    """A site bridge: its registration, its configuration file, and its process (started, killed, started again)."""
-
-    id: str
-    credentials: dict[str, Any]
-    directory: Path
-    prefix: str
-    port: int = field(default_factory=free_port)
-    gates: list[dict[str, Any]] = field(default_factory=list)
-    process: subprocess.Popen[bytes] | None = None
-    starts: int = 0
-
-    @property
-    def public_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def config(self) -> Path:
-        return self.directory / "bridge.toml"
-
-    def write_config(self) -> None:
-        settings = {"amqp_url": self.credentials["amqp_url"], "prefix": self.prefix,
-                    "spool": str(self.directory / "spool.sqlite"), "listen": f"127.0.0.1:{self.port}",
-                    "public_url": self.public_url}
-        lines = [f"{key} = {_toml(value)}" for key, value in settings.items()]
-        for gate in self.gates:
-            lines.append("\n[[gates]]")
-            lines += [f"{key} = {_toml(value)}" for key, value in gate.items() if key != "options"]
-            if gate.get("options"):
-                lines.append("[gates.options]")
-                lines += [f"{key} = {_toml(value)}" for key, value in gate["options"].items()]
-        self.config.write_text("\n".join(lines) + "\n")
-
-    def start(self) -> None:
-        self.write_config()
-        self.starts += 1
-        log = (self.directory / f"bridge-{self.starts}.log").open("wb")
-        self.process = subprocess.Popen([str(EDGE), "gates", "run", "--config", str(self.config)],
-                                        stdout=log, stderr=subprocess.STDOUT)
-
-    def kill(self) -> None:
-        """SIGKILL: no goodbye, whatever it was doing (the journal and the spool must carry it over)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def output(self) -> str:
-        return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(self.directory.glob("bridge-*.log")))
-
-
-def _toml(value: Any) -> str:
-    """A TOML value: JSON's strings, numbers and booleans are TOML's too."""
-    return json.dumps(value, ensure_ascii=False)
 
 
 def register_bridge(pm: ApiClient, project_id: str, directory: Path, prefix: str) -> BridgeProcess:

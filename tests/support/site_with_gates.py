@@ -21,9 +21,10 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from sqlalchemy import text
 
+from realname_launcher.demo_site.bridge import BridgeProcess
 from tests.support.faultproxy import FaultProxy
 from tests.support.gate_crews import ATTENDANCE, Crew, login, ok
-from tests.support.gate_devices import BridgeProcess, SimGate
+from tests.support.gate_devices import SimGate
 from tests.support.gate_install import Layout, install, stop_devices
 from tests.support.infra import free_port
 from tests.support.launched import ApiClient, Launched, service_ports

@@ -51,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         env.setdefault("REALNAME_AMQP_URL", LOCAL_AMQP)
         env.setdefault("REALNAME_DATABASE_URL", LOCAL_POSTGRES)
         env.setdefault("REALNAME_REDIS_URL", LOCAL_REDIS)
+    elif args.command == "up" and not env.get("REALNAME_AMQP_URL"):
+        # All-in-one: the services on the in-process bus, the gate side on the local RabbitMQ (gates are devices
+        # on a network). Set but empty: no gate broker.
+        env.setdefault("REALNAME_GATE_AMQP_URL", LOCAL_AMQP)
     if env.get("REALNAME_AUTHORITY_SIM", "on") == "on" and not env.get("REALNAME_IDENTITY_AUTHORITY_URL"):
         # The identity service asks the simulator this launcher starts, wherever its port is.
         port = env.get("REALNAME_AUTHORITY_SIM_PORT") or "8110"

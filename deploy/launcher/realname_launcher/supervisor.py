@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 
 from realname_kit.settings import SERVICES, Settings
+from realname_launcher.demo_site.site import start_demo_site
 from realname_launcher.platform import log, prepare
 from realname_launcher.processes import ProcessKind, copies, process_kinds
 
@@ -70,9 +71,11 @@ def run_distributed(settings: Settings, scale: dict[str, int]) -> int:
     print(f"realname is up (distributed, {len(children)} processes): {url}  "
           f"(API browser: {url}/docs; Ctrl-C stops)", flush=True)
     print(f"metrics: {metrics_urls(settings)}", flush=True)
+    stop_demo = start_demo_site(settings, url)
     while not stopping:
         _restart_the_dead(children)
         time.sleep(0.3)
+    stop_demo()  # its gates and bridge first, while the platform still answers them
     _stop_all(children)
     print("realname stopped.", flush=True)
     return 0

@@ -112,6 +112,10 @@ SETTINGS: tuple[Setting, ...] = (
             "PROMETHEUS_MULTIPROC_DIR with its service's web (Kubernetes, compose). Empty: none (the launcher "
             "gives a service's processes one folder, summed on the web's `/metrics`)."),
     Setting("REALNAME_PROCESS", "", "Set by the launcher for each child process: web, consumer or relay."),
+    Setting("REALNAME_DEMO_SITE", "on",
+            "`on`: `./realname up` (both modes) also runs the demo site: a demo project with five workers and one "
+            "simulated face gate of each kind behind a site bridge, seeded once under the data dir's `demo-site/`, "
+            "and prints where to watch its sync. `off`: the platform alone."),
 )
 
 

@@ -38,7 +38,7 @@ class ProjectBridges(MethodView):
     @bridges.response(201, NewBridgeOut)
     @bridges.alt_response(403, description="`not_a_participant`, `function_not_delegated`. " + MANAGERS)
     @bridges.alt_response(404, description="`project_not_found`.")
-    @bridges.alt_response(409, description="`project_completed`, `no_broker` (all-in-one mode).")
+    @bridges.alt_response(409, description="`project_completed`, `no_broker` (no gate broker).")
     @bridges.alt_response(503, description="`broker_admin_unavailable`: try again later.")
     def post(self, body: dict[str, Any], project_id: str) -> Any:
         """Register a site bridge: its broker account's credentials are shown once, in this answer.

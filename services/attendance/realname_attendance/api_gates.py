@@ -38,7 +38,7 @@ class ProjectGates(MethodView):
     @gates.alt_response(403, description="`not_a_participant`, `function_not_delegated`. " + MANAGERS)
     @gates.alt_response(404, description="`project_not_found`.")
     @gates.alt_response(409, description="`serial_taken`, `project_completed`, `no_broker` (a native gate, "
-                                         "all-in-one mode).")
+                                         "no gate broker).")
     @gates.alt_response(422, description="`bridge_required`, `bridge_unknown`, `bridge_not_for_native`.")
     @gates.alt_response(503, description="`broker_admin_unavailable`: try again later.")
     def post(self, body: dict[str, Any], project_id: str) -> Any:

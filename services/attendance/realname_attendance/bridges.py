@@ -25,7 +25,7 @@ BRIDGE = "bridge"
 def register_bridge(session: Session, device_broker: Callable[[], DeviceBroker], project_id: str, *, name: str,
                     place: str) -> tuple[Bridge, Credentials]:
     caller, project = require_gate_manager(session, project_id)
-    broker = device_broker()  # all-in-one: 409 no_broker
+    broker = device_broker()  # no gate broker: 409 no_broker
     account = broker.new_account(BRIDGE)
     bridge = Bridge(project_id=project.id, name=name, place=place, account=account, enabled=True,
                     created_by=caller.subject or "", credentials_issued_at=utcnow())

@@ -26,7 +26,7 @@ def issue(session: Session, device_broker: Callable[[], DeviceBroker], kind: typ
           device_id: str) -> tuple[D, Credentials]:
     caller, device = managed(session, kind, device_id)
     _native_only(device)
-    broker = device_broker()  # all-in-one: 409 no_broker
+    broker = device_broker()  # no gate broker: 409 no_broker
     device.credentials_issued_at, device.version = utcnow(), device.version + 1
     if device.account is not None:
         action, credentials = "rotated", broker.rotate(device.account)

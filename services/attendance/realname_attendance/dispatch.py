@@ -30,7 +30,7 @@ from realname_attendance.rules.whitelist import (
     operation,
     wait_for_face,
 )
-from realname_attendance.settings import DISPATCH_BATCH, DISPATCH_IDLE, GATE_WINDOW
+from realname_attendance.settings import DISPATCH_BATCH, DISPATCH_IDLE, GATE_WINDOW, gate_broker_url
 from realname_attendance.targets import command_target
 from realname_codes.gate_protocol import ENROL, Command
 from realname_kit.bus.confirming_publisher import ConfirmingPublisher
@@ -109,14 +109,15 @@ def _in_flight(session: Session, gate_ids: set[str]) -> dict[str, int]:
 
 
 def dispatch_commands(settings: Settings, db: Database, stop: threading.Event) -> None:
-    """The chore. All-in-one mode has no broker, so no gate can be reached: it ends at once, and the pairs stay
+    """The chore, on the gate broker. Without one no gate can be reached: it ends at once, and the pairs stay
     pending (shown on the gate-sync page) until the platform runs with one."""
-    if not settings.distributed:
-        log.info("gate_dispatch_off", why="all-in-one mode has no broker: gates are driven in distributed mode")
+    broker = gate_broker_url(settings)
+    if not broker:
+        log.info("gate_dispatch_off", why="no gate broker (REALNAME_GATE_AMQP_URL): gates cannot be reached")
         return
     idle = float(settings.value(DISPATCH_IDLE))
-    with ConfirmingPublisher(settings.amqp_url, connection_name="attendance-gate-dispatcher") as publisher:
-        sender = CommandSender(publisher, settings.amqp_url, settings.bus_prefix)
+    with ConfirmingPublisher(broker, connection_name="attendance-gate-dispatcher") as publisher:
+        sender = CommandSender(publisher, broker, settings.bus_prefix)
         dispatcher = Dispatcher(db, sender, shared_keyring(settings), int(settings.value(GATE_WINDOW)),
                                 int(settings.value(DISPATCH_BATCH)))
         while not stop.is_set():

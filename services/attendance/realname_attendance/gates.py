@@ -34,7 +34,7 @@ def register_gate(session: Session, device_broker: Callable[[], DeviceBroker], p
                       "disabled there and registered by the platform's operators.", field="serial", serial=serial,
                       message_zh="该型号、该序列号的闸机已经登记过：请核对闸机铭牌上的序列号；从其他项目搬来的闸机请联系"
                                  "平台运维人员处理。")
-    broker = device_broker() if kind == NATIVE else None  # all-in-one: 409 no_broker
+    broker = device_broker() if kind == NATIVE else None  # no gate broker: 409 no_broker
     account = broker.new_account(GATE) if broker is not None else None
     gate = Gate(project_id=project.id, kind=kind, serial=serial, direction=direction, name=name, place=place,
                 bridge_id=bridge_id, account=account, enabled=True, created_by=caller.subject or "",

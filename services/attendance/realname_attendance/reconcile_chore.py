@@ -17,7 +17,7 @@ from realname_attendance.clock import clock_commands
 from realname_attendance.command_sender import CommandSender, SendsCommands
 from realname_attendance.models import Gate, Reconciliation
 from realname_attendance.reconcile import wanted_on
-from realname_attendance.settings import DISPATCH_IDLE, RECONCILE_MINUTES, UNANSWERED_MINUTES
+from realname_attendance.settings import DISPATCH_IDLE, RECONCILE_MINUTES, UNANSWERED_MINUTES, gate_broker_url
 from realname_attendance.targets import command_target
 from realname_attendance.unanswered import resend_unanswered
 from realname_codes.gate_protocol import DIGEST, REVOKE, Command, Digest
@@ -82,14 +82,15 @@ class Reconciler:
 
 
 def reconcile_gates(settings: Settings, db: Database, stop: threading.Event) -> None:
-    """The chore. All-in-one mode has no broker to reach a gate: it ends at once."""
-    if not settings.distributed:
-        log.info("gate_reconciliation_off", why="all-in-one mode has no broker: gates are driven in distributed mode")
+    """The chore, on the gate broker. Without one no gate can be reached: it ends at once."""
+    broker = gate_broker_url(settings)
+    if not broker:
+        log.info("gate_reconciliation_off", why="no gate broker (REALNAME_GATE_AMQP_URL): gates cannot be reached")
         return
     every = timedelta(minutes=float(settings.value(RECONCILE_MINUTES)))
     idle = max(float(settings.value(DISPATCH_IDLE)), 1.0)
-    with ConfirmingPublisher(settings.amqp_url, connection_name="attendance-gate-reconciler") as publisher:
-        reconciler = Reconciler(db, CommandSender(publisher, settings.amqp_url, settings.bus_prefix), every,
+    with ConfirmingPublisher(broker, connection_name="attendance-gate-reconciler") as publisher:
+        reconciler = Reconciler(db, CommandSender(publisher, broker, settings.bus_prefix), every,
                                 timedelta(minutes=float(settings.value(UNANSWERED_MINUTES))))
         while not stop.is_set():
             try:

@@ -50,6 +50,6 @@ SPEC = ServiceSpec(
     publishers=["attendance", GATES],
     settings=[*SETTINGS],
     # Faces past their retention deleted (PIPL art. 19, 47); the gates' whitelist driven beside the relay
-    # (distributed mode; all-in-one has no broker to reach the gates).
+    # on the gate broker (REALNAME_GATE_AMQP_URL: in all-in-one mode the gate side alone uses RabbitMQ).
     chores=[retire_faces, dispatch_commands, reconcile_gates],
 )

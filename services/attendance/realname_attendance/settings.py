@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from realname_kit.settings import Setting
+from realname_kit.settings import Setting, Settings
 
 FACE_RETENTION_DAYS = "REALNAME_ATTENDANCE_FACE_RETENTION_DAYS"
 GATE_WINDOW = "REALNAME_ATTENDANCE_GATE_WINDOW"
@@ -10,6 +10,7 @@ DISPATCH_IDLE = "REALNAME_ATTENDANCE_DISPATCH_IDLE_SECONDS"
 DISPATCH_BATCH = "REALNAME_ATTENDANCE_DISPATCH_BATCH"
 RECONCILE_MINUTES = "REALNAME_ATTENDANCE_RECONCILE_MINUTES"
 UNANSWERED_MINUTES = "REALNAME_ATTENDANCE_UNANSWERED_MINUTES"
+GATE_AMQP_URL = "REALNAME_GATE_AMQP_URL"
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(FACE_RETENTION_DAYS, "30",
@@ -27,8 +28,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(UNANSWERED_MINUTES, "15",
             "Minutes an online gate may leave a command unanswered before it is sent again (a lost command never "
             "leaves a worker waiting; a late answer to the old one is ignored)."),
+    Setting(GATE_AMQP_URL, "",
+            "The broker gates and site bridges talk to: their accounts, their command queues, their events. Empty: "
+            "REALNAME_AMQP_URL (distributed mode: leave it so, the attendance consumer reads gate events there). "
+            "`./realname up` (all-in-one) sets it to the local RabbitMQ when it is not set: the services stay one "
+            "process on the in-process bus, the gate side alone uses the broker. Set to empty there: no gates."),
     Setting("REALNAME_ATTENDANCE_DEVICE_BROKER_URL", "",
             "The broker address given to native gates and site bridges with their accounts "
             "(`amqps://mq.example.org:5671/`, no credentials): where they reach RabbitMQ from the site. "
-            "Empty: REALNAME_AMQP_URL's host and port."),
+            "Empty: the gate broker's host and port (REALNAME_GATE_AMQP_URL)."),
 )
+
+
+def gate_broker_url(settings: Settings) -> str:
+    """The broker of the gate side; empty when there is none (all-in-one mode without one: pairs stay pending)."""
+    return settings.value(GATE_AMQP_URL) or settings.amqp_url

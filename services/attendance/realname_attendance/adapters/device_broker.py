@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
+from realname_attendance.settings import gate_broker_url
 from realname_codes.gate_protocol import (
     INBOUND_TYPES,
     command_queue,
@@ -113,11 +114,14 @@ def _broker(act: Callable[[], T]) -> T:
 
 
 def device_broker_for(settings: Settings) -> DeviceBroker:
-    """The device broker of a distributed platform; all-in-one mode has no broker for devices to reach."""
-    if not settings.distributed:
+    """The device broker on the gate broker (REALNAME_GATE_AMQP_URL); 409 no_broker when the platform has none."""
+    broker = gate_broker_url(settings)
+    if not broker:
         raise Problem(409, "no_broker", "Gates and site bridges need the platform's message broker",
-                      "This platform runs all-in-one, without RabbitMQ: run it distributed to connect devices.",
-                      message_zh="平台以单机方式运行，没有消息服务，不能连接闸机或现场网关：请以分布式方式运行平台。")
-    management = RabbitManagement.for_amqp(settings.amqp_url, settings.value("REALNAME_AMQP_MANAGEMENT_URL"))
-    device_url = settings.value("REALNAME_ATTENDANCE_DEVICE_BROKER_URL") or settings.amqp_url
+                      "This platform runs without a broker for gates: set REALNAME_GATE_AMQP_URL (all-in-one) or run "
+                      "it distributed to connect devices.",
+                      message_zh="平台没有供闸机使用的消息服务，不能连接闸机或现场网关：请设置 REALNAME_GATE_AMQP_URL"
+                                 "（单机方式）或以分布式方式运行平台。")
+    management = RabbitManagement.for_amqp(broker, settings.value("REALNAME_AMQP_MANAGEMENT_URL"))
+    device_url = settings.value("REALNAME_ATTENDANCE_DEVICE_BROKER_URL") or broker
     return DeviceBroker(management, settings.bus_prefix, device_url)
