@@ -10,6 +10,7 @@ from realname_attendance.dispatch import dispatch_commands
 from realname_attendance.faces.retention import retire_faces
 from realname_attendance.handlers import GATES, HANDLERS, WHITELIST_QUEUES
 from realname_attendance.health import health_handlers
+from realname_attendance.ledger.chore import keep_ledger
 from realname_attendance.models import Base
 from realname_attendance.projects import project_handlers
 from realname_attendance.reconcile_chore import reconcile_gates
@@ -28,7 +29,8 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     handlers={**worker_handlers, **project_handlers, **health_handlers, **HANDLERS, **DENIAL_HANDLERS},
     # Face photos are sealed like personal numbers: a key rotation re-seals them (models.FACE_PHOTO_CONTEXT).
-    protected=[ProtectedTable("faces", ("photo",), "attendance.faces")],
+    protected=[ProtectedTable("faces", ("photo",), "attendance.faces"),
+               ProtectedTable("ledger_corrections", ("evidence",), "attendance.ledger_corrections")],
     queues=[
         # The workers the gates know: name, employer, contract end, death (faces part).
         QueueSpec("attendance", "workers", (Binding("registry", "worker.registered"),
@@ -50,6 +52,6 @@ SPEC = ServiceSpec(
     publishers=["attendance", GATES],
     settings=[*SETTINGS],
     # Faces past their retention deleted (PIPL art. 19, 47); the gates' whitelist driven beside the relay
-    # (distributed mode; all-in-one has no broker to reach the gates).
-    chores=[retire_faces, dispatch_commands, reconcile_gates],
+    # (distributed mode; all-in-one has no broker to reach the gates); the attendance ledger kept (R28).
+    chores=[retire_faces, dispatch_commands, reconcile_gates, keep_ledger],
 )
