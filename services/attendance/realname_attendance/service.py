@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from realname_attendance.api.gate_sync import gate_sync
+from realname_attendance.api.ledger import ledger
 from realname_attendance.api_bridges import bridges
 from realname_attendance.api_faces import faces
 from realname_attendance.api_gates import gates
@@ -25,7 +26,7 @@ SPEC = ServiceSpec(
     title="realname attendance",
     description="Devices, gate whitelists, punches, the attendance ledger.",
     metadata=Base.metadata,
-    blueprints=[faces, bridges, gates, gate_sync],
+    blueprints=[faces, bridges, gates, gate_sync, ledger],
     migrations=Path(__file__).parent / "migrations",
     handlers={**worker_handlers, **project_handlers, **health_handlers, **HANDLERS, **DENIAL_HANDLERS},
     # Face photos are sealed like personal numbers: a key rotation re-seals them (models.FACE_PHOTO_CONTEXT).

@@ -134,8 +134,7 @@ def _parties(session: Session, keys: set[Key]) -> dict[tuple[str, str], Party]:
     found: dict[tuple[str, str], Party] = {}
     for a in admissions:  # exited first, then accepted by entry: the last written is the one in force
         found[(a.project_id, a.worker_id)] = (a.employer_id, a.team_id)
-    employers = {w: e for w, e in session.execute(select(Worker.worker_id, Worker.employer_id)
-                                                  .where(Worker.worker_id.in_(workers)))}
+    employers = dict(session.execute(select(Worker.worker_id, Worker.employer_id).where(Worker.worker_id.in_(workers))))
     for project_id, worker_id, _day in keys:
         found.setdefault((project_id, worker_id), (employers.get(worker_id), None))
     return found

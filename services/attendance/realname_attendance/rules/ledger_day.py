@@ -111,3 +111,11 @@ def is_over(ends_at: datetime, grace: timedelta, now: datetime) -> bool:
     """A day is over, and its ledger closed, once its local midnight plus the grace has passed: the grace lets the
     gates' last punches of the evening arrive before the day is told to the wage ledger."""
     return now >= ends_at + grace
+
+
+def on_site(passages: Iterable[Passage]) -> bool:
+    """Whether a stay is still open after the day's passages so far: the worker is on site now."""
+    walk = _Walk()
+    for passage in sorted(passages, key=lambda p: p.at):
+        walk.take(passage)
+    return walk.open_at is not None
