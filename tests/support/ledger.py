@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from realname_attendance.ledger.chore import LedgerKeeper
 from realname_attendance.ledger.dirty import mark_dirty
-from realname_attendance.models import Punch
+from realname_attendance.models import Admission, Punch
 from tests.support.attendance_site import Site
 
 CHINA = timedelta(hours=8)
@@ -39,3 +39,11 @@ def keeper(site: Site, grace_minutes: int = 60) -> LedgerKeeper:
 def after_day(day: date, minutes: int) -> datetime:
     """``minutes`` after the local midnight that ends ``day`` on a Chinese site."""
     return china(day + timedelta(days=1), "00:00") + timedelta(minutes=minutes)
+
+
+def admit(site: Site, worker_id: str, employer_id: str, since: date, team_id: str | None = None) -> None:
+    """The worker admitted to the site's project from the start of ``since`` (an accepted assignment, R19)."""
+    with site.stack.db("attendance").transaction() as session:
+        session.add(Admission(assignment_id=str(uuid.uuid4()), project_id=site.project_id, worker_id=worker_id,
+                              employer_id=employer_id, team_id=team_id, status="accepted",
+                              entry_at=china(since, "00:00")))

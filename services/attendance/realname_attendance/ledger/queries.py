@@ -155,7 +155,8 @@ def _day_view(row: LedgerDay) -> dict[str, Any]:
 def _names(session: Session, worker_ids: list[str]) -> dict[str, str | None]:
     if not worker_ids:
         return {}
-    return dict(session.execute(select(Worker.worker_id, Worker.name).where(Worker.worker_id.in_(worker_ids))))
+    return {r.worker_id: r.name for r in session.execute(
+        select(Worker.worker_id, Worker.name).where(Worker.worker_id.in_(worker_ids)))}
 
 
 def _cursor_day(text: str) -> date:

@@ -134,7 +134,8 @@ def _parties(session: Session, keys: set[Key]) -> dict[tuple[str, str], Party]:
     found: dict[tuple[str, str], Party] = {}
     for a in admissions:  # exited first, then accepted by entry: the last written is the one in force
         found[(a.project_id, a.worker_id)] = (a.employer_id, a.team_id)
-    employers = dict(session.execute(select(Worker.worker_id, Worker.employer_id).where(Worker.worker_id.in_(workers))))
+    employers = {r.worker_id: r.employer_id for r in session.execute(
+        select(Worker.worker_id, Worker.employer_id).where(Worker.worker_id.in_(workers)))}
     for project_id, worker_id, _day in keys:
         found.setdefault((project_id, worker_id), (employers.get(worker_id), None))
     return found
