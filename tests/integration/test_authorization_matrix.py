@@ -13,7 +13,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -317,8 +317,10 @@ def _attendance_objects(world: World, ent: dict[str, str], p1: str, registry: di
                 "employer_id": ent[name], "name": "矩阵工人", "contract_end": "2030-12-31",
                 "registered_at": "2026-11-01T08:00:00+00:00"})
             attendance_workers["worker.registered"](session, learned)
+        # Admitted since 2026-11-01: the ledger's correction rows correct a day of November.
         session.add(Admission(assignment_id=str(uuid.uuid4()), project_id=p1, worker_id=registry["lab_a"]["worker_id"],
-                              employer_id=ent["lab_a"], status="accepted", entry_at=utcnow()))
+                              employer_id=ent["lab_a"], status="accepted",
+                              entry_at=datetime(2026, 11, 1, tzinfo=UTC)))
     world.files["face_jpeg"] = face_photos.astronaut()
 
 

@@ -1,6 +1,7 @@
 """Who reads a project's attendance ledger, and who corrects it (R21, R32).
 
-- Regulators and operators read every project's ledger.
+- Regulators read every project's ledger; the platform's operators do not (workers' names and hours are personal
+  data they have no need of).
 - The general contractor (its certificate login), and its staff holding ``view_workforce`` or
   ``correct_attendance`` on the project, read every worker of the project.
 - An employer taking part in the project (a contract in its chain, or workers admitted to it) reads its own workers:
@@ -17,9 +18,9 @@ from dataclasses import dataclass
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from realname_attendance.access import READERS_OF_EVERYTHING, known_project
+from realname_attendance.access import known_project
 from realname_attendance.models import Admission, Project, ProjectContract
-from realname_codes.roles import CORRECT_ATTENDANCE, VIEW_WORKFORCE
+from realname_codes.roles import CORRECT_ATTENDANCE, REGULATOR, VIEW_WORKFORCE
 from realname_kit.auth import Caller, current_caller, require_project_function
 from realname_kit.problems import Problem
 
@@ -33,11 +34,11 @@ class LedgerScope:
 
 
 def require_ledger_reader(session: Session, project_id: str) -> LedgerScope:
-    project = known_project(session, project_id)
     caller = current_caller()
     if caller.anonymous:
         raise Problem(401, "unauthenticated", "Log in to call this endpoint", message_zh="尚未登录：请先登录再操作。")
-    if caller.roles & READERS_OF_EVERYTHING or _for_general_contractor(caller, project):
+    project = known_project(session, project_id)
+    if REGULATOR in caller.roles or _for_general_contractor(caller, project):
         return LedgerScope(project, None)
     employer_id = caller.enterprise_id
     if employer_id is not None and (caller.kind == "enterprise" or caller.holds(project.id, VIEW_WORKFORCE)) \
