@@ -404,3 +404,22 @@ class LedgerCorrection(Base):
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_for: Mapped[str] = mapped_column(String(36))  # the enterprise the recorder acted for
+
+
+class LedgerMonth(Base):
+    """One worker's month on one project (R28), kept by the ledger chore from ``ledger_days`` whenever one of its days
+    changes: the month's ledger of a project is then one range of this key (5,000 workers: 5,000 rows), not a month
+    of days summed on each read."""
+
+    __tablename__ = "ledger_months"
+
+    project_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first day
+    worker_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    employer_id: Mapped[str | None] = mapped_column(String(36))
+    team_id: Mapped[str | None] = mapped_column(String(36))
+    days: Mapped[int] = mapped_column(Integer)
+    minutes: Mapped[int] = mapped_column(Integer)
+    anomalies: Mapped[int] = mapped_column(Integer)  # days flagged
+    corrected_days: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from realname_attendance.ledger.dirty import DirtyDay
 from realname_attendance.ledger.events import tell_days_closed
+from realname_attendance.ledger.months import month_of, refresh_months
 from realname_attendance.models import Admission, LedgerCorrection, LedgerDay, Punch, Worker
 from realname_attendance.rules.ledger_day import DayFigures, Passage, day_ends_at, day_figures
 
@@ -55,6 +56,7 @@ def recompute_days(session: Session, taken: Sequence[DirtyDay], now: datetime) -
         if _apply(row, figures, found, now, parties.get(key[:2])):
             retold.append(row)
     session.flush()
+    refresh_months(session, {(p, w, month_of(d)) for p, w, d in keys}, now)
     tell_days_closed(session, retold)
     return retold
 

@@ -1,4 +1,4 @@
-"""the attendance ledger (R28): its days, the days to compute again, corrections; an admission's team
+"""the attendance ledger (R28): its days and months, the days to compute again, corrections; an admission's team
 
 Revision ID: c4e8a2d6f913
 Revises: 8b2d4f6a1c35
@@ -52,6 +52,20 @@ def upgrade() -> None:
     op.create_index('ix_ledger_days_project_day', 'ledger_days', ['project_id', 'day', 'worker_id'])
     op.create_index('ix_ledger_days_open', 'ledger_days', ['closed_at', 'ends_at'])
     op.create_table(
+        'ledger_months',
+        sa.Column('project_id', sa.String(length=36), nullable=False),
+        sa.Column('month', sa.Date(), nullable=False),
+        sa.Column('worker_id', sa.String(length=36), nullable=False),
+        sa.Column('employer_id', sa.String(length=36), nullable=True),
+        sa.Column('team_id', sa.String(length=36), nullable=True),
+        sa.Column('days', sa.Integer(), nullable=False),
+        sa.Column('minutes', sa.Integer(), nullable=False),
+        sa.Column('anomalies', sa.Integer(), nullable=False),
+        sa.Column('corrected_days', sa.Integer(), nullable=False),
+        sa.Column('updated_at', realname_kit.types.UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('project_id', 'month', 'worker_id'),
+    )
+    op.create_table(
         'ledger_corrections',
         sa.Column('id', sa.String(length=36), nullable=False),
         sa.Column('project_id', sa.String(length=36), nullable=False),
@@ -82,6 +96,7 @@ def downgrade() -> None:
         batch.drop_column('team_id')
     op.drop_index('ix_ledger_corrections_day', table_name='ledger_corrections')
     op.drop_table('ledger_corrections')
+    op.drop_table('ledger_months')
     op.drop_index('ix_ledger_days_open', table_name='ledger_days')
     op.drop_index('ix_ledger_days_project_day', table_name='ledger_days')
     op.drop_table('ledger_days')
