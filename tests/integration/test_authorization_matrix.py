@@ -255,6 +255,13 @@ def _populate(world: World) -> None:
     world.delegation_on = {p1: delegation(p1, acc["gc_victim"]), p9: delegation(p9, acc["sp_victim"])}
     _attendance_objects(world, ent, p1, registry)
     world.fresh.update(_assignment_objects(world, token, ent, gc_project, registry["lab_a"]["worker_id"]))
+    correction: str = _ok(client.post(  # a correction of lab_a's worker on P-1, with its evidence file (R28)
+        f"/api/v1/attendance/projects/{p1}/ledger/corrections", headers=bearer(pm_token[p1]),
+        content_type="multipart/form-data", data={
+            "worker_id": registry["lab_a"]["worker_id"], "day": "2026-11-20", "kind": "missing_out",
+            "at": "2026-11-20T17:30:00+08:00", "reason": "矩阵补卡",
+            "evidence": (io.BytesIO(world.files["evidence_pdf"]), "e.pdf")}), 201)["id"]
+    world.fresh["ledger_correction"] = lambda: correction
 
 
 def _assignment_objects(world: World, token: dict[str, str], ent: dict[str, str], gc_project: str,

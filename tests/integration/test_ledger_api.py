@@ -244,3 +244,19 @@ def test_on_site_now_are_those_whose_last_passage_today_is_an_in(site: Site) -> 
     answer = site.as_party("GET", f"{ledger(site)}/on-site", GC).get_json()
     assert ([w["worker_id"] for w in answer["workers"]], answer["count"], answer["punched_today"]) == \
         ([inside], 1, 2)
+
+
+def test_the_evidence_file_is_shown_to_whoever_reads_the_workers_day_each_view_audited(site: Site) -> None:
+    worker = admitted_with_a_missing_out(site)
+    correction = correct(site, worker).get_json()["id"]
+    path = f"{ledger(site)}/corrections/{correction}/evidence"
+    shown = site.as_party("GET", path, LA)
+    assert (shown.status_code, shown.mimetype, bytes(shown.data)) == (200, "application/pdf", PDF)
+    assert shown.headers["Cache-Control"] == "no-store"
+    assert site.call("GET", path, REGULATOR).status_code == 200
+    assert site.as_party("GET", path, LB).status_code == 404
+    views = [a for a in site.events("audit.recorded") if a["action"] == "attendance.correction_evidence_viewed"]
+    assert [a["subject"] for a in views] == [worker, worker]
+    referenced = correct(site, worker, evidence=None, evidence_reference="档案柜").get_json()["id"]
+    none = site.as_party("GET", f"{ledger(site)}/corrections/{referenced}/evidence", GC)
+    assert (none.status_code, none.get_json()["reason"]) == (404, "evidence_not_found")

@@ -4,12 +4,15 @@ late punch changes a closed day (``corrected_late``)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from realname_attendance.admissions import assignment_accepted
 from realname_attendance.models import LedgerDay
+from realname_kit.bus.envelope import Envelope
 from tests.support.attendance_site import LA, Site, build_site
 from tests.support.ledger import after_day, keeper, punch
 from tests.support.stack import Stack
@@ -100,3 +103,15 @@ def test_days_are_taken_in_batches_until_none_is_left(site: Site) -> None:
     handled = keeper(site).round(after_day(DAY, -600))
     assert handled == 120
     assert site.count("SELECT count(*) FROM ledger_days WHERE project_id = :p", p=site.project_id) == 120
+
+
+def test_the_day_is_the_employers_and_the_team_it_was_accepted_in(site: Site) -> None:
+    worker = site.worker(LA)
+    with site.stack.db("attendance").transaction() as session:
+        assignment_accepted(session, Envelope(type="assignment.accepted", source="assignment", data={
+            "assignment_id": str(uuid.uuid4()), "project_id": site.project_id, "worker_id": worker,
+            "employer_id": LA, "team_id": "team-7", "entry_at": "2026-01-01T00:00:00+08:00"}))
+    punch(site, worker, DAY, "07:30", "in")
+    keeper(site).round(after_day(DAY, -600))
+    row = ledger_day(site, worker)
+    assert row is not None and (row.employer_id, row.team_id) == (LA, "team-7")

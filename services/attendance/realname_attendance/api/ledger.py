@@ -6,12 +6,19 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask import current_app
+from flask import Response, current_app
 from flask.views import MethodView
 
 from realname_attendance.ledger.access import require_corrector, require_ledger_reader
-from realname_attendance.ledger.corrections import CorrectionAsked, Evidence, record_correction
-from realname_attendance.ledger.queries import daily, day_page, month_page, on_site_now, summary, worker_day
+from realname_attendance.ledger.corrections import CorrectionAsked, Evidence, correction_evidence, record_correction
+from realname_attendance.ledger.queries import (
+    daily,
+    day_page,
+    month_page,
+    on_site_now,
+    summary,
+    worker_day,
+)
 from realname_attendance.ledger.schemas import (
     CorrectionForm,
     CorrectionOut,
@@ -27,7 +34,7 @@ from realname_attendance.ledger.schemas import (
     WorkerDayOut,
 )
 from realname_attendance.models import IDEMPOTENCY
-from realname_kit.auth import AUTHENTICATED, allow
+from realname_kit.auth import AUTHENTICATED, allow, current_caller
 from realname_kit.idempotency import run_once
 from realname_kit.openapi import Blueprint
 from realname_kit.privacy import request_keyring
@@ -166,6 +173,23 @@ class LedgerCorrections(MethodView):
             correction = record_correction(session, keyring, caller, project, asked, now=utcnow())
             return 201, CorrectionOut().dump(correction)
         return run_once(service_context().db, IDEMPOTENCY, correct)
+
+
+@ledger.route("/corrections/<correction_id>/evidence")
+class LedgerCorrectionEvidence(MethodView):
+    @allow(AUTHENTICATED)
+    @ledger.response(200, description="The evidence file as uploaded (PDF, JPEG or PNG).",
+                     content_type="application/octet-stream")
+    @ledger.alt_response(404, description=f"{NOT_YOURS} `worker_not_found`, `evidence_not_found`.")
+    def get(self, project_id: str, correction_id: str) -> Any:
+        """A correction's evidence file, for whoever reads that worker's day; each view audited, never cached."""
+        with service_context().db.transaction() as session:
+            scope = require_ledger_reader(session, project_id)
+            correction, content = correction_evidence(session, request_keyring(), current_caller(), scope,
+                                                      correction_id)
+        return Response(content, mimetype=correction.evidence_type or "application/octet-stream", headers={
+            "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": "attachment; filename=evidence"})
 
 
 def _month(text: str) -> date:

@@ -12,8 +12,10 @@ from datetime import date, datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from realname_attendance.ledger.access import LedgerScope
 from realname_attendance.ledger.dirty import mark_dirty
 from realname_attendance.ledger.events import tell_corrected
+from realname_attendance.ledger.queries import visible_worker
 from realname_attendance.models import LEDGER_EVIDENCE_CONTEXT, OUTBOX, Admission, LedgerCorrection, Project
 from realname_attendance.rules.corrections import (
     CorrectionRefused,
@@ -26,7 +28,7 @@ from realname_attendance.rules.corrections import (
 from realname_kit.audit import record_audit
 from realname_kit.auth import Caller
 from realname_kit.privacy import Keyring
-from realname_kit.privacy.blobs import seal_bytes
+from realname_kit.privacy.blobs import open_bytes, seal_bytes
 from realname_kit.problems import Problem
 
 
@@ -94,3 +96,20 @@ def _admission_at(session: Session, project_id: str, worker_id: str, at: datetim
                       "corrected.", field="worker_id", worker_id=worker_id,
                       message_zh="该工人在该时间未经进场确认或已退场，不能补卡：请核对工人和时间。")
     return admission
+
+
+def correction_evidence(session: Session, keyring: Keyring, caller: Caller, scope: LedgerScope,
+                        correction_id: str) -> tuple[LedgerCorrection, bytes]:
+    """An uploaded evidence file, opened, for whoever reads that worker's ledger; each view audited."""
+    correction = session.get(LedgerCorrection, correction_id)
+    if correction is not None and correction.project_id == scope.project.id:
+        visible_worker(session, scope, correction.worker_id)
+    if correction is None or correction.project_id != scope.project.id or correction.evidence_enc is None:
+        raise Problem(404, "evidence_not_found", "No evidence file of a correction on this project has this id",
+                      "A correction whose evidence is a reference has no file: read it in the worker's day.",
+                      correction_id=correction_id,
+                      message_zh="找不到该补卡的证明材料文件：以存放位置登记的材料没有文件，请在工人当日考勤中查看。")
+    record_audit(session, OUTBOX, action="attendance.correction_evidence_viewed", actor=caller,
+                 subject=correction.worker_id, details={"correction_id": correction.id,
+                                                        "sha256": correction.evidence_sha256})
+    return correction, open_bytes(keyring, correction.evidence_enc, LEDGER_EVIDENCE_CONTEXT)

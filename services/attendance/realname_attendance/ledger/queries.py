@@ -125,7 +125,7 @@ def on_site_now(session: Session, scope: LedgerScope, now: datetime) -> dict[str
 def worker_day(session: Session, scope: LedgerScope, worker_id: str, day: date) -> dict[str, Any]:
     """A worker's day: the ledger's figures (null until computed), every punch of the gates (valid and rejected with
     its reason) and every correction, so that both stay visible."""
-    _visible_worker(session, scope, worker_id)
+    visible_worker(session, scope, worker_id)
     row = session.get(LedgerDay, (scope.project.id, worker_id, day))
     punches = session.scalars(select(Punch).where(Punch.worker_id == worker_id, Punch.day == day,
                                                   Punch.project_id == scope.project.id).order_by(Punch.at))
@@ -137,7 +137,7 @@ def worker_day(session: Session, scope: LedgerScope, worker_id: str, day: date) 
             "corrections": list(corrections)}
 
 
-def _visible_worker(session: Session, scope: LedgerScope, worker_id: str) -> None:
+def visible_worker(session: Session, scope: LedgerScope, worker_id: str) -> None:
     mine = true() if scope.employer_id is None else Admission.employer_id == scope.employer_id
     known = session.scalar(select(Admission.worker_id).where(
         Admission.project_id == scope.project.id, Admission.worker_id == worker_id, mine).limit(1))
