@@ -13,7 +13,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -255,6 +255,13 @@ def _populate(world: World) -> None:
     world.delegation_on = {p1: delegation(p1, acc["gc_victim"]), p9: delegation(p9, acc["sp_victim"])}
     _attendance_objects(world, ent, p1, registry)
     world.fresh.update(_assignment_objects(world, token, ent, gc_project, registry["lab_a"]["worker_id"]))
+    correction: str = _ok(client.post(  # a correction of lab_a's worker on P-1, with its evidence file (R28)
+        f"/api/v1/attendance/projects/{p1}/ledger/corrections", headers=bearer(pm_token[p1]),
+        content_type="multipart/form-data", data={
+            "worker_id": registry["lab_a"]["worker_id"], "day": "2026-11-20", "kind": "missing_out",
+            "at": "2026-11-20T17:30:00+08:00", "reason": "矩阵补卡",
+            "evidence": (io.BytesIO(world.files["evidence_pdf"]), "e.pdf")}), 201)["id"]
+    world.fresh["ledger_correction"] = lambda: correction
 
 
 def _assignment_objects(world: World, token: dict[str, str], ent: dict[str, str], gc_project: str,
@@ -317,8 +324,10 @@ def _attendance_objects(world: World, ent: dict[str, str], p1: str, registry: di
                 "employer_id": ent[name], "name": "矩阵工人", "contract_end": "2030-12-31",
                 "registered_at": "2026-11-01T08:00:00+00:00"})
             attendance_workers["worker.registered"](session, learned)
+        # Admitted since 2026-11-01: the ledger's correction rows correct a day of November.
         session.add(Admission(assignment_id=str(uuid.uuid4()), project_id=p1, worker_id=registry["lab_a"]["worker_id"],
-                              employer_id=ent["lab_a"], status="accepted", entry_at=utcnow()))
+                              employer_id=ent["lab_a"], status="accepted",
+                              entry_at=datetime(2026, 11, 1, tzinfo=UTC)))
     world.files["face_jpeg"] = face_photos.astronaut()
 
 

@@ -23,4 +23,6 @@ EXPORT = "export"
 ASSIGN_WORKERS = "assign_workers"
 MANAGE_TEAMS = "manage_teams"
 MANAGE_GATES = "manage_gates"  # register gates and site bridges, upload faces, resync (R23, R26)
-PROJECT_FUNCTIONS = frozenset({CONFIRM_ENTRY, VIEW_WORKFORCE, EXPORT, ASSIGN_WORKERS, MANAGE_TEAMS, MANAGE_GATES})
+CORRECT_ATTENDANCE = "correct_attendance"  # record corrections (补卡) to the attendance ledger (R28)
+PROJECT_FUNCTIONS = frozenset({CONFIRM_ENTRY, VIEW_WORKFORCE, EXPORT, ASSIGN_WORKERS, MANAGE_TEAMS, MANAGE_GATES,
+                               CORRECT_ATTENDANCE})

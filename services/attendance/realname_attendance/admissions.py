@@ -40,6 +40,8 @@ def assignment_accepted(session: Session, event: Envelope) -> None:
     if admission.status == EXITED:
         return  # the exit came first (R26): it stays exited
     admission.status = ACCEPTED
+    if "team_id" in data:  # the team it was accepted in: the ledger's per-team figures (R28)
+        admission.team_id = _text(data["team_id"])
     admission.entry_at = _instant(data.get("entry_at"), "entry_at") or admission.entry_at
     if admission.entry_at is not None:  # R23: only a confirmed entry opens the gates
         wish(session, enabled_gates(session, admission.project_id), [admission.worker_id], ON)

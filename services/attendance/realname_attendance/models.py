@@ -110,6 +110,7 @@ class Admission(Base):
     worker_id: Mapped[str] = mapped_column(String(36), index=True)
     employer_id: Mapped[str] = mapped_column(String(36))
     contract_id: Mapped[str | None] = mapped_column(String(36))
+    team_id: Mapped[str | None] = mapped_column(String(36))  # as accepted: the ledger's team (R16, R28)
     status: Mapped[str] = mapped_column(String(20))  # accepted | exited
     entry_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     exited_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -331,3 +332,94 @@ class Punch(Base):
     has_photo: Mapped[bool] = mapped_column(Boolean, default=False)
     sender: Mapped[str] = mapped_column(String(100))  # the broker account (or HTTPS credential) it came from
     received_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class LedgerDirtyDay(Base):
+    """A (worker, project, day) whose ledger must be computed again: marked in the transaction that stores its punches
+    (the intake) or a correction, taken by the ledger chore (``ledger.dirty``)."""
+
+    __tablename__ = "ledger_dirty_days"
+
+    worker_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    marked_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class LedgerDay(Base):
+    """One worker's day on one project in the attendance ledger (R28), computed from the valid punches and the
+    corrections in force (``rules.ledger_day``). ``closed_at``: told to the wage ledger (``attendance.day_closed``);
+    ``corrected_late``: it changed after that, and was told again with the next ``version``."""
+
+    __tablename__ = "ledger_days"
+    __table_args__ = (
+        # The month's ledger of a project, and its day lists: the project's rows of a date range, read from the index.
+        Index("ix_ledger_days_project_day", "project_id", "day", "worker_id"),
+        Index("ix_ledger_days_open", "closed_at", "ends_at"),  # the days the chore closes
+    )
+
+    project_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    worker_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    employer_id: Mapped[str | None] = mapped_column(String(36))
+    team_id: Mapped[str | None] = mapped_column(String(36))
+    offset_minutes: Mapped[int] = mapped_column(Integer)  # the gates' UTC offset: when the local day ends
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    first_in: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_out: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    minutes: Mapped[int] = mapped_column(Integer)
+    punches: Mapped[int] = mapped_column(Integer)  # the gates' valid punches, corrections not counted
+    anomaly: Mapped[str | None] = mapped_column(String(20))  # missing_in | missing_out | missing_in_and_out
+    corrected: Mapped[bool] = mapped_column(Boolean, default=False)
+    corrected_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+LEDGER_EVIDENCE_CONTEXT = "attendance.ledger_corrections.evidence"  # ProtectedTable("ledger_corrections", …)
+
+
+class LedgerCorrection(Base):
+    """A correction (补卡) the general contractor made to a worker's day, with its reason and evidence: a passage the
+    gates did not record. Never an edit: the gates' punches stay as they were, the day shows both."""
+
+    __tablename__ = "ledger_corrections"
+    __table_args__ = (Index("ix_ledger_corrections_day", "project_id", "worker_id", "day"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_uuid)
+    project_id: Mapped[str] = mapped_column(String(36))
+    worker_id: Mapped[str] = mapped_column(String(36))
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(20))  # missing_in | missing_out | other
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    direction: Mapped[str] = mapped_column(String(3))  # in | out
+    reason: Mapped[str] = mapped_column(Text)
+    evidence_reference: Mapped[str | None] = mapped_column(String(500))  # where the paper evidence is kept
+    evidence_enc: Mapped[str | None] = mapped_column(Text)  # an uploaded file, sealed
+    evidence_name: Mapped[str | None] = mapped_column(String(200))
+    evidence_type: Mapped[str | None] = mapped_column(String(50))
+    evidence_sha256: Mapped[str | None] = mapped_column(String(64))
+    evidence_bytes: Mapped[int | None] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_for: Mapped[str] = mapped_column(String(36))  # the enterprise the recorder acted for
+
+
+class LedgerMonth(Base):
+    """One worker's month on one project (R28), kept by the ledger chore from ``ledger_days`` whenever one of its days
+    changes: the month's ledger of a project is then one range of this key (5,000 workers: 5,000 rows), not a month
+    of days summed on each read."""
+
+    __tablename__ = "ledger_months"
+
+    project_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first day
+    worker_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    employer_id: Mapped[str | None] = mapped_column(String(36))
+    team_id: Mapped[str | None] = mapped_column(String(36))
+    days: Mapped[int] = mapped_column(Integer)
+    minutes: Mapped[int] = mapped_column(Integer)
+    anomalies: Mapped[int] = mapped_column(Integer)  # days flagged
+    corrected_days: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

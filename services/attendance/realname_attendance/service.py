@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from realname_attendance.api.gate_sync import gate_sync
+from realname_attendance.api.ledger import ledger
 from realname_attendance.api_bridges import bridges
 from realname_attendance.api_faces import faces
 from realname_attendance.api_gates import gates
@@ -10,6 +11,7 @@ from realname_attendance.dispatch import dispatch_commands
 from realname_attendance.faces.retention import retire_faces
 from realname_attendance.handlers import GATES, HANDLERS, WHITELIST_QUEUES
 from realname_attendance.health import health_handlers
+from realname_attendance.ledger.chore import keep_ledger
 from realname_attendance.models import Base
 from realname_attendance.projects import project_handlers
 from realname_attendance.reconcile_chore import reconcile_gates
@@ -24,11 +26,12 @@ SPEC = ServiceSpec(
     title="realname attendance",
     description="Devices, gate whitelists, punches, the attendance ledger.",
     metadata=Base.metadata,
-    blueprints=[faces, bridges, gates, gate_sync],
+    blueprints=[faces, bridges, gates, gate_sync, ledger],
     migrations=Path(__file__).parent / "migrations",
     handlers={**worker_handlers, **project_handlers, **health_handlers, **HANDLERS, **DENIAL_HANDLERS},
     # Face photos are sealed like personal numbers: a key rotation re-seals them (models.FACE_PHOTO_CONTEXT).
-    protected=[ProtectedTable("faces", ("photo",), "attendance.faces")],
+    protected=[ProtectedTable("faces", ("photo",), "attendance.faces"),
+               ProtectedTable("ledger_corrections", ("evidence",), "attendance.ledger_corrections")],
     queues=[
         # The workers the gates know: name, employer, contract end, death (faces part).
         QueueSpec("attendance", "workers", (Binding("registry", "worker.registered"),
@@ -50,6 +53,7 @@ SPEC = ServiceSpec(
     publishers=["attendance", GATES],
     settings=[*SETTINGS],
     # Faces past their retention deleted (PIPL art. 19, 47); the gates' whitelist driven beside the relay
-    # on the gate broker (REALNAME_GATE_AMQP_URL: in all-in-one mode the gate side alone uses RabbitMQ).
-    chores=[retire_faces, dispatch_commands, reconcile_gates],
+    # on the gate broker (REALNAME_GATE_AMQP_URL: in all-in-one mode the gate side alone uses RabbitMQ); the
+    # attendance ledger kept (R28).
+    chores=[retire_faces, dispatch_commands, reconcile_gates, keep_ledger],
 )

@@ -11,6 +11,9 @@ DISPATCH_BATCH = "REALNAME_ATTENDANCE_DISPATCH_BATCH"
 RECONCILE_MINUTES = "REALNAME_ATTENDANCE_RECONCILE_MINUTES"
 UNANSWERED_MINUTES = "REALNAME_ATTENDANCE_UNANSWERED_MINUTES"
 GATE_AMQP_URL = "REALNAME_GATE_AMQP_URL"
+DAY_CLOSE_GRACE = "REALNAME_ATTENDANCE_DAY_CLOSE_GRACE_MINUTES"
+LEDGER_BATCH = "REALNAME_ATTENDANCE_LEDGER_BATCH"
+LEDGER_IDLE = "REALNAME_ATTENDANCE_LEDGER_IDLE_SECONDS"
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(FACE_RETENTION_DAYS, "30",
@@ -33,6 +36,12 @@ SETTINGS: tuple[Setting, ...] = (
             "REALNAME_AMQP_URL (distributed mode: leave it so, the attendance consumer reads gate events there). "
             "`./realname up` (all-in-one) sets it to the local RabbitMQ when it is not set: the services stay one "
             "process on the in-process bus, the gate side alone uses the broker. Set to empty there: no gates."),
+    Setting(DAY_CLOSE_GRACE, "60",
+            "Minutes after a day's local midnight (at its gates' UTC offset) before its ledger is closed and told to "
+            "the wage ledger (`attendance.day_closed`): the evening's last punches arrive first. A punch or a "
+            "correction after that changes the closed day, which is told again, marked `corrected_late`."),
+    Setting(LEDGER_BATCH, "500", "Days the ledger chore computes again, or closes, per transaction."),
+    Setting(LEDGER_IDLE, "1", "Seconds the ledger chore waits when no day is to be computed or closed."),
     Setting("REALNAME_ATTENDANCE_DEVICE_BROKER_URL", "",
             "The broker address given to native gates and site bridges with their accounts "
             "(`amqps://mq.example.org:5671/`, no credentials): where they reach RabbitMQ from the site. "
