@@ -9,14 +9,13 @@ from __future__ import annotations
 import statistics
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import text
 
-from realname_attendance.ledger.months import refresh_months
-from realname_attendance.models import LedgerDay, Worker
 from tests.support.attendance_site import GC, LA, Site, build_site
+from tests.support.ledger_month import add_workers, seed_month
 from tests.support.stack import Stack
 
 WORKERS, DAYS, READS = 5_000, 22, 20
@@ -28,26 +27,12 @@ def site(stack: Stack) -> Site:
     return build_site(stack)
 
 
-def seed_month(site: Site, project_id: str, workers: list[str]) -> None:
-    days = [MONTH + timedelta(days=n) for n in range(31) if (MONTH + timedelta(days=n)).weekday() < 5][:DAYS]
-    closed = datetime(2026, 11, 1, tzinfo=UTC)
-    with site.stack.db("attendance").transaction() as session:
-        for day in days:
-            session.execute(insert(LedgerDay), [{
-                "project_id": project_id, "worker_id": w, "day": day, "employer_id": LA, "team_id": f"team-{n % 50}",
-                "offset_minutes": 480, "ends_at": datetime.combine(day, datetime.min.time(), UTC),
-                "first_in": closed, "last_out": closed, "minutes": 480 + n % 90, "punches": 2,
-                "anomaly": "missing_out" if n % 97 == 0 else None, "corrected": False, "corrected_late": False,
-                "closed_at": closed, "computed_at": closed, "version": 1} for n, w in enumerate(workers)])
-        refresh_months(session, {(project_id, w, MONTH) for w in workers}, closed)  # as the chore keeps them
-
-
 def test_the_month_of_a_project_with_5000_workers_is_read_within_the_bound(site: Site) -> None:
     workers = [str(uuid.uuid4()) for _ in range(WORKERS)]
-    with site.stack.db("attendance").transaction() as session:
-        session.execute(insert(Worker), [{"worker_id": w, "name": "工人", "employer_id": LA} for w in workers])
-    seed_month(site, site.project_id, workers)
-    seed_month(site, str(uuid.uuid4()), workers[:1000])  # another project's month: not read
+    db = site.stack.db("attendance")
+    add_workers(db, workers, LA)
+    seed_month(db, site.project_id, workers, LA, MONTH, DAYS)
+    seed_month(db, str(uuid.uuid4()), workers[:1000], LA, MONTH, DAYS)  # another project's month: not read
     with site.stack.db("attendance").engine.connect() as conn:
         conn.execute(text("ANALYZE ledger_days"))
         conn.execute(text("ANALYZE workers"))
