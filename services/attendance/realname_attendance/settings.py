@@ -10,6 +10,7 @@ DISPATCH_IDLE = "REALNAME_ATTENDANCE_DISPATCH_IDLE_SECONDS"
 DISPATCH_BATCH = "REALNAME_ATTENDANCE_DISPATCH_BATCH"
 RECONCILE_MINUTES = "REALNAME_ATTENDANCE_RECONCILE_MINUTES"
 UNANSWERED_MINUTES = "REALNAME_ATTENDANCE_UNANSWERED_MINUTES"
+PUNCH_RETENTION_MONTHS = "REALNAME_ATTENDANCE_PUNCH_RETENTION_MONTHS"
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(FACE_RETENTION_DAYS, "30",
@@ -27,6 +28,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(UNANSWERED_MINUTES, "15",
             "Minutes an online gate may leave a command unanswered before it is sent again (a lost command never "
             "leaves a worker waiting; a late answer to the old one is ignored)."),
+    Setting(PUNCH_RETENTION_MONTHS, "36",
+            "Whole calendar months a punch is kept (valid or rejected): older months are dropped (PostgreSQL: their "
+            "partitions; SQLite: their rows), about hourly. At least 36: the attendance ledger's basis is kept three "
+            "years (art. 28 of the wage regulation); a smaller value is refused at start."),
     Setting("REALNAME_ATTENDANCE_DEVICE_BROKER_URL", "",
             "The broker address given to native gates and site bridges with their accounts "
             "(`amqps://mq.example.org:5671/`, no credentials): where they reach RabbitMQ from the site. "
