@@ -60,7 +60,8 @@ def now() -> datetime:
 
 
 def one(site: Site, device: str) -> Punch:
-    return eventually(lambda: (rows := kept(site, device)) and rows[0], SETTLE_S)
+    eventually(lambda: kept(site, device), SETTLE_S)
+    return kept(site, device)[0]
 
 
 def test_a_worker_admitted_at_that_moment_punches_validly_and_the_day_is_marked_for_the_ledger(site: Site) -> None:
