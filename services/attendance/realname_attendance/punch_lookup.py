@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import BigInteger, ColumnElement, String, any_, bindparam, null, select, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import QueryableAttribute, Session
+from sqlalchemy.types import TypeEngine
 
 from realname_attendance.models import Admission, Bridge, Gate, Worker
 from realname_attendance.rules.punch_judgement import GateKnown, Stay
@@ -54,29 +57,43 @@ class Known:
 
 def known_for(session: Session, senders: Collection[str], serials: Collection[str],
               worker_keys: Collection[str]) -> Known:
+    """Three queries for the whole batch: the senders, the gates named, the workers named with their admissions."""
     known = Known()
-    for bridge in session.execute(select(Bridge.id, Bridge.account, Bridge.project_id)
-                                  .where(Bridge.account.in_(senders))):
-        known.senders[bridge.account] = Sender(bridge.id, bridge.project_id)
-    for account, project_id in session.execute(select(Gate.account, Gate.project_id)
-                                               .where(Gate.account.in_(senders))).tuples():
-        if account is not None:
-            known.senders[account] = Sender(None, project_id)
+    among = _among_arrays if session.get_bind().dialect.name == "postgresql" else _among_list
+    bridges = select(Bridge.account, Bridge.id, Bridge.project_id).where(among(Bridge.account, senders, String))
+    natives = select(Gate.account, null(), Gate.project_id).where(among(Gate.account, senders, String))
+    speakers = cast(list[tuple[str, str | None, str]], session.execute(union_all(bridges, natives)).all())
+    for account, bridge_id, project_id in speakers:
+        known.senders[account] = Sender(bridge_id, project_id)
     rows = session.execute(select(Gate, Bridge.enabled).outerjoin(Bridge, Bridge.id == Gate.bridge_id)
-                           .where(Gate.serial.in_(serials)))
-    for gate, bridge_enabled in rows.tuples():
+                           .where(among(Gate.serial, serials, String)))
+    for gate, bridge_enabled in rows:
         known.gates.setdefault(gate.serial, []).append((gate, bridge_enabled is not False))
     keys = {int(k): k for k in worker_keys if _is_key(k)}
-    for key, worker_id in session.execute(select(Worker.key, Worker.worker_id).where(Worker.key.in_(keys))).tuples():
-        known.workers[keys[key]] = worker_id
     projects = {g.project_id for gates in known.gates.values() for g, _ in gates}
-    if known.workers and projects:
-        query = select(Admission).where(Admission.worker_id.in_(set(known.workers.values())),
-                                        Admission.project_id.in_(projects))
-        for admission in session.scalars(query):
-            known.stays.setdefault((admission.worker_id, admission.project_id), []).append(
-                Stay(admission.entry_at, admission.exited_at, admission.status == "exited"))
+    if not keys:
+        return known
+    query = (select(Worker.key, Worker.worker_id, Admission.project_id, Admission.entry_at, Admission.exited_at,
+                    Admission.status)
+             .outerjoin(Admission, (Admission.worker_id == Worker.worker_id)
+                        & among(Admission.project_id, projects, String))
+             .where(among(Worker.key, keys, BigInteger)))
+    for key, worker_id, project_id, entry_at, exited_at, status in session.execute(query):
+        known.workers[keys[key]] = worker_id
+        if project_id is not None:
+            known.stays.setdefault((worker_id, project_id), []).append(Stay(entry_at, exited_at, status == "exited"))
     return known
+
+
+def _among_list(column: QueryableAttribute[Any], values: Collection[Any],
+                kind: type[TypeEngine[Any]]) -> ColumnElement[bool]:
+    return column.in_(list(values))
+
+
+def _among_arrays(column: QueryableAttribute[Any], values: Collection[Any],
+                  kind: type[TypeEngine[Any]]) -> ColumnElement[bool]:
+    """PostgreSQL: ``= ANY(array)``: one statement text whatever the number of values, parsed and planned once."""
+    return column == any_(bindparam(None, list(values), type_=ARRAY(kind())))
 
 
 def _is_key(text: str) -> bool:
