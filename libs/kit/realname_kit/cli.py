@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_format, service=args.service, process=args.command)
     spec = load_spec(args.service)
+    if spec.check_settings is not None and args.command in ("consumer", "relay"):
+        spec.check_settings(settings)
     url = settings.database_url_for(spec.name)
     if args.command == "migrate":
         upgrade(spec, url, keyring=lambda: shared_keyring(settings))

@@ -53,6 +53,8 @@ class ServiceSpec:
     publishers: Sequence[str] | None = None
     # Its own settings (REALNAME_<SERVICE>_*), documented: realname_kit.settings.documented() lists every spec's.
     settings: Sequence[Setting] = ()
+    # Refuses (raises ValueError, saying why) settings the service must not run with; every process runs it at start.
+    check_settings: Callable[[Settings], object] | None = None
     # Its own tables that would grow for ever, pruned past their retention (the kit's own are pruned anyway).
     retentions: Sequence[Retention] = ()
     # Figures of the service's own data on its /metrics, read at each scrape (e.g. reads waiting).

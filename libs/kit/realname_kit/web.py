@@ -54,6 +54,8 @@ def service_context() -> ServiceContext:
 def create_service_app(spec: ServiceSpec, settings: Settings | None = None,
                        db: Database | None = None) -> Flask:
     settings = settings or Settings.from_env()
+    if spec.check_settings is not None:
+        spec.check_settings(settings)
     db = db or Database(settings.database_url_for(spec.name))
     app = Flask(f"realname_{spec.name}", static_folder=None)
     app.json = PlatformJSONProvider(app)  # dates, instants and money in one form (realname_kit.formats)

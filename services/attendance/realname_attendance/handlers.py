@@ -21,7 +21,7 @@ WHITELIST_QUEUES = (
     QueueSpec("attendance", "whitelist", tuple(Binding("attendance", t) for t in WHITELIST_HANDLERS),
               waits=BACKOFF_S),  # a transient failure is tried again after these delays
     QueueSpec("attendance", "gate-acks", (Binding(GATES, ACKNOWLEDGED),)),
-    QueueSpec("attendance", "punches", (Binding(GATES, PUNCHED),)),  # R27: kept once, as sent
+    QueueSpec("attendance", "punches", (Binding(GATES, PUNCHED),)),  # R27: kept once, judged, by the batch
 )
 
 HANDLERS: dict[str, Handler] = {

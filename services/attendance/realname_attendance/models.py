@@ -277,28 +277,6 @@ class GateClockRequest(Base):
     offset_s: Mapped[float | None] = mapped_column(Float)
 
 
-# --- punches as the gates sent them ----------------------------------------------------------------------------
-
-
-class ReceivedPunch(Base):
-    """A punch as a gate sent it (R27), kept once per (gate, the gate's own event identity): a batch sent again,
-    or a message delivered twice, is one row. Not yet judged against admissions: the attendance ledger's work."""
-
-    __tablename__ = "received_punches"
-    __table_args__ = (UniqueConstraint("gate_id", "event_key", name="uq_received_punches_gate_event"),)
-
-    id: Mapped[int] = mapped_column(_BIGINT, primary_key=True, autoincrement=True)
-    gate_id: Mapped[str] = mapped_column(ForeignKey("gates.id"))
-    event_key: Mapped[str] = mapped_column(String(200))
-    worker_key: Mapped[str] = mapped_column(String(32), index=True)
-    at: Mapped[datetime] = mapped_column(UtcDateTime())
-    offset_minutes: Mapped[int] = mapped_column(Integer)  # the gate's UTC offset: the punch's own local day
-    direction: Mapped[str | None] = mapped_column(String(3))
-    verified_by: Mapped[str] = mapped_column(String(20))
-    sender: Mapped[str] = mapped_column(String(100))
-    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
-
-
 # --- punches and the attendance ledger (R27, R28) ---------------------------------------------------------------
 
 
@@ -328,15 +306,16 @@ class Punch(Base):
     verified_by: Mapped[str] = mapped_column(String(20))
     valid: Mapped[bool] = mapped_column(Boolean)
     reason: Mapped[str | None] = mapped_column(String(30))  # why not valid (R27): not_admitted, exited, ...
-    late: Mapped[bool] = mapped_column(Boolean, default=False)  # arrived after its day's ledger was closed
+    late: Mapped[bool] = mapped_column(Boolean, default=False)  # received on a later local day than its own
     has_photo: Mapped[bool] = mapped_column(Boolean, default=False)
     sender: Mapped[str] = mapped_column(String(100))  # the broker account (or HTTPS credential) it came from
     received_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class LedgerDirtyDay(Base):
-    """A (worker, project, day) whose ledger must be computed again: marked in the transaction that stores its punches
-    (the intake) or a correction, taken by the ledger chore (``ledger.dirty``)."""
+    """A (worker, project, day) whose ledger must be computed again: marked in the transaction that stores its valid
+    punches (the intake) or a correction, with an upsert that holds the row until that transaction ends; taken by
+    the ledger chore with ``FOR UPDATE SKIP LOCKED`` and removed only if not marked again since (``ledger.dirty``)."""
 
     __tablename__ = "ledger_dirty_days"
 

@@ -1,41 +1,65 @@
-"""Punches from the gates (R27), kept exactly once as they were sent.
+"""Punches from the gates (R27), taken in by the batch: every punch kept once and judged.
 
-Native gates and site bridges publish ``gate.punched`` from their own broker accounts; the device a punch names
-must be the sender's (``senders``). The gate's own event identity (ISAPI serial number with its time, ZKTeco SN +
-PIN + time) makes a punch sent twice one row. Kept here, so that no gate holds punches back for want of a queue;
-judging them against who was admitted, and the ledger built on them, come next. A punch's photo is not kept: it
-is biometric and has no retention yet.
+Native gates and site bridges publish ``gate.punched`` from their own broker accounts. A delivered batch is read
+whole (``punch_lookup``: a few queries, not one per punch), each punch judged (``rules.punch_judgement``) and the
+batch written with one INSERT (``punch_store``): a punch sent twice, or a ZKTeco batch sent 220 times, is one row,
+by the device's own event identity. Nothing is dropped: a punch that is not valid is kept with its reason.
+
+Refused (dead-lettered with the reason, kept nowhere): a message that is no punch, a time without its offset, and
+a punch naming a gate its sender does not speak for (forgery). One bad message fails the batch; the kit then
+handles its messages one by one, so only the bad one is dead-lettered.
+
+A punch's photo is not kept here (``has_photo`` only): it is biometric and stored apart.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from realname_attendance.models import ReceivedPunch
-from realname_attendance.senders import gate_of_sender
-from realname_codes.gate_protocol import DIRECTIONS, PUNCHED, InvalidGateMessage, Punch, message_of
+from realname_attendance.punch_lookup import Known, known_for
+from realname_attendance.punch_store import store
+from realname_attendance.rules.punch_judgement import is_late, judge, local_day
+from realname_codes.gate_protocol import PUNCHED, InvalidGateMessage, Punch, message_of
 from realname_kit.bus.envelope import Envelope
-from realname_kit.bus.processing import PoisonMessage
+from realname_kit.bus.processing import PoisonMessage, handles_batch
 from realname_kit.timeutil import utcnow
 
+EARLIEST_YEAR, LATEST_YEAR = 1970, 9000  # a time outside them is no clock's, only a broken message's
 
-def gate_punched(session: Session, event: Envelope) -> None:
-    punch = _punch(event)
-    gate = gate_of_sender(session, event.sender, punch.device)
-    at = _instant(punch.at)
+
+@handles_batch
+def gate_punched(session: Session, events: list[Envelope]) -> None:
+    punches = [(event.sender, _punch(event)) for event in events]
+    instants = [_instant(p.at) for _, p in punches]
+    known = known_for(session, {s for s, _ in punches if s}, {p.device for _, p in punches},
+                      {p.worker_key for _, p in punches})
+    received_at = utcnow()
+    rows = {}
+    for (sender, punch), at in zip(punches, instants, strict=True):
+        row = _judged(known, sender, punch, at, received_at)
+        rows[row["device"], row["event_key"], at] = row  # the same punch twice in one batch: one row
+    store(session, list(rows.values()))
+
+
+def _judged(known: Known, sender: str | None, punch: Punch, at: datetime, received_at: datetime) -> dict[str, Any]:
+    gate, project_id = known.gate(sender, punch.device)
+    worker_id = known.workers.get(punch.worker_key)
+    stays = known.stays.get((worker_id, project_id), []) if worker_id and project_id else []
+    judgement = judge(gate, worker_id is not None, stays, at=at, received_at=received_at,
+                      direction=punch.direction)
     offset = at.utcoffset()
     assert offset is not None  # _instant refuses a time without its offset
-    build = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(build(ReceivedPunch).values(
-        gate_id=gate.id, event_key=punch.event_key, worker_key=punch.worker_key, at=at,
-        offset_minutes=int(offset.total_seconds() // 60),
-        direction=punch.direction if punch.direction in DIRECTIONS else None,
-        verified_by=punch.verified_by[:20], sender=str(event.sender), received_at=utcnow(),
-    ).on_conflict_do_nothing(index_elements=[ReceivedPunch.gate_id, ReceivedPunch.event_key]))
+    return {
+        "device": punch.device, "event_key": punch.event_key, "at": at, "day": local_day(at),
+        "offset_minutes": int(offset.total_seconds() // 60), "gate_id": gate.gate_id if gate else None,
+        "project_id": project_id, "worker_key": punch.worker_key, "worker_id": worker_id,
+        "direction": judgement.direction, "verified_by": punch.verified_by[:20], "valid": judgement.valid,
+        "reason": judgement.reason, "late": is_late(at, received_at), "has_photo": bool(punch.photo_jpeg),
+        "sender": str(sender), "received_at": received_at,
+    }
 
 
 def _punch(event: Envelope) -> Punch:
@@ -44,8 +68,8 @@ def _punch(event: Envelope) -> Punch:
     except InvalidGateMessage as exc:
         raise PoisonMessage(f"gate.punched: {exc}") from exc
     assert isinstance(message, Punch)
-    if len(message.event_key) > 200 or len(message.worker_key) > 32:
-        raise PoisonMessage("gate.punched: event_key or worker_key too long")
+    if len(message.device) > 64 or len(message.event_key) > 200 or len(message.worker_key) > 32:
+        raise PoisonMessage("gate.punched: device, event_key or worker_key too long")
     return message
 
 
@@ -56,4 +80,6 @@ def _instant(text: str) -> datetime:
         raise PoisonMessage(f"gate.punched: time {text[:40]!r} is not ISO 8601") from exc
     if moment.tzinfo is None:
         raise PoisonMessage("gate.punched: a time without its UTC offset cannot be placed on a day")
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise PoisonMessage(f"gate.punched: the year {moment.year} is no gate clock's")
     return moment

@@ -14,6 +14,7 @@ from realname_attendance.health import health_handlers
 from realname_attendance.ledger.chore import keep_ledger
 from realname_attendance.models import Base
 from realname_attendance.projects import project_handlers
+from realname_attendance.punch_upkeep import keep_punch_partitions, punch_retention_months
 from realname_attendance.reconcile_chore import reconcile_gates
 from realname_attendance.settings import SETTINGS
 from realname_attendance.workers import worker_handlers
@@ -52,8 +53,9 @@ SPEC = ServiceSpec(
     # "gates": native gates and site bridges, each publishing gate.* with its own broker account.
     publishers=["attendance", GATES],
     settings=[*SETTINGS],
+    check_settings=punch_retention_months,  # a retention shorter than the ledger's three years is refused
     # Faces past their retention deleted (PIPL art. 19, 47); the gates' whitelist driven beside the relay
     # on the gate broker (REALNAME_GATE_AMQP_URL: in all-in-one mode the gate side alone uses RabbitMQ); the
-    # attendance ledger kept (R28).
-    chores=[retire_faces, dispatch_commands, reconcile_gates, keep_ledger],
+    # attendance ledger kept (R28); punch partitions made ahead, old ones dropped.
+    chores=[retire_faces, dispatch_commands, reconcile_gates, keep_ledger, keep_punch_partitions],
 )

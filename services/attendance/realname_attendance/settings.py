@@ -14,6 +14,7 @@ GATE_AMQP_URL = "REALNAME_GATE_AMQP_URL"
 DAY_CLOSE_GRACE = "REALNAME_ATTENDANCE_DAY_CLOSE_GRACE_MINUTES"
 LEDGER_BATCH = "REALNAME_ATTENDANCE_LEDGER_BATCH"
 LEDGER_IDLE = "REALNAME_ATTENDANCE_LEDGER_IDLE_SECONDS"
+PUNCH_RETENTION_MONTHS = "REALNAME_ATTENDANCE_PUNCH_RETENTION_MONTHS"
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(FACE_RETENTION_DAYS, "30",
@@ -42,6 +43,10 @@ SETTINGS: tuple[Setting, ...] = (
             "correction after that changes the closed day, which is told again, marked `corrected_late`."),
     Setting(LEDGER_BATCH, "500", "Days the ledger chore computes again, or closes, per transaction."),
     Setting(LEDGER_IDLE, "1", "Seconds the ledger chore waits when no day is to be computed or closed."),
+    Setting(PUNCH_RETENTION_MONTHS, "36",
+            "Whole calendar months a punch is kept (valid or rejected): older months are dropped (PostgreSQL: their "
+            "partitions; SQLite: their rows), about hourly. At least 36: the attendance ledger's basis is kept three "
+            "years (art. 28 of the wage regulation); a smaller value is refused at start."),
     Setting("REALNAME_ATTENDANCE_DEVICE_BROKER_URL", "",
             "The broker address given to native gates and site bridges with their accounts "
             "(`amqps://mq.example.org:5671/`, no credentials): where they reach RabbitMQ from the site. "

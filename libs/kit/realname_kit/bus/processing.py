@@ -11,7 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import String, Table, any_, bindparam, insert, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,7 @@ from realname_kit.db import Database
 from realname_kit.logs import correlated, get_logger
 from realname_kit.metrics import DEAD_LETTERED, FAILED, HANDLED, RETRIED, count_messages
 from realname_kit.privacy.scrubbing import scrub_personal_numbers
+from realname_kit.timeutil import utcnow
 
 log = get_logger(__name__)
 
@@ -213,8 +215,7 @@ class MessageProcessor:
                     fresh.setdefault(envelope.id, envelope)
             if not fresh:
                 return
-            session.execute(insert(self.inbox), [{"queue": self.queue, "message_id": e.id, "type": e.type}
-                                                 for e in fresh.values()])
+            self._record(session, list(fresh.values()))
             by_type: dict[str, list[Envelope]] = {}
             for envelope in fresh.values():
                 by_type.setdefault(envelope.type, []).append(envelope)
@@ -229,9 +230,23 @@ class MessageProcessor:
 
     def _already_handled(self, session: Session, ids: list[str]) -> set[str]:
         t = self.inbox
-        rows = session.execute(select(t.c.message_id).where(t.c.queue == self.queue,
-                                                            t.c.message_id.in_(ids)))
-        return {r[0] for r in rows}
+        if _is_postgresql(session):  # one statement text for any batch size: parsed and planned once
+            among = t.c.message_id == any_(bindparam("ids", ids, type_=ARRAY(String())))
+        else:
+            among = t.c.message_id.in_(ids)
+        return {r[0] for r in session.execute(select(t.c.message_id).where(t.c.queue == self.queue, among))}
+
+    def _record(self, session: Session, envelopes: list[Envelope]) -> None:
+        """The batch's inbox rows. PostgreSQL: one INSERT of arrays (a row each would be a statement each)."""
+        if not _is_postgresql(session):
+            session.execute(insert(self.inbox), [{"queue": self.queue, "message_id": e.id, "type": e.type}
+                                                 for e in envelopes])
+            return
+        session.execute(text(
+            f"INSERT INTO {self.inbox.name} (queue, message_id, type, handled_at) "  # noqa: S608 (our table's name)
+            "SELECT :queue, m, t, :handled_at FROM unnest(CAST(:ids AS text[]), CAST(:types AS text[])) AS u(m, t)"),
+            {"queue": self.queue, "handled_at": utcnow(), "ids": [e.id for e in envelopes],
+             "types": [e.type for e in envelopes]})
 
     def _retrying(self, attempt: Callable[[], None], stop: threading.Event | None,
                   keepalive: Callable[[], None], messages: int) -> None:
@@ -251,6 +266,10 @@ class MessageProcessor:
                 log.warning("message_retry", queue=self.queue, error=repr(exc)[:300], retry_in=delay)
                 _wait(delay, stop, keepalive)
                 delay = min(delay * 2, 15.0)
+
+
+def _is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _wait(seconds: float, stop: threading.Event | None, keepalive: Callable[[], None]) -> None:

@@ -1,7 +1,7 @@
 """the attendance ledger (R28): its days and months, the days to compute again, corrections; an admission's team
 
 Revision ID: c4e8a2d6f913
-Revises: 8b2d4f6a1c35
+Revises: c4e7a91d2b58
 Create Date: 2026-12-05 18:00:00.000000
 """
 
@@ -13,21 +13,13 @@ from alembic import op
 import realname_kit.types
 
 revision: str = 'c4e8a2d6f913'
-down_revision: str | None = '8b2d4f6a1c35'
+down_revision: str | None = 'c4e7a91d2b58'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # ledger_dirty_days is also made by the punch intake's migration: one of the two is kept at merge.
-    op.create_table(
-        'ledger_dirty_days',
-        sa.Column('worker_id', sa.String(length=36), nullable=False),
-        sa.Column('project_id', sa.String(length=36), nullable=False),
-        sa.Column('day', sa.Date(), nullable=False),
-        sa.Column('marked_at', realname_kit.types.UtcDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint('worker_id', 'project_id', 'day'),
-    )
+    # ledger_dirty_days: made by the punch intake's migration (c4e7a91d2b58), which marks the days.
     op.create_table(
         'ledger_days',
         sa.Column('project_id', sa.String(length=36), nullable=False),
@@ -100,4 +92,3 @@ def downgrade() -> None:
     op.drop_index('ix_ledger_days_open', table_name='ledger_days')
     op.drop_index('ix_ledger_days_project_day', table_name='ledger_days')
     op.drop_table('ledger_days')
-    op.drop_table('ledger_dirty_days')
