@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -88,16 +89,13 @@ def test_the_punches_received_before_are_moved_into_punches_judged(stack: Stack,
 
 def _moved(db: Database, spec: object, url: str) -> list[tuple[str, bool, str | None, date, bool]]:
     at = datetime.now(CHINA).replace(microsecond=0) - timedelta(days=1)
-    with db.transaction() as session:
-        session.add(Project(id="p1", general_contractor_id="gc", name="项目"))
-        session.add(Gate(id="g1", project_id="p1", kind="native", serial="SN9", direction="in", name="东门",
-                         created_by="test"))
-        worker = Worker(worker_id="w1")
-        session.add(worker)
-        session.add(Admission(assignment_id="a1", project_id="p1", worker_id="w1", employer_id="e1",
-                              status="accepted", entry_at=at - timedelta(days=5)))
-        session.flush()
-        key = str(worker.key)
+    with db.engine.begin() as conn:  # the tables as they were at that revision: later columns are not there yet
+        _insert_as_then(conn, Project, id="p1", general_contractor_id="gc", name="项目")
+        _insert_as_then(conn, Gate, id="g1", project_id="p1", kind="native", serial="SN9", direction="in",
+                        name="东门", created_by="test")
+        key = str(_insert_as_then(conn, Worker, worker_id="w1"))
+        _insert_as_then(conn, Admission, assignment_id="a1", project_id="p1", worker_id="w1", employer_id="e1",
+                        status="accepted", entry_at=at - timedelta(days=5))
     received = sa.table("received_punches", *(sa.column(c) for c in (
         "gate_id", "event_key", "worker_key", "offset_minutes", "direction", "verified_by", "sender")),
         sa.column("at", Punch.__table__.c.at.type), sa.column("received_at", Punch.__table__.c.at.type))
@@ -114,3 +112,21 @@ def _moved(db: Database, spec: object, url: str) -> list[tuple[str, bool, str | 
         assert all((r.device, r.gate_id, r.direction, r.at) == ("SN9", "g1", "in", at) for r in rows)
         assert not sa.inspect(session.connection()).has_table("received_punches")
         return [(r.event_key, r.valid, r.reason, r.day, r.late) for r in rows]
+
+
+def _insert_as_then(conn: sa.Connection, model: Any, **values: Any) -> Any:
+    """A row of ``model`` with only the columns its table has at the database's revision (the models' defaults for
+    those not given); the row's first primary-key value as the database made it."""
+    then = sa.Table(model.__tablename__, sa.MetaData(), autoload_with=conn)
+    row = {}
+    for column in model.__table__.columns:
+        if column.name not in then.c:
+            continue
+        if column.name in values:
+            row[column.name] = values[column.name]
+        elif column.default is not None and getattr(column.default, "is_scalar", False):
+            row[column.name] = column.default.arg
+        elif column.default is not None and getattr(column.default, "is_callable", False):
+            row[column.name] = column.default.arg(None)
+    key = next(iter(then.primary_key.columns))
+    return conn.execute(sa.insert(then).values(row).returning(key)).scalar_one()
