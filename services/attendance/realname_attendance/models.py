@@ -133,6 +133,7 @@ class Bridge(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(100))
     credentials_issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    punch_key_enc: Mapped[str | None] = mapped_column(Text)  # sealed; None once revoked (``punch_keys``)
     last_contact_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -156,6 +157,7 @@ class Gate(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(100))
     credentials_issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    punch_key_enc: Mapped[str | None] = mapped_column(Text)  # sealed; None once revoked (``punch_keys``)
     version: Mapped[int] = mapped_column(Integer, default=1)
     # Health, from the gate's (or its bridge's) reports.
     last_contact_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -202,6 +204,8 @@ class FaceConsent(Base):
 
 
 FACE_PHOTO_CONTEXT = "attendance.faces.photo"  # a ProtectedTable("faces", ("photo",), "attendance.faces"): rekeyed
+# The HTTPS punch signing keys of devices (``punch_keys``): ProtectedTable("gates"/"bridges", ("punch_key",), …).
+GATE_PUNCH_KEY_CONTEXT, BRIDGE_PUNCH_KEY_CONTEXT = "attendance.gates.punch_key", "attendance.bridges.punch_key"
 
 
 class Face(Base):
@@ -331,3 +335,21 @@ class Punch(Base):
     has_photo: Mapped[bool] = mapped_column(Boolean, default=False)
     sender: Mapped[str] = mapped_column(String(100))  # the broker account (or HTTPS credential) it came from
     received_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+PUNCH_PHOTO_CONTEXT = "attendance.punch_photos.photo"  # ProtectedTable("punch_photos", ("photo",), …): rekeyed
+
+
+class PunchPhoto(Base):
+    """The photo a gate took with a punch, kept apart from it, sealed, for PUNCH_PHOTO_RETENTION_DAYS (biometric:
+    PIPL art. 28-29, 47). Keyed as the punch is (device, its event key, its time); never in a log or an event."""
+
+    __tablename__ = "punch_photos"
+
+    device: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), primary_key=True)
+    gate_id: Mapped[str | None] = mapped_column(String(36), index=True)  # whose managers may see it
+    photo_enc: Mapped[str] = mapped_column(Text)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    kept_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)

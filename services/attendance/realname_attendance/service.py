@@ -6,12 +6,14 @@ from realname_attendance.api.gate_sync import gate_sync
 from realname_attendance.api_bridges import bridges
 from realname_attendance.api_faces import faces
 from realname_attendance.api_gates import gates
+from realname_attendance.api_punches import punches
 from realname_attendance.dispatch import dispatch_commands
 from realname_attendance.faces.retention import retire_faces
 from realname_attendance.handlers import GATES, HANDLERS, WHITELIST_QUEUES
 from realname_attendance.health import health_handlers
 from realname_attendance.models import Base
 from realname_attendance.projects import project_handlers
+from realname_attendance.punch_photo_retention import retire_punch_photos
 from realname_attendance.reconcile_chore import reconcile_gates
 from realname_attendance.settings import SETTINGS
 from realname_attendance.workers import worker_handlers
@@ -24,11 +26,15 @@ SPEC = ServiceSpec(
     title="realname attendance",
     description="Devices, gate whitelists, punches, the attendance ledger.",
     metadata=Base.metadata,
-    blueprints=[faces, bridges, gates, gate_sync],
+    blueprints=[faces, bridges, gates, gate_sync, punches],
     migrations=Path(__file__).parent / "migrations",
     handlers={**worker_handlers, **project_handlers, **health_handlers, **HANDLERS, **DENIAL_HANDLERS},
     # Face photos are sealed like personal numbers: a key rotation re-seals them (models.FACE_PHOTO_CONTEXT).
-    protected=[ProtectedTable("faces", ("photo",), "attendance.faces")],
+    # So are punch photos, and the devices' HTTPS punch signing keys (punch_keys).
+    protected=[ProtectedTable("faces", ("photo",), "attendance.faces"),
+               ProtectedTable("punch_photos", ("photo",), "attendance.punch_photos"),
+               ProtectedTable("gates", ("punch_key",), "attendance.gates"),
+               ProtectedTable("bridges", ("punch_key",), "attendance.bridges")],
     queues=[
         # The workers the gates know: name, employer, contract end, death (faces part).
         QueueSpec("attendance", "workers", (Binding("registry", "worker.registered"),
@@ -49,7 +55,7 @@ SPEC = ServiceSpec(
     # "gates": native gates and site bridges, each publishing gate.* with its own broker account.
     publishers=["attendance", GATES],
     settings=[*SETTINGS],
-    # Faces past their retention deleted (PIPL art. 19, 47); the gates' whitelist driven beside the relay
-    # (distributed mode; all-in-one has no broker to reach the gates).
-    chores=[retire_faces, dispatch_commands, reconcile_gates],
+    # Faces and punch photos past their retention deleted (PIPL art. 19, 47); the gates' whitelist driven beside the
+    # relay (distributed mode; all-in-one has no broker to reach the gates).
+    chores=[retire_faces, retire_punch_photos, dispatch_commands, reconcile_gates],
 )

@@ -10,6 +10,7 @@ DISPATCH_IDLE = "REALNAME_ATTENDANCE_DISPATCH_IDLE_SECONDS"
 DISPATCH_BATCH = "REALNAME_ATTENDANCE_DISPATCH_BATCH"
 RECONCILE_MINUTES = "REALNAME_ATTENDANCE_RECONCILE_MINUTES"
 UNANSWERED_MINUTES = "REALNAME_ATTENDANCE_UNANSWERED_MINUTES"
+PUNCH_PHOTO_RETENTION_DAYS = "REALNAME_ATTENDANCE_PUNCH_PHOTO_RETENTION_DAYS"
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(FACE_RETENTION_DAYS, "30",
@@ -27,6 +28,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(UNANSWERED_MINUTES, "15",
             "Minutes an online gate may leave a command unanswered before it is sent again (a lost command never "
             "leaves a worker waiting; a late answer to the old one is ignored)."),
+    Setting(PUNCH_PHOTO_RETENTION_DAYS, "90",
+            "Days the photo a gate took with a punch is kept (then deleted; the punch stays). Biometric (PIPL art. 28, "
+            "47): long enough to settle a disputed punch within a wage period and its appeal, no longer."),
     Setting("REALNAME_ATTENDANCE_DEVICE_BROKER_URL", "",
             "The broker address given to native gates and site bridges with their accounts "
             "(`amqps://mq.example.org:5671/`, no credentials): where they reach RabbitMQ from the site. "
