@@ -54,11 +54,19 @@ def take_posted_punches(session: Session, keyring: Keyring, signer: Signer,
     if foreign:
         raise Problem(403, "not_your_device", "The post names a device its signer does not speak for",
                       "Post only the punches of your own gate, or of the gates registered behind your bridge.",
-                      devices=foreign[:20],
+                      devices=[serial[:64] for serial in foreign[:20]],
                       message_zh="上传的打卡里有不属于本设备的闸机：只能上传本闸机或登记在本网关下的闸机的打卡。")
-    outcomes = [refusal if punch is None else _accepted(session, keyring, signer, punch, gates[punch.device])
-                for punch, refusal in decoded]
-    accepted = sum(1 for o in outcomes if o.outcome == ACCEPTED)
+    outcomes, events = [], []
+    for punch, refusal in decoded:
+        if punch is None:
+            outcomes.append(refusal)
+            continue
+        outcome = _accepted(session, keyring, punch, gates[punch.device])
+        outcomes.append(outcome)
+        events.append({**asdict(replace(punch, photo_jpeg=None)), "sender": signer.account,
+                       "photo_kept": outcome.photo == KEPT})
+    OUTBOX.record_many(session, PUNCH_POSTED, events)  # one statement for the whole post
+    accepted = len(events)
     return {"accepted": accepted, "refused": len(outcomes) - accepted, "punches": [asdict(o) for o in outcomes]}
 
 
@@ -69,7 +77,8 @@ def punch_posted(session: Session, event: Envelope) -> None:
     gate_punched(session, replace(event, type=PUNCHED, data=data, sender=sender if isinstance(sender, str) else None))
 
 
-def _accepted(session: Session, keyring: Keyring, signer: Signer, punch: Punch, gate: Gate) -> Outcome:
+def _accepted(session: Session, keyring: Keyring, punch: Punch, gate: Gate) -> Outcome:
+    """Accepted, its photo kept apart when it is one (``rules.punch_photo``)."""
     photo = None
     if punch.photo_jpeg is not None:
         checked = punch_photo(punch.photo_jpeg)
@@ -77,8 +86,6 @@ def _accepted(session: Session, keyring: Keyring, signer: Signer, punch: Punch, 
             keep_checked_photo(session, punch.device, punch.event_key, _instant(punch.at), checked.jpeg,
                                keyring=keyring, gate_id=gate.id)
         photo = KEPT if checked.jpeg is not None else checked.problem
-    OUTBOX.record(session, PUNCH_POSTED, {**asdict(replace(punch, photo_jpeg=None)), "sender": signer.account,
-                                          "photo_kept": photo == KEPT})
     return Outcome(punch.device, punch.event_key, ACCEPTED, photo=photo)
 
 
