@@ -36,6 +36,10 @@ _SIGNED = (f"Signed with the device's credential: `{ACCOUNT_HEADER}`, `{TIMESTAM
            f"300 s), `{SIGNATURE_HEADER}` = hex HMAC-SHA256(key, timestamp + \"\\n\" + body), key = HMAC-SHA256("
            "password, \"realname punches v1\"). No bearer token.")
 
+_SIGNATURE_HEADERS = ((ACCOUNT_HEADER, "The device's broker account."),
+                      (TIMESTAMP_HEADER, "Unix seconds when it was signed."),
+                      (SIGNATURE_HEADER, "Lowercase hex HMAC-SHA256 of timestamp + \"\\n\" + body."))
+
 
 def signed_by_device(view: Callable[..., Any]) -> Callable[..., Any]:
     """The signature checked before anything else; the signing device stands as the caller."""
@@ -62,6 +66,8 @@ class Punches(MethodView):
     @punches.alt_response(403, description="`not_your_device`: a punch names a gate the signer does not drive; "
                                            "nothing of the post is taken.")
     @punches.alt_response(413, description="`payload_too_large`: over REALNAME_MAX_REQUEST_BYTES; post fewer.")
+    @punches.doc(parameters=[{"in": "header", "name": name, "required": True, "schema": {"type": "string"},
+                              "description": what} for name, what in _SIGNATURE_HEADERS])
     def post(self, body: dict[str, Any], signer: punch_keys.Signer) -> Any:
         """Post up to 500 punches of your own gate (or of the gates behind your bridge), as on AMQP's
         `gate.punched`. Each is answered: `accepted` (kept once and judged by the intake, R27) or `refused` with

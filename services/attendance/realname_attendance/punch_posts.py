@@ -71,10 +71,16 @@ def take_posted_punches(session: Session, keyring: Keyring, signer: Signer,
 
 
 def punch_posted(session: Session, event: Envelope) -> None:
-    """The consumer's handler: the punch as the ``gate.punched`` its signer would have sent, to the one intake."""
+    """The consumer's handler: the punch handed to the one intake."""
+    gate_punched(session, as_gate_punched(event))
+
+
+def as_gate_punched(event: Envelope) -> Envelope:
+    """A ``punch.posted`` as the ``gate.punched`` its signer would have sent over AMQP, ``sender`` its account (a
+    batch intake maps each with this). ``photo_kept`` (dropped here): its photo is in ``punch_photos`` already."""
     data = {k: v for k, v in event.data.items() if k not in ("sender", "photo_kept")}
     sender = event.data.get("sender")
-    gate_punched(session, replace(event, type=PUNCHED, data=data, sender=sender if isinstance(sender, str) else None))
+    return replace(event, type=PUNCHED, data=data, sender=sender if isinstance(sender, str) else None)
 
 
 def _accepted(session: Session, keyring: Keyring, punch: Punch, gate: Gate) -> Outcome:
