@@ -26,6 +26,7 @@ from realname_assignment.models import Contract, Party, Project
 from realname_assignment.workers import worker_handlers
 from realname_attendance.models import Admission, Bridge, Gate
 from realname_attendance.projects import project_handlers
+from realname_attendance.punch_photos import keep_punch_photo
 from realname_attendance.workers import worker_handlers as attendance_workers
 from realname_codes.roles import ADMIN, REGULATOR
 from realname_codes.uscc import organisation_code_check_character, uscc_check_character
@@ -35,6 +36,7 @@ from realname_gateway.auth.context import AuthContext
 from realname_gateway.certs.devca import sign_nonce
 from realname_gateway.upstream import WsgiUpstream
 from realname_kit.bus.envelope import Envelope
+from realname_kit.privacy.keyring import shared_keyring
 from realname_kit.service import load_spec
 from realname_kit.settings import SERVICES, Settings
 from realname_kit.timeutil import utcnow
@@ -253,6 +255,7 @@ def _populate(world: World) -> None:
         return make
 
     world.delegation_on = {p1: delegation(p1, acc["gc_victim"]), p9: delegation(p9, acc["sp_victim"])}
+    world.fresh.update(_punch_photo_objects(world, devices))
     _attendance_objects(world, ent, p1, registry)
     world.fresh.update(_assignment_objects(world, token, ent, gc_project, registry["lab_a"]["worker_id"]))
     correction: str = _ok(client.post(  # a correction of lab_a's worker on P-1, with its evidence file (R28)
@@ -397,6 +400,22 @@ def _gate_objects(world: World, p1: str, p9: str) -> dict[str, dict[str, str]]:
             session.flush()
             objects[project] = {"bridge_id": bridge.id, "gate_id": gate.id}
     return objects
+
+
+def _punch_photo_objects(world: World, devices: dict[str, dict[str, str]]) -> dict[str, Callable[[], str]]:
+    """A punch photo taken at P-1's native gate and one at P-9's (as the punch intake keeps them), by the punch's key:
+    ``{p1_punch_device}``, ``{p9_punch_device}`` (the gates' serials), ``{punch_at}``; event key ``matrix-photo``."""
+    keyring, at = shared_keyring(world.platform.stack.settings), utcnow().replace(microsecond=0)
+    photo = base64.b64encode(face_photos.astronaut()).decode()
+    serials = {}
+    with world.platform.stack.db("attendance").transaction() as session:
+        for project, objects in devices.items():
+            gate = session.get(Gate, objects["gate_id"])
+            assert gate is not None
+            keep_punch_photo(session, gate.serial, "matrix-photo", at, photo, keyring=keyring, gate_id=gate.id)
+            serials[project] = gate.serial
+    p1, p9 = serials.values()
+    return {"p1_punch_device": lambda: p1, "p9_punch_device": lambda: p9, "punch_at": at.isoformat}
 
 
 def _with_own(side: dict[str, dict[str, str]], **own: str) -> dict[str, dict[str, str]]:

@@ -19,6 +19,7 @@ from realname_kit.auth import AUTHENTICATED, allow
 from realname_kit.idempotency import run_once
 from realname_kit.openapi import Blueprint
 from realname_kit.pagination import PageArgs
+from realname_kit.privacy import request_keyring
 from realname_kit.timeutil import utcnow
 from realname_kit.web import service_context
 
@@ -46,7 +47,7 @@ class ProjectBridges(MethodView):
         With an `Idempotency-Key`, a retry makes no second bridge; it answers the bridge without its credentials
         (rotate them if the first answer was lost)."""
         def register(session: Any) -> tuple[int, Any]:
-            bridge, issued = register_bridge(session, _broker, project_id, **body)
+            bridge, issued = register_bridge(session, _broker, project_id, **body, keyring=request_keyring())
             return 201, NewBridgeOut().dump({**bridge_view(bridge, utcnow()), "credentials": asdict(issued)})
         return run_once(service_context().db, IDEMPOTENCY, register, kept=_without_credentials)
 
@@ -83,7 +84,7 @@ class BridgeCredentials(MethodView):
         """New credentials, shown once: the old password stops working and its connections are closed (after a
         revocation: a new account)."""
         with service_context().db.transaction() as session:
-            bridge, issued = credentials.issue(session, _broker, Bridge, bridge_id)
+            bridge, issued = credentials.issue(session, _broker, Bridge, bridge_id, keyring=request_keyring())
             return {**bridge_view(bridge, utcnow()), "credentials": asdict(issued)}
 
     @allow(AUTHENTICATED)

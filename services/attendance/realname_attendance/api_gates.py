@@ -18,6 +18,7 @@ from realname_attendance.queries import gate_page, gate_view
 from realname_kit.auth import AUTHENTICATED, allow
 from realname_kit.idempotency import run_once
 from realname_kit.openapi import Blueprint
+from realname_kit.privacy import request_keyring
 from realname_kit.timeutil import utcnow
 from realname_kit.web import service_context
 
@@ -47,7 +48,7 @@ class ProjectGates(MethodView):
         With an `Idempotency-Key`, a retry makes no second gate and answers it without credentials (rotate them if
         the first answer was lost); without one, a retry answers 409 `serial_taken`."""
         def register(session: Any) -> tuple[int, Any]:
-            gate, issued = register_gate(session, _broker, project_id, **body)
+            gate, issued = register_gate(session, _broker, project_id, **body, keyring=request_keyring())
             return 201, NewGateOut().dump({**gate_view(gate, utcnow()),
                                            "credentials": asdict(issued) if issued else None})
         return run_once(service_context().db, IDEMPOTENCY, register, kept=_without_credentials)
@@ -110,7 +111,7 @@ class GateCredentials(MethodView):
         """A native gate's new credentials, shown once: the old password stops working and its connections are
         closed (after a revocation: a new account)."""
         with service_context().db.transaction() as session:
-            gate, issued = credentials.issue(session, _broker, Gate, gate_id)
+            gate, issued = credentials.issue(session, _broker, Gate, gate_id, keyring=request_keyring())
             return {**gate_view(gate, utcnow()), "credentials": asdict(issued)}
 
     @allow(AUTHENTICATED)

@@ -11,19 +11,21 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from realname_attendance import device_events
+from realname_attendance import device_events, punch_keys
 from realname_attendance.access import require_gate_manager
 from realname_attendance.adapters.device_broker import Credentials, DeviceBroker
 from realname_attendance.device_access import managed
 from realname_attendance.models import OUTBOX, Bridge, Gate
 from realname_kit.audit import record_audit
+from realname_kit.privacy import Keyring
 from realname_kit.timeutil import utcnow
 
 BRIDGE = "bridge"
 
 
 def register_bridge(session: Session, device_broker: Callable[[], DeviceBroker], project_id: str, *, name: str,
-                    place: str) -> tuple[Bridge, Credentials]:
+                    place: str, keyring: Keyring) -> tuple[Bridge, Credentials]:
+    """``keyring`` seals the bridge's HTTPS punch signing key (``punch_keys``)."""
     caller, project = require_gate_manager(session, project_id)
     broker = device_broker()  # no gate broker: 409 no_broker
     account = broker.new_account(BRIDGE)
@@ -33,7 +35,9 @@ def register_bridge(session: Session, device_broker: Callable[[], DeviceBroker],
     session.flush()
     record_audit(session, OUTBOX, action="bridge.registered", actor=caller, subject=bridge.id,
                  details={"project_id": project.id, "account": account, "name": name})
-    return bridge, broker.open(account)  # last: a broker failure rolls the row back
+    credentials = broker.open(account)  # last: a broker failure rolls the row back
+    punch_keys.keep_key(keyring, bridge, credentials.password)
+    return bridge, credentials
 
 
 def set_bridge_enabled(session: Session, bridge_id: str, enabled: bool) -> Bridge:

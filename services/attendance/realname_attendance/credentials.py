@@ -11,19 +11,21 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from realname_attendance import device_events
+from realname_attendance import device_events, punch_keys
 from realname_attendance.adapters.device_broker import Credentials, DeviceBroker
 from realname_attendance.bridges import BRIDGE, gates_behind
 from realname_attendance.device_access import D, managed
 from realname_attendance.gates import GATE
 from realname_attendance.models import OUTBOX, Bridge, Gate
 from realname_kit.audit import record_audit
+from realname_kit.privacy import Keyring
 from realname_kit.problems import Problem
 from realname_kit.timeutil import utcnow
 
 
 def issue(session: Session, device_broker: Callable[[], DeviceBroker], kind: type[D],
-          device_id: str) -> tuple[D, Credentials]:
+          device_id: str, *, keyring: Keyring) -> tuple[D, Credentials]:
+    """``keyring``: seals the HTTPS punch signing key derived from the new password (``punch_keys``)."""
     caller, device = managed(session, kind, device_id)
     _native_only(device)
     broker = device_broker()  # no gate broker: 409 no_broker
@@ -36,6 +38,7 @@ def issue(session: Session, device_broker: Callable[[], DeviceBroker], kind: typ
         action, credentials = "issued", broker.open(device.account)
         for gate in _driven(session, device):
             device_events.enabled(session, gate)
+    punch_keys.keep_key(keyring, device, credentials.password)
     record_audit(session, OUTBOX, action=f"{_name(device)}.credentials_{action}", actor=caller, subject=device.id,
                  details={"project_id": device.project_id, "account": device.account})
     return device, credentials
@@ -48,6 +51,7 @@ def revoke(session: Session, device_broker: Callable[[], DeviceBroker], kind: ty
     if device.account is None:
         return
     account, device.account, device.version = device.account, None, device.version + 1
+    punch_keys.forget_key(device)
     device_broker().close(account)
     record_audit(session, OUTBOX, action=f"{_name(device)}.credentials_revoked", actor=caller, subject=device.id,
                  details={"project_id": device.project_id, "account": account})

@@ -9,13 +9,14 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from realname_attendance import device_events
+from realname_attendance import device_events, punch_keys
 from realname_attendance.access import require_gate_manager
 from realname_attendance.adapters.device_broker import Credentials, DeviceBroker
 from realname_attendance.device_access import managed
 from realname_attendance.models import OUTBOX, Bridge, Gate
 from realname_codes.gate_protocol import NATIVE
 from realname_kit.audit import record_audit
+from realname_kit.privacy import Keyring
 from realname_kit.problems import Problem
 from realname_kit.timeutil import utcnow
 
@@ -24,8 +25,8 @@ GATE = "gate"
 
 def register_gate(session: Session, device_broker: Callable[[], DeviceBroker], project_id: str, *, kind: str,
                   serial: str, direction: str, name: str, place: str,
-                  bridge_id: str | None) -> tuple[Gate, Credentials | None]:
-    """``device_broker``: asked for a native gate only (its own account)."""
+                  bridge_id: str | None, keyring: Keyring) -> tuple[Gate, Credentials | None]:
+    """``device_broker``: asked for a native gate only (its own account); ``keyring`` seals its punch key."""
     caller, project = require_gate_manager(session, project_id)
     _check_bridge(session, project.id, kind, bridge_id)
     if session.scalars(select(Gate.id).where(Gate.kind == kind, Gate.serial == serial)).first() is not None:
@@ -46,6 +47,8 @@ def register_gate(session: Session, device_broker: Callable[[], DeviceBroker], p
                  details={"project_id": project.id, "kind": kind, "serial": serial, "bridge_id": bridge_id,
                           "account": account})
     credentials = broker.open(account) if broker is not None and account is not None else None
+    if credentials is not None:
+        punch_keys.keep_key(keyring, gate, credentials.password)
     return gate, credentials  # the broker last: its failure rolls the row back
 
 

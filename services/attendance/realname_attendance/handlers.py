@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from realname_attendance.acks import gate_acknowledged
 from realname_attendance.admissions import assignment_accepted, assignment_exited
-from realname_attendance.punch_intake import gate_punched
+from realname_attendance.punch_posts import PUNCH_POSTED
 from realname_attendance.reactions import WHITELIST_HANDLERS
 from realname_attendance.rules.whitelist import BACKOFF_S
 from realname_codes.gate_protocol import ACKNOWLEDGED, PUNCHED
@@ -22,6 +22,9 @@ WHITELIST_QUEUES = (
               waits=BACKOFF_S),  # a transient failure is tried again after these delays
     QueueSpec("attendance", "gate-acks", (Binding(GATES, ACKNOWLEDGED),)),
     QueueSpec("attendance", "punches", (Binding(GATES, PUNCHED),)),  # R27: kept once, judged, by the batch
+    # Punches posted over HTTPS by a signed device (punch_posts): a queue of their own, bound to attendance's own
+    # exchange only, so that no device can pass a gate.punched off as one and name another sender.
+    QueueSpec("attendance", "posted-punches", (Binding("attendance", PUNCH_POSTED),)),
 )
 
 HANDLERS: dict[str, Handler] = {
@@ -29,5 +32,4 @@ HANDLERS: dict[str, Handler] = {
     "assignment.exited": assignment_exited,
     **WHITELIST_HANDLERS,
     ACKNOWLEDGED: gate_acknowledged,
-    PUNCHED: gate_punched,
-}
+}  # punches: punch_intake.punch_handlers (they need the data keyring for their photos)

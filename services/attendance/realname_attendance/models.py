@@ -134,6 +134,7 @@ class Bridge(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(100))
     credentials_issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    punch_key_enc: Mapped[str | None] = mapped_column(Text)  # sealed; None once revoked (``punch_keys``)
     last_contact_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -157,6 +158,7 @@ class Gate(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(100))
     credentials_issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    punch_key_enc: Mapped[str | None] = mapped_column(Text)  # sealed; None once revoked (``punch_keys``)
     version: Mapped[int] = mapped_column(Integer, default=1)
     # Health, from the gate's (or its bridge's) reports.
     last_contact_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -203,6 +205,8 @@ class FaceConsent(Base):
 
 
 FACE_PHOTO_CONTEXT = "attendance.faces.photo"  # a ProtectedTable("faces", ("photo",), "attendance.faces"): rekeyed
+# The HTTPS punch signing keys of devices (``punch_keys``): ProtectedTable("gates"/"bridges", ("punch_key",), …).
+GATE_PUNCH_KEY_CONTEXT, BRIDGE_PUNCH_KEY_CONTEXT = "attendance.gates.punch_key", "attendance.bridges.punch_key"
 
 
 class Face(Base):
@@ -402,3 +406,19 @@ class LedgerMonth(Base):
     anomalies: Mapped[int] = mapped_column(Integer)  # days flagged
     corrected_days: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+PUNCH_PHOTO_CONTEXT = "attendance.punch_photos.photo"  # ProtectedTable("punch_photos", ("photo",), …): rekeyed
+
+
+class PunchPhoto(Base):
+    """The photo a gate took with a punch, kept apart from it, sealed, for PUNCH_PHOTO_RETENTION_DAYS (biometric:
+    PIPL art. 28-29, 47). Keyed as the punch is (device, its event key, its time); never in a log or an event."""
+
+    __tablename__ = "punch_photos"
+
+    device: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), primary_key=True)
+    gate_id: Mapped[str | None] = mapped_column(String(36), index=True)  # whose managers may see it
+    photo_enc: Mapped[str] = mapped_column(Text)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    kept_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)

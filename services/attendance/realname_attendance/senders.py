@@ -6,7 +6,7 @@ own native gate, or a gate registered behind that account's bridge. Anything els
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from realname_attendance.models import Bridge, Gate
@@ -17,8 +17,7 @@ def gate_of_sender(session: Session, sender: str | None, serial: str, *, lock: b
     """The gate ``serial`` that ``sender`` speaks for; PoisonMessage (dead-lettered with the reason) otherwise."""
     if not sender:
         raise PoisonMessage("a gate message without the publishing account (user_id): refused")
-    bridge_id = select(Bridge.id).where(Bridge.account == sender).scalar_subquery()
-    query = select(Gate).where(Gate.serial == serial, (Gate.account == sender) | (Gate.bridge_id == bridge_id))
+    query = select(Gate).where(Gate.serial == serial, _spoken_for(sender))
     if lock:
         query = query.with_for_update()
     gate = session.scalars(query).first()
@@ -32,3 +31,13 @@ def bridge_of_sender(session: Session, sender: str | None) -> Bridge | None:
     if not sender:
         return None
     return session.scalars(select(Bridge).where(Bridge.account == sender)).first()
+
+
+def gates_of_sender(session: Session, sender: str) -> dict[str, Gate]:
+    """Every gate ``sender`` speaks for, by serial: a native gate's own, or those registered behind its bridge."""
+    return {gate.serial: gate for gate in session.scalars(select(Gate).where(_spoken_for(sender)))}
+
+
+def _spoken_for(sender: str) -> ColumnElement[bool]:
+    bridge_id = select(Bridge.id).where(Bridge.account == sender).scalar_subquery()
+    return (Gate.account == sender) | (Gate.bridge_id == bridge_id)

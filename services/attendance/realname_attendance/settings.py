@@ -15,6 +15,7 @@ DAY_CLOSE_GRACE = "REALNAME_ATTENDANCE_DAY_CLOSE_GRACE_MINUTES"
 LEDGER_BATCH = "REALNAME_ATTENDANCE_LEDGER_BATCH"
 LEDGER_IDLE = "REALNAME_ATTENDANCE_LEDGER_IDLE_SECONDS"
 PUNCH_RETENTION_MONTHS = "REALNAME_ATTENDANCE_PUNCH_RETENTION_MONTHS"
+PUNCH_PHOTO_RETENTION_DAYS = "REALNAME_ATTENDANCE_PUNCH_PHOTO_RETENTION_DAYS"
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(FACE_RETENTION_DAYS, "30",
@@ -47,6 +48,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Whole calendar months a punch is kept (valid or rejected): older months are dropped (PostgreSQL: their "
             "partitions; SQLite: their rows), about hourly. At least 36: the attendance ledger's basis is kept three "
             "years (art. 28 of the wage regulation); a smaller value is refused at start."),
+    Setting(PUNCH_PHOTO_RETENTION_DAYS, "90",
+            "Days the photo a gate took with a punch is kept (then deleted; the punch stays). Biometric (PIPL art. 28, "
+            "47): long enough to settle a disputed punch within a wage period and its appeal, no longer."),
     Setting("REALNAME_ATTENDANCE_DEVICE_BROKER_URL", "",
             "The broker address given to native gates and site bridges with their accounts "
             "(`amqps://mq.example.org:5671/`, no credentials): where they reach RabbitMQ from the site. "
