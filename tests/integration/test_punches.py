@@ -4,16 +4,19 @@ punches flagged and their days marked for the ledger; several consumers sharing 
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
 from kombu import Connection
 from sqlalchemy import func, select
 
-from realname_attendance.models import Punch
+from realname_attendance.models import Punch, PunchPhoto
 from realname_codes.gate_protocol import Punch as PunchMessage
+from tests.support.face_photos import face_photo
 from tests.support.gate_site import Site
 from tests.support.punch_site import (
     CHINA,
@@ -192,3 +195,17 @@ def test_two_consumers_on_one_queue_keep_every_punch_once(site: Site) -> None:
         counted = session.scalar(select(func.count()).select_from(Punch).where(Punch.gate_id.in_(gates)))
     assert counted == 3 * 200
     assert site.stack.queue_depth(dead) == before
+
+
+def test_a_punch_sent_with_its_photo_keeps_the_photo_apart_sealed_and_says_so(site: Site) -> None:
+    gate = site.gate("东门")
+    _, key = worker(site, entry_at=now() - timedelta(days=2))
+    serial = site.devices[gate].serial
+    jpeg = face_photo(7, scale=0.3)
+    sent = replace(punch(serial, key, now() - timedelta(minutes=1)), photo_jpeg=base64.b64encode(jpeg).decode())
+    send(site, native_account(site, gate), sent)
+    assert one(site, serial).has_photo
+    with site.stack.db("attendance").transaction() as session:
+        photo = session.scalars(select(PunchPhoto).where(PunchPhoto.device == serial)).one()
+        assert photo.gate_id == gate and photo.size_bytes == len(jpeg)
+        assert jpeg not in photo.photo_enc.encode() and base64.b64encode(jpeg).decode() not in photo.photo_enc
