@@ -27,9 +27,16 @@ class SpoolSink:
         self._wake = wake
 
     def acknowledged(self, ack: Ack) -> None:
+        self.acknowledged_all([ack])
+
+    def acknowledged_all(self, acks: list[Ack]) -> None:
+        """One commit for them all: each commit waits for the disk."""
+        if not acks:
+            return
         with self.spool.transaction() as db:
-            self._add(db, [ack], correlation_id=ack.command_id)
-            finish(db, ack.command_id)
+            for ack in acks:
+                self._add(db, [ack], correlation_id=ack.command_id)
+                finish(db, ack.command_id)
         self._wake.set()
 
     def punched(self, punches: list[Punch]) -> None:
