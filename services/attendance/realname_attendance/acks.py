@@ -1,12 +1,12 @@
 """A gate's answers to the commands it was sent (``gate.acknowledged``, from the gates' exchange).
 
 The broker vouches for the sending account; the device the answer names must be that account's
-(``senders.gate_of_sender``), else it is dead-lettered. An answer to a command the pair no longer waits for is
+(``senders.gates_of_senders``), else it is dead-lettered. An answer to a command the pair no longer waits for is
 stale: ignored, and counted in a log line. A transient failure is tried again after a back-off, through the
 whitelist queue's wait tiers (``gate.sync_due``).
 
 The answers of a delivered batch are handled together (20 gates answer 200 enrolments a second at a morning's
-peak): each sending account's gate is looked up once, and the pairs answered are read and locked in one statement,
+peak): the senders' gates are looked up in one statement, and the pairs answered are read and locked in one statement,
 in the order every writer of ``gate_people`` locks them. A batch with a message that can never be handled falls
 back to one message at a time (the kit's processor), so only that one is dead-lettered.
 """
@@ -21,7 +21,7 @@ from realname_attendance.pairs import state_of, write
 from realname_attendance.reactions import SYNC_DUE
 from realname_attendance.reconcile import digest_answered
 from realname_attendance.rules.whitelist import AckView, acknowledged, retry_in
-from realname_attendance.senders import gate_of_sender
+from realname_attendance.senders import gates_of_senders
 from realname_codes.gate_protocol import DIGEST, SET_TIME, Ack, InvalidGateMessage, message_of
 from realname_kit.bus.envelope import Envelope
 from realname_kit.bus.processing import PoisonMessage, handles_batch
@@ -35,10 +35,7 @@ Pairs = dict[tuple[str, int], GatePerson]  # (gate id, worker key) -> the pair, 
 @handles_batch
 def gate_acknowledged(session: Session, events: list[Envelope]) -> None:
     answers = [(event, _ack_of(event)) for event in events]
-    gates: dict[tuple[str | None, str], Gate] = {}
-    for event, ack in answers:
-        if (event.sender, ack.device) not in gates:
-            gates[event.sender, ack.device] = gate_of_sender(session, event.sender, ack.device)
+    gates = gates_of_senders(session, {(event.sender, ack.device) for event, ack in answers})
     pairs = _locked_pairs(session, {(gates[e.sender, a.device].id, key) for e, a in answers
                                     if a.op not in (DIGEST, SET_TIME) and (key := _key(a)) is not None})
     for event, ack in answers:
