@@ -20,6 +20,7 @@ from tests.support.stack import eventually
 
 CALLS_PER_ENROLMENT = 2  # ISAPI: UserInfo/SetUp, then FDLib/FDSetUp (the face needs its person first)
 BENCHMARK = "benchmark (simulated terminals)"
+FULL_SYNC_ROOM = 3_000  # the simulated terminal's default room; a larger crew gets a model with room for them all
 DRAIN_S = 180.0  # after the last wave, how long the stragglers are waited for before they count as missing
 
 
@@ -91,7 +92,8 @@ def full_sync(site: Site, directory: Path, count: int, latency: float) -> dict[s
                    timeout=120, interval=0.5)  # attendance knows every admission before the gate comes
         floor = count * CALLS_PER_ENROLMENT * latency
         started = time.monotonic()
-        [gate] = install(other, directory, Layout(native=0, isapi=1, zkteco=0, bridges=1, isapi_latency_s=latency))
+        [gate] = install(other, directory, Layout(native=0, isapi=1, zkteco=0, bridges=1, isapi_latency_s=latency,
+                                                  capacity=max(count, FULL_SYNC_ROOM)))
         with Watch([gate]) as watch:
             deadline = started + max(DRAIN_S, 4 * floor)
             while watch.count_on(gate, keys) < count and time.monotonic() < deadline:
