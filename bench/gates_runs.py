@@ -20,6 +20,7 @@ from tests.support.stack import eventually
 
 CALLS_PER_ENROLMENT = 2  # ISAPI: UserInfo/SetUp, then FDLib/FDSetUp (the face needs its person first)
 BENCHMARK = "benchmark (simulated terminals)"
+FULL_SYNC_ROOM = 3_000  # the simulated terminal's default room; a larger crew gets a model with room for them all
 DRAIN_S = 180.0  # after the last wave, how long the stragglers are waited for before they count as missing
 
 
@@ -37,7 +38,7 @@ def waves(site: Site, count: int, batch: int, every: float) -> tuple[dict[str, A
         before = _cpu(site)
         _paced(groups, every, lambda group: accept(site, crew, group, deciding=deciding))
         _drain(lambda: all(watch.synced_at(k) is not None for k in sent))
-        accepted = {**_summary(sent, watch.synced_at, site), "cpu_cores": _busy(before, _cpu(site))}
+        accepted = {**_summary(sent, watch.synced_at, site), **_busy(before, _cpu(site))}
         note(f"gates: acceptance to synced {accepted}")
         gone: dict[str, float] = {}
 
@@ -47,7 +48,7 @@ def waves(site: Site, count: int, batch: int, every: float) -> tuple[dict[str, A
         before = _cpu(site)
         _paced(groups, every, resigning)
         _drain(lambda: all(watch.revoked_at(k) is not None for k in gone))
-        exited = {**_summary(gone, watch.revoked_at, site), "cpu_cores": _busy(before, _cpu(site))}
+        exited = {**_summary(gone, watch.revoked_at, site), **_busy(before, _cpu(site))}
         note(f"gates: exit to revoked {exited}")
     return accepted, exited
 
@@ -91,7 +92,8 @@ def full_sync(site: Site, directory: Path, count: int, latency: float) -> dict[s
                    timeout=120, interval=0.5)  # attendance knows every admission before the gate comes
         floor = count * CALLS_PER_ENROLMENT * latency
         started = time.monotonic()
-        [gate] = install(other, directory, Layout(native=0, isapi=1, zkteco=0, bridges=1, isapi_latency_s=latency))
+        [gate] = install(other, directory, Layout(native=0, isapi=1, zkteco=0, bridges=1, isapi_latency_s=latency,
+                                                  capacity=max(count, FULL_SYNC_ROOM)))
         with Watch([gate]) as watch:
             deadline = started + max(DRAIN_S, 4 * floor)
             while watch.count_on(gate, keys) < count and time.monotonic() < deadline:
@@ -126,14 +128,28 @@ def _processes(site: Site) -> dict[str, int]:
     return {**dict(sorted(pids.items())), BENCHMARK: os.getpid()}
 
 
-def _cpu(site: Site) -> tuple[float, dict[str, float]]:
-    """CPU seconds used so far by each (this process without its children: the platform and bridges are those)."""
+def _cpu(site: Site) -> tuple[float, dict[str, float], float]:
+    """CPU seconds used so far by each (this process without its children: the platform and bridges are those),
+    and by the whole machine (every program on it, the platform's or not)."""
     return time.monotonic(), {name: cpu_seconds(pid, children=name != BENCHMARK)
-                              for name, pid in _processes(site).items()}
+                              for name, pid in _processes(site).items()}, _machine_cpu_seconds()
 
 
-def _busy(before: tuple[float, dict[str, float]], after: tuple[float, dict[str, float]]) -> dict[str, float]:
-    """Cores each process kind kept busy on average between two readings, busiest first (over 0.02)."""
+def _busy(before: tuple[float, dict[str, float], float],
+          after: tuple[float, dict[str, float], float]) -> dict[str, Any]:
+    """Between two readings: the cores each process kind kept busy on average, busiest first (over 0.02), the CPU
+    seconds they used in all, and how many of the machine's cores were busy (others' programs included: on a
+    shared machine the platform gets only what is left)."""
     seconds = after[0] - before[0]
-    used = {name: (value - before[1].get(name, 0.0)) / seconds for name, value in after[1].items()}
-    return {name: round(cores, 2) for name, cores in sorted(used.items(), key=lambda kv: -kv[1]) if cores > 0.02}
+    used = {name: value - before[1].get(name, 0.0) for name, value in after[1].items()}
+    return {"cpu_cores": {name: round(cpu / seconds, 2) for name, cpu in sorted(used.items(), key=lambda kv: -kv[1])
+                          if cpu / seconds > 0.02},
+            "cpu_seconds": round(sum(used.values()), 1), "phase_s": round(seconds, 1),
+            "machine_busy_cores": round((after[2] - before[2]) / seconds, 2), "machine_cores": os.cpu_count()}
+
+
+def _machine_cpu_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (not idle, not waiting for the disk) since it started."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")

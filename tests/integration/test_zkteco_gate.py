@@ -59,8 +59,11 @@ class FakeSink:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def acknowledged(self, ack: Ack) -> None:
+        self.acknowledged_all([ack])
+
+    def acknowledged_all(self, acks: list[Ack]) -> None:
         with self.lock:
-            self.acks.append(ack)
+            self.acks.extend(acks)
 
     def punched(self, punches: list[Punch]) -> None:
         with self.lock:

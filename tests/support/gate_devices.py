@@ -52,15 +52,19 @@ def register_bridge(pm: ApiClient, project_id: str, directory: Path, prefix: str
     return BridgeProcess(str(made["id"]), dict(made["credentials"]), directory, prefix)
 
 
-def register_gate(pm: ApiClient, project_id: str, kind: str, bridge: BridgeProcess | None = None
-                  ) -> tuple[dict[str, Any], SimulatedDevice]:
-    """``POST gates``: the registration (with a native gate's credentials), and the device that stands for it."""
+def register_gate(pm: ApiClient, project_id: str, kind: str, bridge: BridgeProcess | None = None, *,
+                  capacity: int | None = None) -> tuple[dict[str, Any], SimulatedDevice]:
+    """``POST gates``: the registration (with a native gate's credentials), and the device that stands for it
+    (holding ``capacity`` people and faces; None: the simulator's default, 3,000)."""
     serial = f"{kind[:2].upper()}{uuid.uuid4().hex[:14].upper()}"
     body = {"kind": kind, "serial": serial, "direction": "both", "name": f"{MODELS[kind]} {serial[-4:]}",
             "place": "东大门", **({"bridge_id": bridge.id} if bridge else {})}
     made = eventually(lambda: _created(pm.call("POST", f"{ATTENDANCE}/projects/{project_id}/gates", json=body)),
                       timeout=60, interval=0.2)
-    return made, SimulatedDevice(serial, model=MODELS[kind])
+    device = SimulatedDevice(serial, model=MODELS[kind])
+    if capacity is not None:
+        device.people_capacity = device.faces_capacity = capacity
+    return made, device
 
 
 def _created(response: Any) -> Any:

@@ -30,6 +30,7 @@ class Layout:
     isapi_latency_s: float = 0.0
     zk_delay_s: float = 0.3  # a real terminal polls every 2-60 s; tests cap it
     report_every_s: float = 5.0
+    capacity: int | None = None  # people and faces each terminal holds (None: the simulator's 3,000)
 
 
 def install(site: Site, directory: Path, layout: Layout) -> list[SimGate]:
@@ -41,7 +42,7 @@ def install(site: Site, directory: Path, layout: Layout) -> list[SimGate]:
     site.bridges += bridges
     before = len(site.gates)
     for _ in range(layout.native):
-        made, device = register_gate(site.pm, site.project_id, NATIVE)
+        made, device = register_gate(site.pm, site.project_id, NATIVE, capacity=layout.capacity)
         credentials = made["credentials"]
         terminal = NativeGate(device, credentials["amqp_url"], credentials["account"], prefix=prefix,
                               report_every_s=layout.report_every_s)
@@ -50,7 +51,7 @@ def install(site: Site, directory: Path, layout: Layout) -> list[SimGate]:
     vendor = [HIKVISION_ISAPI] * layout.isapi + [ZKTECO_PUSH] * layout.zkteco
     for n, kind in enumerate(vendor):
         bridge = bridges[n % len(bridges)]
-        made, device = register_gate(site.pm, site.project_id, kind, bridge)
+        made, device = register_gate(site.pm, site.project_id, kind, bridge, capacity=layout.capacity)
         gate = SimGate(str(made["id"]), kind, device.serial, device, bridge=bridge)
         entry: dict[str, Any] = {"serial": device.serial, "kind": kind, "direction": "both"}
         if kind == HIKVISION_ISAPI:

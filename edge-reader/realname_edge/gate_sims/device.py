@@ -31,6 +31,7 @@ FULL_PEOPLE, FULL_FACES, NO_PERSON, PHOTO_NO_FACE, PHOTO_NOT_SHARP, PHOTO_TOO_LA
     "people_full", "faces_full", "no_person", "no_face", "not_sharp", "too_large", "modelling_failed")
 
 PhotoRule = Callable[[bytes], str | None]  # a photo → a refusal code, or None when this rule takes it
+FaceWatcher = Callable[[str, bool], None]  # (worker key, now held with a face): told as it changes, under the lock
 
 
 def larger_than(max_bytes: int) -> PhotoRule:
@@ -89,6 +90,7 @@ class SimulatedDevice:
     people: dict[str, Person] = field(default_factory=dict)
     events: list[Recognition] = field(default_factory=list)  # the device's event memory, oldest first
     next_serial: int = 1
+    face_watchers: list[FaceWatcher] = field(default_factory=list, repr=False, compare=False)  # a stopwatch
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     # --- what a test tells it -----------------------------------------------------------------------------
@@ -115,7 +117,10 @@ class SimulatedDevice:
     def wipe(self) -> None:
         """A factory reset: nobody left on it."""
         with self._lock:
+            held = [key for key, person in self.people.items() if person.face is not None]
             self.people.clear()
+            for key in held:
+                self._face_changed(key, False)
 
     # --- what a protocol does to it ------------------------------------------------------------------------
 
@@ -151,18 +156,28 @@ class SimulatedDevice:
                 code = rule(photo)
                 if code is not None:
                     raise DeviceRefusal(code)
-            person.face = photo
+            had, person.face = person.face is not None, photo
+            if not had:
+                self._face_changed(key, True)
 
     def remove_person(self, key: str) -> bool:
         """Remove the person and their face; False when they were not there."""
         with self._lock:
-            return self.people.pop(key, None) is not None
+            person = self.people.pop(key, None)
+            if person is not None and person.face is not None:
+                self._face_changed(key, False)
+            return person is not None
 
     def remove_face(self, key: str) -> None:
         with self._lock:
             person = self.people.get(key)
-            if person is not None:
+            if person is not None and person.face is not None:
                 person.face = None
+                self._face_changed(key, False)
+
+    def _face_changed(self, key: str, held: bool) -> None:
+        for watcher in self.face_watchers:
+            watcher(key, held)
 
     def face_count(self) -> int:
         with self._lock:

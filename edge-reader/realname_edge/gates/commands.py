@@ -1,8 +1,10 @@
 """Takes the bridge's commands from its own queue (``gate_protocol.command_queue``) and hands them on.
 
-Each command is journalled (``CommandJournal.record``), then acked to the broker, then handed to the dispatcher:
-a crash between the ack and the device doing it loses nothing (the journal hands it on again at start). A
-redelivered command already journalled is acked and not done twice. A message that is not a command can never be
+Each command is journalled (``CommandJournal.record_all``), then acked to the broker, then handed to the
+dispatcher: a crash between the ack and the device doing it loses nothing (the journal hands it on again at start).
+A redelivered command already journalled is acked and not done twice. The commands the broker handed over together
+are journalled in one commit (each commit waits for the disk: one per command held a bridge of six busy gates to
+about a hundred commands a second). A message that is not a command can never be
 done: it is rejected without requeue (the platform's dead-letter queue keeps it). The prefetch window lets the
 broker hand over the most urgent commands first (the queue's message priorities, R26) without one round trip per
 command. The broker away → connect again after a growing pause; the drivers go on meanwhile.
@@ -58,28 +60,36 @@ class CommandConsumer:
         try:
             channel = connection.channel()
             channel.basic_qos(prefetch_count=self.prefetch)
-            channel.basic_consume(self.queue, self._on_message)
+            taken: list[tuple[Any, bytes]] = []
+            channel.basic_consume(self.queue, lambda _ch, method, _props, body: taken.append((method, body)))
             self._backoff.reset()
             log.info("taking commands from %s", self._where)
             while not stop.is_set():
                 connection.process_data_events(time_limit=_POLL)
+                if taken:
+                    self._take(channel, taken[:])
+                    taken.clear()
         finally:
             if connection.is_open:
                 with contextlib.suppress(pika.exceptions.AMQPError, OSError):
                     connection.close()
 
-    def _on_message(self, channel: Any, method: Any, _properties: Any, body: bytes) -> None:
-        try:
-            _, command = decode(body)
-            if not isinstance(command, Command):
-                raise InvalidGateMessage(f"a {type(command).__name__} is not a command")
-        except InvalidGateMessage as exc:
-            log.warning("a message on %s that is not a command is dead-lettered: %s", self.queue, exc)
-            channel.basic_reject(method.delivery_tag, requeue=False)
-            return
-        fresh = self.journal.record(command, body)
-        channel.basic_ack(method.delivery_tag)
-        if fresh:
-            self.dispatcher.submit(command)
-        else:
-            log.info("command %s was taken before; not done twice", command.command_id)
+    def _take(self, channel: Any, deliveries: list[tuple[Any, bytes]]) -> None:
+        commands: list[tuple[Any, Command, bytes]] = []
+        for method, body in deliveries:
+            try:
+                _, command = decode(body)
+                if not isinstance(command, Command):
+                    raise InvalidGateMessage(f"a {type(command).__name__} is not a command")
+            except InvalidGateMessage as exc:
+                log.warning("a message on %s that is not a command is dead-lettered: %s", self.queue, exc)
+                channel.basic_reject(method.delivery_tag, requeue=False)
+                continue
+            commands.append((method, command, body))
+        fresh = self.journal.record_all([(command, body) for _, command, body in commands])
+        for (method, command, _), new in zip(commands, fresh, strict=True):
+            channel.basic_ack(method.delivery_tag)
+            if new:
+                self.dispatcher.submit(command)
+            else:
+                log.info("command %s was taken before; not done twice", command.command_id)

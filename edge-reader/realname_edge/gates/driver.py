@@ -57,6 +57,9 @@ class GateSink(Protocol):
 
     def acknowledged(self, ack: Ack) -> None: ...
 
+    def acknowledged_all(self, acks: list[Ack]) -> None:
+        """Several at once, in one durable write (a device that answered a batch of commands in one request)."""
+
     def punched(self, punches: list[Punch]) -> None: ...
 
     def reported(self, report: Report) -> None: ...

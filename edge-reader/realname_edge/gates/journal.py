@@ -41,10 +41,15 @@ class CommandJournal:
     def record(self, command: Command, body: bytes) -> bool:
         """Keep a command taken from the broker; False when it was taken before (a redelivery): not to be done
         again, whether it is still under way or already answered."""
+        return self.record_all([(command, body)])[0]
+
+    def record_all(self, taken: list[tuple[Command, bytes]]) -> list[bool]:
+        """``record`` for several commands in one commit (the broker hands them over a window at a time, and each
+        commit waits for the disk); for each, whether it is fresh."""
+        insert = "INSERT OR IGNORE INTO command_journal (command_id, priority, body, received_at) VALUES (?, ?, ?, ?)"
         with self.spool.transaction() as db:
-            cursor = db.execute("INSERT OR IGNORE INTO command_journal (command_id, priority, body, received_at) "
-                                "VALUES (?, ?, ?, ?)", (command.command_id, command.priority, body, _now()))
-            return cursor.rowcount == 1
+            return [db.execute(insert, (command.command_id, command.priority, body, _now())).rowcount == 1
+                    for command, body in taken]
 
     def unfinished(self) -> list[Command]:
         """The commands taken and not answered yet, most urgent first (a revoke before enrols, R26), then in the

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from realname_codes.gate_protocol import Ack, Punch, Report, encode, exchange_in
 from realname_edge.gates.journal import finish
+from realname_edge.group_commit import GroupCommit
 from realname_edge.spooling import Spool, add_message
 
 
@@ -25,21 +26,28 @@ class SpoolSink:
         self.exchange = exchange_in(prefix)
         self.source = source
         self._wake = wake
+        self._commits = GroupCommit(spool)  # the gates' threads write at once: their commits are shared
 
     def acknowledged(self, ack: Ack) -> None:
-        with self.spool.transaction() as db:
-            self._add(db, [ack], correlation_id=ack.command_id)
-            finish(db, ack.command_id)
+        self.acknowledged_all([ack])
+
+    def acknowledged_all(self, acks: list[Ack]) -> None:
+        if not acks:
+            return
+
+        def spool(db: sqlite3.Connection) -> None:
+            for ack in acks:
+                self._add(db, [ack], correlation_id=ack.command_id)
+                finish(db, ack.command_id)
+        self._commits.write(spool)
         self._wake.set()
 
     def punched(self, punches: list[Punch]) -> None:
-        with self.spool.transaction() as db:
-            self._add(db, punches)
+        self._commits.write(lambda db: self._add(db, punches))
         self._wake.set()
 
     def reported(self, report: Report) -> None:
-        with self.spool.transaction() as db:
-            self._add(db, [report])
+        self._commits.write(lambda db: self._add(db, [report]))
         self._wake.set()
 
     def _add(self, db: sqlite3.Connection, messages: Sequence[Ack | Punch | Report],

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from realname_attendance.command_sender import CommandSender, SendsCommands
 from realname_attendance.commands import build
-from realname_attendance.models import Face, Gate, GatePerson, Worker
+from realname_attendance.models import Gate, GatePerson
 from realname_attendance.pairs import state_of, write
+from realname_attendance.round_inputs import RoundInputs, round_inputs
 from realname_attendance.rules.whitelist import (
     OFF,
     PENDING,
@@ -31,7 +32,6 @@ from realname_attendance.rules.whitelist import (
     wait_for_face,
 )
 from realname_attendance.settings import DISPATCH_BATCH, DISPATCH_IDLE, GATE_WINDOW, gate_broker_url
-from realname_attendance.targets import command_target
 from realname_codes.gate_protocol import ENROL, Command
 from realname_kit.bus.confirming_publisher import ConfirmingPublisher
 from realname_kit.db import Database
@@ -60,20 +60,23 @@ class Dispatcher:
             chosen = choose([Candidate(r.gate_id, r.worker_id, r.wanted, r.updated_at) for r in rows],
                             _in_flight(session, {r.gate_id for r in rows}), self.window)
             by_pair = {(r.gate_id, r.worker_id): r for r in rows}
-            commands = [c for c in (self._command(session, by_pair[c.gate_id, c.worker_id]) for c in chosen) if c]
+            picked = [by_pair[c.gate_id, c.worker_id] for c in chosen]
+            inputs = round_inputs(session, self.keyring, picked)  # read once for the round, before any write
+            commands = [c for c in (self._command(inputs, row) for row in picked) if c]
             self.sender.send(commands)
         if commands:
             log.info("gate_commands_sent", commands=len(commands),
                      revokes=sum(1 for _, c in commands if c.op != ENROL))
         return len(commands)
 
-    def _command(self, session: Session, row: GatePerson) -> tuple[str, Command] | None:
-        gate = session.get(Gate, row.gate_id)
-        target = command_target(session, gate) if gate is not None else None
-        worker = session.scalars(select(Worker).where(Worker.worker_id == row.worker_id)).first()
+    @staticmethod
+    def _command(inputs: RoundInputs, row: GatePerson) -> tuple[str, Command] | None:
+        gate = inputs.gates.get(row.gate_id)
+        target = inputs.targets.get(row.gate_id)
+        worker = inputs.workers.get(row.worker_id)
         if gate is None or target is None or worker is None:
             return None  # no live credentials yet: it stays pending until the gate can be reached
-        face = session.get(Face, row.worker_id)
+        face = inputs.faces.get(row.worker_id)
         pair = state_of(row)
         op = operation(pair, face is not None)
         if op is None:
@@ -81,8 +84,7 @@ class Dispatcher:
             return None
         command_id = str(uuid.uuid4())
         sent = dispatched(pair, command_id, utcnow())
-        command = build(session, self.keyring, gate, worker, face, op=op, command_id=command_id,
-                        sequence=sent.sequence)
+        command = build(inputs, gate, worker, face, op=op, command_id=command_id, sequence=sent.sequence)
         write(row, sent)
         if face is not None and op == ENROL:
             row.face_sha256 = face.sha256

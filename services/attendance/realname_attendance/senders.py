@@ -26,6 +26,23 @@ def gate_of_sender(session: Session, sender: str | None, serial: str, *, lock: b
     return gate
 
 
+def gates_of_senders(session: Session, named: set[tuple[str | None, str]]) -> dict[tuple[str | None, str], Gate]:
+    """``gate_of_sender`` for many (sender, serial) at once, in one statement (a batch of answers from many
+    gates); PoisonMessage for the first that is not the sender's."""
+    senders = {sender for sender, _ in named if sender}
+    rows = session.execute(select(Gate, Bridge.account).outerjoin(Bridge, Bridge.id == Gate.bridge_id)
+                           .where(Gate.serial.in_({serial for _, serial in named}),
+                                  Gate.account.in_(senders) | Bridge.account.in_(senders)))
+    found: dict[tuple[str | None, str], Gate] = {}
+    for gate, bridge_account in rows:
+        for sender in {gate.account, bridge_account} & senders:
+            found.setdefault((sender, gate.serial), gate)
+    for sender, serial in sorted(named, key=str):
+        if (sender, serial) not in found:
+            gate_of_sender(session, sender, serial)  # raises with the reason, as for one message
+    return found
+
+
 def bridge_of_sender(session: Session, sender: str | None) -> Bridge | None:
     """The bridge whose account sent the message; None for a native gate's account or an unknown one."""
     if not sender:

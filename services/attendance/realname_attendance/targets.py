@@ -12,9 +12,13 @@ from realname_attendance.models import Bridge, Gate
 
 
 def command_target(session: Session, gate: Gate) -> str | None:
+    return target_of(gate, session.get(Bridge, gate.bridge_id) if gate.bridge_id is not None else None)
+
+
+def target_of(gate: Gate, bridge: Bridge | None) -> str | None:
+    """``gate``'s target, given its bridge row (None: it has none, or the row is gone)."""
     if gate.bridge_id is None:
         return gate.account
-    bridge = session.get(Bridge, gate.bridge_id)
     if bridge is None or not bridge.enabled:
         return None
     return bridge.account

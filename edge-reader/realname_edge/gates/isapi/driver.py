@@ -92,8 +92,8 @@ class IsapiDriver:
                 log.exception("isapi %s: %s failed", self.config.serial, command.op)
                 acks = [gp.Ack(c.command_id, c.device, c.op, gp.FAILED, c.sequence, c.worker_key,
                                reason=gp.DEVICE_ERROR, detail=type(exc).__name__) for c in batch]
-            for ack in acks:
-                self._acknowledge(ack)
+            if self._sink is not None:
+                self._sink.acknowledged_all(acks)  # the leavers deleted together: one write
 
     def _acknowledge(self, ack: gp.Ack) -> None:
         if self._sink is not None:

@@ -47,8 +47,8 @@ class ZkDriver:
     def start(self, sink: GateSink) -> None:
         with self._lock:
             self.sink, held, self._held = sink, self._held, []
-        for ack in held:
-            sink.acknowledged(ack)
+        if held:
+            sink.acknowledged_all(held)
 
     def submit(self, command: Command) -> None:
         steps = steps_for(command, self.timezone_h)
@@ -129,8 +129,7 @@ class ZkDriver:
                     acks.append(self._finish(result[1]))
             if acks:
                 self._report_if_due()
-        for ack in acks:
-            self._acknowledge(ack)
+        self._acknowledge_all(acks)  # one write for the batch the device returned
 
     def ping(self) -> None:
         with self._lock:
@@ -161,12 +160,17 @@ class ZkDriver:
         return ack
 
     def _acknowledge(self, ack: Ack) -> None:
+        self._acknowledge_all([ack])
+
+    def _acknowledge_all(self, acks: list[Ack]) -> None:
+        if not acks:
+            return
         with self._lock:
             sink = self.sink
             if sink is None:
-                self._held.append(ack)
+                self._held.extend(acks)
                 return
-        sink.acknowledged(ack)
+        sink.acknowledged_all(acks)
 
     def _contact(self, info: lines.DeviceInfo | None) -> bool:
         was_polling = self._health.contact(self._clock(), info, steady_within_s=2 * self.delay_s + 5)
