@@ -86,21 +86,24 @@ def main() -> None:
     parser.add_argument("--consumers", help="consumer counts, comma-separated (full: 1,2,3)")
     parser.add_argument("--steady-rate", type=float)
     parser.add_argument("--steady-seconds", type=float)
+    parser.add_argument("--setting", action="append", default=[], metavar="REALNAME_…=VALUE",
+                        help="a setting of the platform's processes for a what-if run (repeatable)")
     args = parser.parse_args()
-    chosen = {k: v for k, v in vars(args).items() if k not in ("quick", "consumers") and v is not None}
+    chosen = {k: v for k, v in vars(args).items() if k not in ("quick", "consumers", "setting") and v is not None}
     if args.consumers:
         chosen["consumers"] = tuple(int(n) for n in args.consumers.split(","))
     sizes = replace(QUICK if args.quick else FULL, **chosen)
-    print(json.dumps(run(sizes), ensure_ascii=False, indent=2))
+    settings = dict(item.split("=", 1) for item in args.setting)
+    print(json.dumps(run(sizes, settings), ensure_ascii=False, indent=2))
 
 
-def run(sizes: Sizes) -> dict[str, Any]:
-    runs = [one_run(sizes, n, steady=n == sizes.consumers[0]) for n in sizes.consumers]
+def run(sizes: Sizes, settings: dict[str, str] | None = None) -> dict[str, Any]:
+    runs = [one_run(sizes, n, settings or {}, steady=n == sizes.consumers[0]) for n in sizes.consumers]
     steady = next(r["latency_ms"] for r in runs if "latency_ms" in r)
     ledger = next(r["ledger_month_ms"] for r in runs if "ledger_month_ms" in r)
     best = max(runs, key=lambda r: r["punches_per_s"])
     clean = all(r["lost"] == 0 and r["duplicated"] == 0 and r["unjudged"] == 0 for r in runs)
-    return {"sizes": asdict(sizes), "runs": runs, "punches_per_s": best["punches_per_s"],
+    return {"sizes": asdict(sizes), "settings": settings or {}, "runs": runs, "punches_per_s": best["punches_per_s"],
             "baseline_per_s": best["baseline_per_s"], "ratio_to_baseline": best["ratio_to_baseline"],
             "lost": sum(r["lost"] for r in runs), "duplicated": sum(r["duplicated"] for r in runs),
             "latency_ms": steady, "ledger_month_ms": ledger,
@@ -110,12 +113,12 @@ def run(sizes: Sizes) -> dict[str, Any]:
             and steady["p99_ms"] < TARGET_P99_MS and ledger["p95_ms"] < TARGET_LEDGER_P95_MS}
 
 
-def one_run(sizes: Sizes, consumers: int, *, steady: bool) -> dict[str, Any]:
+def one_run(sizes: Sizes, consumers: int, settings: dict[str, str], *, steady: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-attendance-") as tmp:
         stack = Stack(Path(tmp))
         try:
             with open_site(stack, Path(tmp), Layout(native=0, isapi=0, zkteco=0, bridges=0),
-                           scale={"attendance-consumer": consumers}) as site:
+                           settings=settings, scale={"attendance-consumer": consumers}) as site:
                 fleet = _fleet(site, Path(tmp), sizes)
                 note(f"attendance: {consumers} consumer(s); raw baseline of {sizes.punches} messages")
                 baseline = raw_baseline(stack.amqp, fleet, sizes.punches, sizes.publishers)

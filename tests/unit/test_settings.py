@@ -163,3 +163,11 @@ def test_the_source_reads_some_realname_variables_at_all() -> None:
 def test_every_realname_variable_in_the_source_is_documented(name: str) -> None:
     # The identity service tells reader PCs what to set: the edge-reader documents those itself.
     assert name in setting_names() | {v.env for v in EDGE_READER_SETTINGS}
+
+
+def test_a_service_documenting_its_own_consumer_prefetch_gets_it_and_the_others_get_the_platforms() -> None:
+    settings = Settings.from_env({"REALNAME_CONSUMER_PREFETCH": "150"})
+    assert settings.consumer_prefetch_for("attendance") == 1000  # punches in bursts: larger batches
+    assert settings.consumer_prefetch_for("registry") == 150
+    tuned = Settings.from_env({"REALNAME_ATTENDANCE_CONSUMER_PREFETCH": "400"})
+    assert tuned.consumer_prefetch_for("attendance") == 400

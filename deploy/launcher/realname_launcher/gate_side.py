@@ -53,7 +53,8 @@ def gate_consumer(settings: Settings, topology: Topology, subscriptions: Subscri
     url = gate_broker_url(settings)
     if not url or not subscriptions:
         return []
-    consumer = AmqpConsumer(url, topology, "attendance", subscriptions, prefetch=settings.consumer_prefetch)
+    consumer = AmqpConsumer(url, topology, "attendance", subscriptions,
+                            prefetch=settings.consumer_prefetch_for("attendance"))
     return [threading.Thread(target=consumer.run, args=(stop,), name="attendance-gate-consumer", daemon=True)]
 
 

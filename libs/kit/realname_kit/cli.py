@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             log.info("nothing_to_consume", service=spec.name)
             return 0
         AmqpConsumer(settings.amqp_url, topology, spec.name, subscriptions,
-                     prefetch=settings.consumer_prefetch).run(stop)
+                     prefetch=settings.consumer_prefetch_for(spec.name)).run(stop)
         return 0
     # The relay process also prunes what is past its retention, in short transactions beside the relay.
     pruner = Pruner.for_service(db, dict(spec.metadata.tables), spec.retentions, settings)

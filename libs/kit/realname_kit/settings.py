@@ -226,6 +226,14 @@ class Settings:
     def bus_url(self) -> str:
         return self.amqp_url or "memory://"
 
+    def consumer_prefetch_for(self, service: str) -> int:
+        """A service's own ``REALNAME_<SERVICE>_CONSUMER_PREFETCH`` where it documents one (a high-volume stream
+        wants larger batches), else REALNAME_CONSUMER_PREFETCH."""
+        own = f"REALNAME_{service.upper()}_CONSUMER_PREFETCH"
+        if any(s.env == own for s in documented()):
+            return int(self.value(own))
+        return self.consumer_prefetch
+
     def database_url_for(self, service: str) -> str:
         own = self.env.get(f"REALNAME_{service.upper()}_DATABASE_URL")
         if own:
