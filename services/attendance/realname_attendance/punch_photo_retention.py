@@ -14,6 +14,7 @@ from realname_attendance.models import PunchPhoto
 from realname_attendance.settings import PUNCH_PHOTO_RETENTION_DAYS
 from realname_kit.db import Database
 from realname_kit.logs import get_logger
+from realname_kit.rounds import in_rounds
 from realname_kit.settings import Settings
 from realname_kit.timeutil import utcnow
 
@@ -33,12 +34,9 @@ def expire_punch_photos(db: Database, days: int, now: datetime) -> int:
 def retire_punch_photos(settings: Settings, db: Database, stop: threading.Event) -> None:
     """The chore: until ``stop``, punch photos past their retention deleted each round."""
     days = int(settings.value(PUNCH_PHOTO_RETENTION_DAYS))
-    while True:
-        try:
-            deleted = expire_punch_photos(db, days, utcnow())
-            if deleted:
-                log.info("punch_photos_past_retention_deleted", photos=deleted, days=days)
-        except Exception as exc:  # the database away: the next round tries again
-            log.warning("punch_photo_retention_not_applied", error=repr(exc)[:300])
-        if stop.wait(ROUND_SECONDS):
-            return
+
+    def round_() -> None:
+        deleted = expire_punch_photos(db, days, utcnow())
+        if deleted:
+            log.info("punch_photos_past_retention_deleted", photos=deleted, days=days)
+    in_rounds(stop, ROUND_SECONDS, round_, failed="punch_photo_retention_not_applied")

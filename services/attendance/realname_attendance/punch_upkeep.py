@@ -16,6 +16,7 @@ from realname_attendance.punch_partitions import (
 from realname_attendance.settings import PUNCH_RETENTION_MONTHS
 from realname_kit.db import Database
 from realname_kit.logs import get_logger
+from realname_kit.rounds import in_rounds
 from realname_kit.settings import Settings
 from realname_kit.timeutil import utcnow
 
@@ -52,12 +53,9 @@ def keep_punches(db: Database, retention_months: int, today: date) -> tuple[list
 def keep_punch_partitions(settings: Settings, db: Database, stop: threading.Event) -> None:
     """The chore: a round at start, then every ``ROUND_SECONDS`` until ``stop``."""
     months = punch_retention_months(settings)
-    while True:
-        try:
-            made, removed = keep_punches(db, months, utcnow().date())
-            if made or removed:
-                log.info("punch_months_kept", partitions_made=made, old_removed=removed, retention_months=months)
-        except Exception as exc:  # the database away: the next round tries again
-            log.warning("punch_months_not_kept", error=repr(exc)[:300])
-        if stop.wait(ROUND_SECONDS):
-            return
+
+    def round_() -> None:
+        made, removed = keep_punches(db, months, utcnow().date())
+        if made or removed:
+            log.info("punch_months_kept", partitions_made=made, old_removed=removed, retention_months=months)
+    in_rounds(stop, ROUND_SECONDS, round_, failed="punch_months_not_kept")

@@ -17,6 +17,7 @@ from realname_attendance.models import Admission, Face, Worker
 from realname_attendance.settings import FACE_RETENTION_DAYS
 from realname_kit.db import Database
 from realname_kit.logs import get_logger
+from realname_kit.rounds import in_rounds
 from realname_kit.settings import Settings
 from realname_kit.timeutil import utcnow
 
@@ -44,12 +45,9 @@ def expire_faces(db: Database, days: int, now: datetime) -> int:
 def retire_faces(settings: Settings, db: Database, stop: threading.Event) -> None:
     """The chore: until ``stop``, faces past their retention deleted each round."""
     days = int(settings.value(FACE_RETENTION_DAYS))
-    while True:
-        try:
-            deleted = expire_faces(db, days, utcnow())
-            if deleted:
-                log.info("faces_past_retention_deleted", faces=deleted, days=days)
-        except Exception as exc:  # the database away: the next round tries again
-            log.warning("face_retention_not_applied", error=repr(exc)[:300])
-        if stop.wait(RETENTION_ROUND_SECONDS):
-            return
+
+    def round_() -> None:
+        deleted = expire_faces(db, days, utcnow())
+        if deleted:
+            log.info("faces_past_retention_deleted", faces=deleted, days=days)
+    in_rounds(stop, RETENTION_ROUND_SECONDS, round_, failed="face_retention_not_applied")
