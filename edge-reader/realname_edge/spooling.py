@@ -21,6 +21,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,6 +41,22 @@ CREATE TABLE IF NOT EXISTS outgoing (
     created_at TEXT NOT NULL
 )
 """
+
+
+BUSY_WAIT_S = 30.0  # how long a connection waits for another's commit before it gives up
+
+
+def _write_ahead_log(db: sqlite3.Connection) -> None:
+    """Switch the file to WAL once. The switch needs the file to itself and SQLite answers "locked" at once, without
+    waiting, while another process opens the same new spool: try again for a while."""
+    deadline = time.monotonic() + BUSY_WAIT_S
+    while db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 @dataclass(frozen=True, repr=False)
@@ -63,8 +80,9 @@ class Spool:
         self.path = Path(path)
         _create_private(self.path)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        # Another process (the doctor, a second look at the same spool) may be mid-commit: wait for it, not fail.
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=BUSY_WAIT_S)
+        _write_ahead_log(self._db)
         self._db.execute("PRAGMA synchronous=FULL")  # a message reported as spooled must survive a power cut
         self._db.execute("PRAGMA secure_delete=ON")  # a confirmed message leaves no trace in the file
         with self.transaction() as db:

@@ -109,7 +109,8 @@ def path_values(fuzz: FuzzPlatform) -> dict[str, str]:
         session.add(job)
         session.flush()
         worker_id, import_id = worker.id, job.id
-    return {"project_id": made.get_json()["id"], "worker_id": worker_id, "import_id": import_id}
+    return {"project_id": made.get_json()["id"], "worker_id": worker_id, "import_id": import_id,
+            "month": "2026-11"}  # the attendance ledger's month of a project
 
 
 def _as_gc(fuzz: FuzzPlatform) -> dict[str, str]:
