@@ -11,7 +11,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
-from kombu import Connection
 from sqlalchemy import func, select
 
 from realname_attendance.models import Punch, PunchPhoto
@@ -43,10 +42,7 @@ def platform(module_stack: Stack) -> Stack:
 
 
 def _consumers(stack: Stack) -> int:
-    with Connection(stack.amqp) as conn:
-        _, _, consumers = conn.default_channel.queue_declare(queue=stack.queue_name("attendance", "punches"),
-                                                             passive=True)
-        return int(consumers)
+    return stack.queue_consumers(stack.queue_name("attendance", "punches"))
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from kombu import Connection
 from sqlalchemy import func, select, text, update
 from werkzeug.test import TestResponse
 
@@ -61,10 +60,7 @@ def site(module_stack: Stack) -> Site:
 
 
 def _consuming(stack: Stack, purpose: str) -> bool:
-    with Connection(stack.amqp) as conn:
-        _, _, consumers = conn.default_channel.queue_declare(queue=stack.queue_name("attendance", purpose),
-                                                             passive=True)
-        return bool(consumers)
+    return stack.queue_consumers(stack.queue_name("attendance", purpose)) > 0
 
 
 @dataclass

@@ -79,6 +79,11 @@ class Stack:
             _, count, _ = conn.default_channel.queue_declare(queue=queue, passive=True)
             return int(count)
 
+    def queue_consumers(self, queue: str) -> int:
+        with Connection(self.amqp) as conn:
+            _, _, consumers = conn.default_channel.queue_declare(queue=queue, passive=True)
+            return int(consumers)
+
     def queue_name(self, consumer: str, purpose: str) -> str:
         spec = next(q for q in declared_queues() if q.consumer == consumer and q.purpose == purpose)
         return self.topology.queue_name(spec)
